@@ -1,0 +1,156 @@
+// The one error model of intact. Every failure, thrown or reported as a finding,
+// carries a stable `code` from CODES, a `hint` that tells the user what to do, and
+// the place at fault (file:line:col, field, URL). Exit statuses come from the code,
+// in one place (exitStatus), so a command never picks a number by itself.
+
+/** exit: 1 = the work failed or a check found something; 2 = the input is unusable. */
+export const CODES = {
+  // usage and project
+  USAGE: { exit: 2 },
+  PROJECT_NOT_FOUND: { exit: 2 },
+  INIT_EXISTS: { exit: 2 },
+  IO: { exit: 1 },
+  INTERNAL: { exit: 1 },
+
+  // recipes: unusable input
+  RECIPES_DIR_MISSING: { exit: 2 },
+  RECIPES_EMPTY: { exit: 0 },
+  RECIPE_FILE_NAME: { exit: 2 },
+  RECIPE_UNREADABLE: { exit: 2 },
+  RECIPE_TOO_LARGE: { exit: 2 },
+  RECIPE_NOT_TEXT: { exit: 2 },
+  RECIPE_YAML: { exit: 2 },
+  RECIPE_SCHEMA: { exit: 2 },
+  RECIPE_NAME_MISMATCH: { exit: 2 },
+  VERSION_FLOATING: { exit: 2 },
+  NPM_SPEC_FLOATING: { exit: 2 },
+  GIT_REV_FLOATING: { exit: 2 },
+  INTEGRITY_WEAK: { exit: 2 },
+  INTEGRITY_MALFORMED: { exit: 2 },
+  REPO_FILE_ESCAPES: { exit: 2 },
+  REPO_FILE_MISSING: { exit: 2 },
+  DEP_UNKNOWN: { exit: 2 },
+  DEP_CYCLE: { exit: 2 },
+  PLATFORM_UNDECLARED: { exit: 2 },
+
+  // lockfile: unusable input
+  LOCK_CORRUPT: { exit: 2 },
+  LOCK_CONFLICT: { exit: 2 },
+  LOCK_FOREIGN: { exit: 2 },
+  LOCK_VERSION_NEWER: { exit: 2 },
+  LOCK_INVALID: { exit: 2 },
+
+  // lockfile: verification findings
+  LOCK_MISSING: { exit: 1 },
+  LOCK_STALE: { exit: 1 },
+  LOCK_ENTRY_MISSING: { exit: 1 },
+  LOCK_ENTRY_EXTRA: { exit: 1 },
+  LOCK_UNPINNED: { exit: 1 },
+  LOCK_WEAK_HASH: { exit: 1 },
+  LOCK_INTEGRITY_DISAGREES: { exit: 1 },
+  LOCK_CLOSURE: { exit: 1 },
+} as const;
+
+export type ErrorCode = keyof typeof CODES;
+
+/** Where a problem is. Lines and columns are 1-based, as editors show them. */
+export interface Place {
+  file?: string;
+  line?: number;
+  col?: number;
+  /** Dotted path of the field at fault, e.g. `sources[0].npm`. */
+  field?: string;
+  url?: string;
+}
+
+export interface ProblemFields extends Place {
+  hint?: string;
+  expected?: string;
+  found?: string;
+  cause?: unknown;
+}
+
+/** A problem reported without throwing, so that a check can report all of them. */
+export interface Finding extends Place {
+  code: ErrorCode;
+  message: string;
+  hint?: string;
+  expected?: string;
+  found?: string;
+  /** A warning is reported but does not fail the command. */
+  severity: 'error' | 'warning';
+}
+
+export class IntactError extends Error {
+  readonly code: ErrorCode;
+  readonly hint: string | undefined;
+  readonly file: string | undefined;
+  readonly line: number | undefined;
+  readonly col: number | undefined;
+  readonly field: string | undefined;
+  readonly url: string | undefined;
+  readonly expected: string | undefined;
+  readonly found: string | undefined;
+
+  constructor(code: ErrorCode, message: string, fields: ProblemFields = {}) {
+    super(message, fields.cause === undefined ? undefined : { cause: fields.cause });
+    this.name = 'IntactError';
+    this.code = code;
+    this.hint = fields.hint;
+    this.file = fields.file;
+    this.line = fields.line;
+    this.col = fields.col;
+    this.field = fields.field;
+    this.url = fields.url;
+    this.expected = fields.expected;
+    this.found = fields.found;
+  }
+
+  toFinding(): Finding {
+    return finding(this.code, this.message, this);
+  }
+
+  static fromFinding(f: Finding): IntactError {
+    return new IntactError(f.code, f.message, f);
+  }
+}
+
+export function finding(code: ErrorCode, message: string, fields: ProblemFields = {}): Finding {
+  const f: Finding = { code, message, severity: CODES[code].exit === 0 ? 'warning' : 'error' };
+  for (const k of ['file', 'line', 'col', 'field', 'url', 'hint', 'expected', 'found'] as const) {
+    const v = fields[k];
+    if (v !== undefined) (f as unknown as Record<string, unknown>)[k] = v;
+  }
+  return f;
+}
+
+export function isIntactError(e: unknown): e is IntactError {
+  return e instanceof IntactError;
+}
+
+/** The exit status for one error code. */
+export function exitStatus(code: ErrorCode): 0 | 1 | 2 {
+  return CODES[code].exit;
+}
+
+/** The exit status for a set of findings: the worst of them; 0 when none fail. */
+export function exitStatusOf(findings: readonly Finding[]): 0 | 1 | 2 {
+  let worst: 0 | 1 | 2 = 0;
+  for (const f of findings) {
+    const s = exitStatus(f.code);
+    if (s === 2) return 2;
+    if (s > worst) worst = s;
+  }
+  return worst;
+}
+
+/** `file:line:col` as editors and terminals link it; empty when nothing is known. */
+export function formatPlace(p: Place): string {
+  if (p.file === undefined) return p.url ?? '';
+  let s = p.file;
+  if (p.line !== undefined) {
+    s += `:${p.line}`;
+    if (p.col !== undefined) s += `:${p.col}`;
+  }
+  return s;
+}

@@ -1,0 +1,49 @@
+// The lockfile model (intact.lock). One entry per recipe, keyed by recipe name.
+// Everything here is data that `intact lock` wrote and `verify`/`install` read.
+import type { Platform, SourceKind } from '../recipe/types.js';
+
+export const LOCKFILE_VERSION = 1;
+
+/** One source of a recipe, pinned. Sources are listed in the recipe's order. */
+export interface LockedSource {
+  kind: SourceKind;
+  /** url: the primary URL; mirrors as given by the recipe. */
+  url?: string;
+  mirrors?: string[];
+  /** npm: the package spec, never a registry URL, so any registry mirror serves it. */
+  npm?: string;
+  /** git: remote URL and full commit id. */
+  git?: string;
+  rev?: string;
+  /** file: project-relative path. */
+  file?: string;
+  /**
+   * SRI of the fetched bytes (sha512 for new pins). For a git source, the SRI of
+   * the deterministic export of the commit's tree (see docs/sources.md).
+   */
+  integrity: string;
+  /** With a nested `archive`: its path inside the source, and the SRI of its bytes. */
+  archive?: string;
+  archiveIntegrity?: string;
+  platforms?: Platform[];
+}
+
+export interface LockEntry {
+  version: string;
+  /** sha256 SRI of the recipe's canonical form plus every repository file it references. */
+  recipeHash: string;
+  /** Each referenced repository file (patches, file sources): path → sha256 SRI. */
+  files?: Record<string, string>;
+  sources: LockedSource[];
+  /** Direct dependencies, `name@version`, sorted. */
+  deps: string[];
+  /** The whole dependency closure, `name@version`, sorted; excludes the recipe itself. */
+  closure: string[];
+  /** Output tree hash, recorded only by an explicit `intact lock --outputs`. */
+  output?: Partial<Record<Platform, string>>;
+}
+
+export interface Lockfile {
+  lockfileVersion: number;
+  recipes: Record<string, LockEntry>;
+}

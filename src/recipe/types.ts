@@ -1,0 +1,85 @@
+// The recipe model: what one `recipes/<name>.yaml` says, after validation.
+// schema/recipe.schema.json is the one source of truth for the shape; these
+// types mirror it for the compiler.
+
+export const PLATFORMS = ['linux-x64', 'linux-arm64', 'darwin-x64', 'darwin-arm64'] as const;
+export type Platform = (typeof PLATFORMS)[number];
+
+interface SourceCommon {
+  /** SRI string (sha256/384/512); when present the lock must agree with it. */
+  integrity?: string;
+  /** Leading path components to drop when unpacking. */
+  strip?: number;
+  /** A file inside the fetched archive to unpack instead of the archive itself. */
+  archive?: string;
+  /** Where the unpacked content lands under `$src`. */
+  path?: string;
+  /** The platforms this source is for; absent means every platform of the recipe. */
+  platforms?: Platform[];
+}
+
+export interface UrlSource extends SourceCommon {
+  url: string;
+  /** Other locations of the same bytes, tried in order, checked against the same hash. */
+  mirrors?: string[];
+}
+
+export interface NpmSource extends SourceCommon {
+  /** `package@exact-version`, resolved against the user's configured registry. */
+  npm: string;
+}
+
+export interface GitSource extends SourceCommon {
+  git: string;
+  /** A full commit id: 40 (sha1) or 64 (sha256) lowercase hex digits. */
+  rev: string;
+}
+
+export interface FileSource extends SourceCommon {
+  /** A path inside the project repository (vendored sources). */
+  file: string;
+}
+
+export type Source = UrlSource | NpmSource | GitSource | FileSource;
+export type SourceKind = 'url' | 'npm' | 'git' | 'file';
+
+export function sourceKind(s: Source): SourceKind {
+  if ('url' in s) return 'url';
+  if ('npm' in s) return 'npm';
+  if ('git' in s) return 'git';
+  return 'file';
+}
+
+export type Step =
+  | { run: string[]; cwd?: string }
+  | { script: string; shell: string; cwd?: string }
+  | { copy: string; to: string }
+  | { symlink: string; target: string }
+  | { write: string; content: string; executable?: boolean }
+  | { chmod: string; mode: string }
+  | { patch: string; strip?: number; cwd?: string }
+  | { env: Record<string, string> };
+
+export interface Recipe {
+  name: string;
+  version: string;
+  description?: string;
+  license?: string;
+  homepage?: string;
+  platforms?: Platform[];
+  sources?: Source[];
+  /** Other recipes, as exact `name@version`. */
+  deps?: string[];
+  build?: Step[];
+  /** Paths under `$out` to put on the user's PATH. */
+  bin?: string[];
+}
+
+/** A recipe as loaded from disk: the model plus where it came from. */
+export interface LoadedRecipe {
+  recipe: Recipe;
+  /** Project-relative path, e.g. `recipes/sqlite.yaml` (always forward slashes). */
+  file: string;
+  /** Locates a field of the recipe in its file, for error messages. */
+  locate(path: readonly (string | number)[], key?: boolean): { line: number; col: number } | undefined;
+}
