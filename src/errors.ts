@@ -49,6 +49,39 @@ export const CODES = {
   LOCK_WEAK_HASH: { exit: 1 },
   LOCK_INTEGRITY_DISAGREES: { exit: 1 },
   LOCK_CLOSURE: { exit: 1 },
+
+  // fetch: downloads and the download cache. exit 1: the network or the bytes
+  // failed us; exit 2: the URL itself is unusable input.
+  URL_INVALID: { exit: 2 },
+  FETCH_FAILED: { exit: 1 },
+  FETCH_TIMEOUT: { exit: 1 },
+  FETCH_ABORTED: { exit: 1 },
+  HTTP_STATUS: { exit: 1 },
+  TOO_LARGE: { exit: 1 },
+  LENGTH_MISMATCH: { exit: 1 },
+  REDIRECT_INSECURE: { exit: 1 },
+  REDIRECT_LOOP: { exit: 1 },
+  TOO_MANY_REDIRECTS: { exit: 1 },
+  INTEGRITY_MISMATCH: { exit: 1 },
+
+  // sources: npm, git and file sources, and the tree hash. exit 1: the registry,
+  // the remote or the host failed us; exit 2: the input or configuration is unusable.
+  NPM_REGISTRY_UNSET: { exit: 2 },
+  NPM_REGISTRY_INVALID: { exit: 2 },
+  NPM_SPEC_INVALID: { exit: 2 },
+  NPM_PACKAGE_NOT_FOUND: { exit: 1 },
+  NPM_VERSION_NOT_FOUND: { exit: 1 },
+  NPM_AUTH_FAILED: { exit: 1 },
+  NPM_REGISTRY_ERROR: { exit: 1 },
+  NPM_PACKUMENT_INVALID: { exit: 1 },
+  NPM_INTEGRITY_CHANGED: { exit: 1 },
+  GIT_URL_INVALID: { exit: 2 },
+  GIT_NOT_FOUND: { exit: 1 },
+  GIT_REV_NOT_FOUND: { exit: 1 },
+  GIT_FETCH_FAILED: { exit: 1 },
+  GIT_SUBMODULE: { exit: 2 },
+  FILE_SOURCE_UNSUPPORTED: { exit: 2 },
+  TREE_HASH_UNSUPPORTED: { exit: 1 },
 } as const;
 
 export type ErrorCode = keyof typeof CODES;

@@ -12,6 +12,8 @@ interface SourceCommon {
   strip?: number;
   /** A file inside the fetched archive to unpack instead of the archive itself. */
   archive?: string;
+  /** The SRI of the nested archive's own bytes, checked before it is unpacked. */
+  archiveIntegrity?: string;
   /** Where the unpacked content lands under `$src`. */
   path?: string;
   /** The platforms this source is for; absent means every platform of the recipe. */

@@ -1,0 +1,84 @@
+// The intact command line. Only this file exits the process: commands return an
+// exit status (or throw an IntactError), and the code → status mapping lives in
+// errors.ts. Commands are loaded lazily so `intact --help` stays fast.
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError, Option } from 'commander';
+import { exitStatus, IntactError, isIntactError } from '../errors.js';
+import { Output, type GlobalOptions } from './output.js';
+import { registerCommands } from './commands/index.js';
+
+export interface CliContext {
+  globals(): GlobalOptions;
+  output(): Output;
+  /** Set by a command: the exit status of its run. */
+  setExit(code: number): void;
+}
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+function parseJobs(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > 256) {
+    throw new IntactError('USAGE', `--jobs takes a whole number from 1 to 256, not "${v}"`, { hint: 'e.g. --jobs 4' });
+  }
+  return n;
+}
+
+export function buildProgram(ctx: CliContext): Command {
+  const program = new Command('intact')
+    .description('Reproducible, sudo-less dependencies: recipes pinned by a lockfile, fetched and built into a user-space store.')
+    .version(version(), '-V, --version', 'print the version of intact')
+    .addOption(new Option('--store <dir>', 'the store folder (default: ./store in the project)').env('INTACT_STORE'))
+    .option('--json', 'machine-readable output on stdout (nothing else there)', false)
+    .option('-q, --quiet', 'print only errors', false)
+    .option('-v, --verbose', 'print details, and stack traces on errors', false)
+    .option('-j, --jobs <n>', 'parallel jobs (default: the number of CPUs)', parseJobs)
+    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({ outputError: (s, write) => write(s) })
+    .exitOverride();
+  registerCommands(program, ctx);
+  program.commands.forEach((c) => c.exitOverride());
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  let status = 0;
+  let program: Command | undefined;
+  const ctx: CliContext = {
+    globals: () => program!.opts<GlobalOptions>(),
+    output: () => new Output(program!.opts<GlobalOptions>()),
+    setExit: (code) => {
+      status = code;
+    },
+  };
+  try {
+    program = buildProgram(ctx);
+    await program.parseAsync(argv);
+  } catch (e) {
+    status = report(e, ctx, program);
+  }
+  process.exitCode = status;
+}
+
+function report(e: unknown, ctx: CliContext, program: Command | undefined): number {
+  if (e instanceof CommanderError) {
+    // --help and --version end through here with exit code 0.
+    if (e.exitCode === 0) return 0;
+    return exitStatus('USAGE');
+  }
+  const out = program ? ctx.output() : new Output({ json: false, quiet: false, verbose: true });
+  if (isIntactError(e)) {
+    out.error(e);
+    return exitStatus(e.code);
+  }
+  const err = new IntactError('INTERNAL', `internal error: ${(e as Error)?.message ?? String(e)}`, {
+    cause: e,
+    hint: 'this is a bug in intact; run again with --verbose and report the output',
+  });
+  out.error(err);
+  if (!out.verbose && e instanceof Error && e.stack) out.debug(e.stack);
+  return exitStatus(err.code);
+}

@@ -1,0 +1,148 @@
+// Does the lock still describe the recipes? Pure: compares loaded recipes (with
+// their recipe hashes) against a parsed lock and reports every difference, each
+// pointing at the recipe or the lock line, with the command that fixes it.
+import { byCodePoint } from '../canonical-json.js';
+import { finding, type ErrorCode, type Finding } from '../errors.js';
+import { classifyIntegrity, closureOf, sourceKind, type Graph, type LoadedRecipe, type Source } from '../recipe/index.js';
+import { findKey, LOCK_FILE } from './parse.js';
+import type { LockEntry, LockedSource, Lockfile } from './types.js';
+
+export interface RecipeState {
+  loaded: LoadedRecipe;
+  hash: string;
+  files: Record<string, string>;
+}
+
+export interface CheckInput {
+  recipes: readonly RecipeState[];
+  graph: Graph;
+  lock: Lockfile;
+  /** The lock's text, to point findings at its lines. */
+  lockText?: string;
+  lockFile?: string;
+}
+
+export function checkLock(input: CheckInput): Finding[] {
+  const { recipes, graph, lock } = input;
+  const lockFile = input.lockFile ?? LOCK_FILE;
+  const text = input.lockText ?? '';
+  const at = (name: string, key?: string) => ({ file: lockFile, ...(key ? findKey(text, key, name) : findKey(text, name, 'recipes')) });
+  const out: Finding[] = [];
+  const names = new Set(recipes.map((r) => r.loaded.recipe.name));
+
+  for (const name of Object.keys(lock.recipes).sort(byCodePoint)) {
+    if (!names.has(name)) {
+      out.push(finding('LOCK_ENTRY_EXTRA', `the lock has an entry for "${name}", but there is no recipes/${name}.yaml`, {
+        ...at(name), hint: `run \`intact lock\` to drop it, or restore recipes/${name}.yaml`,
+      }));
+    }
+  }
+
+  for (const r of recipes) {
+    const { recipe, file } = r.loaded;
+    const entry = lock.recipes[recipe.name];
+    const relock = `run \`intact lock ${recipe.name}\` and commit the new intact.lock`;
+    if (!entry) {
+      out.push(finding('LOCK_ENTRY_MISSING', `${recipe.name}@${recipe.version} is not in the lock`, { file, ...r.loaded.locate(['name']), hint: relock }));
+      continue;
+    }
+    const stale = (message: string, extra: object = {}): void => {
+      out.push(finding('LOCK_STALE', `${recipe.name}: ${message}`, { ...at(recipe.name), hint: relock, ...extra }));
+    };
+    if (entry.version !== recipe.version) {
+      stale(`the recipe is at ${recipe.version} but the lock pins ${entry.version}`, { expected: recipe.version, found: entry.version });
+      continue;
+    }
+    if (entry.recipeHash !== r.hash) {
+      const changed = Object.keys({ ...r.files, ...(entry.files ?? {}) })
+        .filter((f) => r.files[f] !== entry.files?.[f])
+        .sort(byCodePoint);
+      stale(changed.length > 0
+        ? `${changed.join(', ')} changed since the lock was written`
+        : `${file} changed since the lock was written`,
+      { expected: entry.recipeHash, found: r.hash });
+      continue;
+    }
+    out.push(...checkSources(recipe.name, recipe.sources ?? [], entry, (k) => at(recipe.name, k), relock));
+    out.push(...checkDeps(r, graph, entry, (k) => at(recipe.name, k), relock));
+  }
+  return out;
+}
+
+type At = (key?: string) => { file: string; line?: number; col?: number };
+
+function checkSources(name: string, sources: readonly Source[], entry: LockEntry, at: At, relock: string): Finding[] {
+  const out: Finding[] = [];
+  if (entry.sources.length !== sources.length) {
+    return [finding('LOCK_STALE', `${name}: the recipe has ${sources.length} source(s), the lock ${entry.sources.length}`, { ...at('sources'), hint: relock })];
+  }
+  sources.forEach((src, i) => {
+    const pin = entry.sources[i]!;
+    const where = `${name}: sources[${i}]`;
+    const mismatch = locationMismatch(src, pin);
+    if (mismatch) {
+      out.push(finding('LOCK_STALE', `${where}: the lock pins ${mismatch}`, { ...at('sources'), hint: relock }));
+      return;
+    }
+    out.push(...checkPin(where, 'integrity', pin.integrity, src.integrity, at, relock));
+    if (src.archive !== undefined) {
+      if (pin.archive !== src.archive) {
+        out.push(finding('LOCK_STALE', `${where}: the lock does not pin the nested archive ${src.archive}`, { ...at('sources'), hint: relock }));
+      } else {
+        out.push(...checkPin(`${where} (archive ${src.archive})`, 'archiveIntegrity', pin.archiveIntegrity, src.archiveIntegrity, at, relock));
+      }
+    }
+  });
+  return out;
+}
+
+function checkPin(where: string, key: string, pinned: string | undefined, declared: string | undefined, at: At, relock: string): Finding[] {
+  if (pinned === undefined || pinned === '') {
+    return [finding('LOCK_UNPINNED', `${where} is not pinned by a hash`, { ...at(key), hint: relock })];
+  }
+  const v = classifyIntegrity(pinned);
+  if (!v.ok) {
+    const code: ErrorCode = 'LOCK_WEAK_HASH';
+    return [finding(code, `${where} is pinned by a hash intact refuses: ${v.reason}`, { ...at(key), found: pinned, hint: `${relock} (it pins sha512)` })];
+  }
+  if (declared !== undefined && declared !== pinned) {
+    return [finding('LOCK_INTEGRITY_DISAGREES', `${where}: the recipe declares ${key} ${declared} but the lock pins ${pinned}`, {
+      ...at(key), expected: declared, found: pinned,
+      hint: 'one of them is wrong: check the upstream hash, fix the recipe, then run `intact lock`',
+    })];
+  }
+  return [];
+}
+
+/** What the lock records about where a source is must be what the recipe says. */
+function locationMismatch(src: Source, pin: LockedSource): string | undefined {
+  const kind = sourceKind(src);
+  if (pin.kind !== kind) return `a ${pin.kind} source where the recipe has a ${kind} source`;
+  const pairs: [string, unknown, unknown][] = [];
+  if ('url' in src) pairs.push(['url', src.url, pin.url], ['mirrors', (src.mirrors ?? []).join(' '), (pin.mirrors ?? []).join(' ')]);
+  if ('npm' in src) pairs.push(['npm', src.npm, pin.npm]);
+  if ('git' in src) pairs.push(['git', src.git, pin.git], ['rev', src.rev, pin.rev]);
+  if ('file' in src) pairs.push(['file', src.file, pin.file]);
+  pairs.push(['platforms', (src.platforms ?? []).join(' '), (pin.platforms ?? []).join(' ')]);
+  for (const [k, want, have] of pairs) if (want !== have) return `${k} ${JSON.stringify(have)} where the recipe has ${JSON.stringify(want)}`;
+  return undefined;
+}
+
+function checkDeps(r: RecipeState, graph: Graph, entry: LockEntry, at: At, relock: string): Finding[] {
+  const name = r.loaded.recipe.name;
+  const deps = [...(r.loaded.recipe.deps ?? [])].sort(byCodePoint);
+  const out: Finding[] = [];
+  if (deps.join('\n') !== [...entry.deps].sort(byCodePoint).join('\n')) {
+    out.push(finding('LOCK_CLOSURE', `${name}: the lock's deps (${entry.deps.join(', ') || 'none'}) differ from the recipe's (${deps.join(', ') || 'none'})`, { ...at('deps'), hint: relock }));
+  }
+  // Only meaningful when every dependency resolved; otherwise the graph findings say why.
+  if ((graph.edges.get(name)?.length ?? 0) === deps.length) {
+    const closure = closureOf(graph, name);
+    if (closure.join('\n') !== entry.closure.join('\n')) {
+      out.push(finding('LOCK_CLOSURE', `${name}: the lock's dependency closure (${entry.closure.join(', ') || 'none'}) is not the recipes' (${closure.join(', ') || 'none'})`, {
+        ...at('closure'), hint: 'a dependency changed version; run `intact lock` to update every entry that needs it',
+      }));
+    }
+  }
+  return out;
+}

@@ -1,0 +1,75 @@
+// The rules JSON Schema cannot say well: no floating version anywhere, only strong
+// pins, and references that stay inside the repository. Pure: works on the parsed
+// recipe and reports findings at the field's line and column.
+import { finding, type ErrorCode, type Finding } from '../errors.js';
+import { classifyDep, classifyGitRev, classifyNpmSpec, classifyVersion, type VersionVerdict } from './exact.js';
+import { classifyIntegrity } from './integrity.js';
+import { fieldName } from './schema.js';
+import type { Recipe } from './types.js';
+import type { FieldPath, Locator } from './yaml.js';
+
+/**
+ * Also run on recipes that failed the schema (to report everything at once), so
+ * every access here is guarded: non-strings and non-lists are the schema's to report.
+ */
+export function checkRules(recipe: Recipe, file: string, locate: Locator): Finding[] {
+  const out: Finding[] = [];
+  const report = (code: ErrorCode, path: FieldPath, message: string, hint: string | undefined, found?: string): void => {
+    out.push(finding(code, message, { file, ...locate(path), field: fieldName(path), hint, found }));
+  };
+  const floating = (code: ErrorCode, path: FieldPath, what: string, v: VersionVerdict, found: string): void => {
+    report(code, path, `${what} floats: ${v.reason}`, v.hint, found);
+  };
+
+  const version = classifyVersion(recipe.version, 'recipe');
+  if (typeof recipe.version === 'string' && !version.exact) floating('VERSION_FLOATING', ['version'], 'the recipe version', version, String(recipe.version));
+
+  list(recipe.deps).forEach((dep, i) => {
+    if (typeof dep !== 'string') return;
+    const v = classifyDep(dep);
+    if (!v.exact) floating('VERSION_FLOATING', ['deps', i], `dependency "${dep}"`, v, dep);
+  });
+
+  const declared = new Set(list(recipe.platforms).length > 0 ? list(recipe.platforms) : ['linux-x64']);
+  list(recipe.sources).forEach((src, i) => {
+    if (!src || typeof src !== 'object') return;
+    if ('npm' in src && typeof src.npm === 'string') {
+      const v = classifyNpmSpec(src.npm);
+      if (!v.exact) floating('NPM_SPEC_FLOATING', ['sources', i, 'npm'], `npm source "${src.npm}"`, v, src.npm);
+    }
+    if ('git' in src && typeof src.git === 'string' && typeof src.rev === 'string') {
+      const v = classifyGitRev(src.rev);
+      if (!v.exact) floating('GIT_REV_FLOATING', ['sources', i, 'rev'], `git rev of ${src.git}`, v, String(src.rev));
+    }
+    for (const field of ['integrity', 'archiveIntegrity'] as const) {
+      const value = src[field];
+      if (typeof value !== 'string') continue;
+      const v = classifyIntegrity(value);
+      if (!v.ok) {
+        report(v.weak ? 'INTEGRITY_WEAK' : 'INTEGRITY_MALFORMED', ['sources', i, field], `${field} is refused: ${v.reason}`, v.hint, String(value));
+      }
+    }
+    list(src.platforms).forEach((p, j) => {
+      if (!declared.has(p)) {
+        report('PLATFORM_UNDECLARED', ['sources', i, 'platforms', j], `source platform ${p} is not among the recipe's platforms (${[...declared].join(', ')})`, `add ${p} to the recipe's \`platforms:\`, or remove it here`);
+      }
+    });
+  });
+  return out;
+}
+
+function list<T>(v: T[] | undefined): T[] {
+  return Array.isArray(v) ? v : [];
+}
+
+/** Repository files a recipe references (file sources and patches), with their fields. */
+export function referencedFiles(recipe: Recipe): { path: string; field: FieldPath }[] {
+  const out: { path: string; field: FieldPath }[] = [];
+  recipe.sources?.forEach((s, i) => {
+    if ('file' in s) out.push({ path: s.file, field: ['sources', i, 'file'] });
+  });
+  recipe.build?.forEach((s, i) => {
+    if ('patch' in s) out.push({ path: s.patch, field: ['build', i, 'patch'] });
+  });
+  return out;
+}

