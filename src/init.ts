@@ -1,16 +1,14 @@
 // `intact init`: turn an existing folder into an intact project. It checks first
 // and then creates, so it either makes everything or touches nothing; it never
 // overwrites a file (an existing .gitignore only gains the lines it lacks).
-import { appendFile, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { IntactError } from './errors.js';
 import { emptyLock, LOCK_FILE, serializeLock } from './lock/index.js';
+import { exists } from './fs-exists.js';
 
 export const GITIGNORE_LINES = ['/store/*', '!/store/.gitkeep', '/.intact/'];
 
-async function exists(p: string): Promise<boolean> {
-  return stat(p).then(() => true, () => false);
-}
 
 export async function initProject(dir: string): Promise<{ created: string[]; updated: string[] }> {
   const planned = ['recipes', LOCK_FILE, 'store'];

@@ -1,18 +1,10 @@
 // Which project a command works on: the nearest folder, from the working folder
 // upwards, that holds intact.lock or recipes/ (as Cargo and npm find their
 // manifests), so intact works from any subfolder of a project.
-import { stat } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { IntactError } from './errors.js';
+import { exists } from './fs-exists.js';
 
-async function exists(p: string): Promise<boolean> {
-  try {
-    await stat(p);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 export async function findProject(start: string): Promise<string> {
   let dir = resolve(start);
