@@ -10,6 +10,10 @@ export const CODES = {
   PROJECT_NOT_FOUND: { exit: 2 },
   INIT_EXISTS: { exit: 2 },
   IO: { exit: 1 },
+  STORE_PATH: { exit: 2 },
+  OFFLINE_MISSING: { exit: 1 },
+  LOCK_REFUSED: { exit: 2 },
+  NOT_LOCKED: { exit: 1 },
   INTERNAL: { exit: 1 },
 
   // recipes: unusable input
@@ -82,6 +86,23 @@ export const CODES = {
   GIT_SUBMODULE: { exit: 2 },
   FILE_SOURCE_UNSUPPORTED: { exit: 2 },
   TREE_HASH_UNSUPPORTED: { exit: 1 },
+
+  // extraction: a verified download could not be unpacked safely into a build folder
+  EXTRACT_OPTIONS: { exit: 1 },
+  EXTRACT_DEST_EXISTS: { exit: 1 },
+  EXTRACT_UNSUPPORTED: { exit: 1 },
+  EXTRACT_CORRUPT: { exit: 1 },
+  EXTRACT_UNSAFE_PATH: { exit: 1 },
+  EXTRACT_THROUGH_LINK: { exit: 1 },
+  EXTRACT_LINK_ESCAPE: { exit: 1 },
+  EXTRACT_BAD_HARDLINK: { exit: 1 },
+  EXTRACT_SPECIAL_FILE: { exit: 1 },
+  EXTRACT_DUPLICATE: { exit: 1 },
+  EXTRACT_LIMIT: { exit: 1 },
+  EXTRACT_STRIP: { exit: 1 },
+  EXTRACT_ARCHIVE_MISSING: { exit: 1 },
+  EXTRACT_ARCHIVE_INTEGRITY: { exit: 1 },
+  EXTRACT_ABORTED: { exit: 1 },
 } as const;
 
 export type ErrorCode = keyof typeof CODES;
