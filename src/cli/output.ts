@@ -38,9 +38,12 @@ export class Output {
     if (this.verbose && !this.json) this.err.write(`${line}\n`);
   }
 
-  /** The one JSON document of a --json run. */
+  /**
+   * The result of a --json run: one line of JSON, the last on stdout. Commands
+   * that stream progress print events before it, so stdout is always NDJSON.
+   */
   document(value: unknown): void {
-    this.out.write(`${JSON.stringify(value, null, 2)}\n`);
+    this.out.write(`${JSON.stringify(value)}\n`);
   }
 
   finding(f: Finding): void {

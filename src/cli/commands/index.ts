@@ -2,10 +2,14 @@
 // typed object, calls the library, and prints; no logic beyond that.
 import type { Command } from 'commander';
 import type { CliContext } from '../main.js';
+import { registerFetch } from './fetch.js';
 import { registerInit } from './init.js';
+import { registerLock } from './lock.js';
 import { registerVerify } from './verify.js';
 
 export function registerCommands(program: Command, ctx: CliContext): void {
   registerInit(program, ctx);
+  registerLock(program, ctx);
+  registerFetch(program, ctx);
   registerVerify(program, ctx);
 }

@@ -1,0 +1,68 @@
+// `intact lock [NAME...]`: pin the sources of new or changed recipes (or of the
+// named ones) in intact.lock. The logic is src/lock/relock.ts; this prints.
+import type { Command } from 'commander';
+import { findProject } from '../../project.js';
+import type { CliContext } from '../main.js';
+import { defaultJobs, makeFetchContext } from '../fetch-context.js';
+import { isCi, progressFor } from '../progress.js';
+
+export function registerLock(program: Command, ctx: CliContext): void {
+  program
+    .command('lock')
+    .description('pin the sources of new or changed recipes (or of the named ones) in intact.lock')
+    .argument('[names...]', 'recipes to lock again, fetching their sources and checking them against their pins')
+    .option('--offline', 'use only the download cache; fail naming each source it lacks', false)
+    .option('--dry-run', 'show what would change, write nothing', false)
+    .addHelpText('after', `
+Versions come only from recipes: lock never chooses or updates a version, and
+never changes a pin that is still valid. It writes intact.lock atomically and
+prints what changed. With CI=true it refuses to write (the lock must be
+committed); use --dry-run there to see what is missing.`)
+    .action(async (names: string[], opts: { offline: boolean; dryRun: boolean }) => {
+      const out = ctx.output();
+      const globals = ctx.globals();
+      const project = await findProject(process.cwd());
+      const progress = progressFor(out);
+      const { ctx: fetch } = makeFetchContext(project, globals, { offline: opts.offline, onEvent: progress.onEvent });
+      const { relock } = await import('../../lock/relock.js');
+      const { hashMember } = await import('../../fetch/member.js');
+      const frozen = isCi(process.env) && !opts.dryRun;
+      let result;
+      try {
+        result = await relock(project, {
+          ...(names.length > 0 ? { names } : {}),
+          fetch,
+          jobs: defaultJobs(globals),
+          hashMember: (file, member, o) => hashMember(file, member, { ...o, tmpDir: fetch.cache.tmpDir }),
+          dryRun: opts.dryRun || frozen,
+        });
+      } finally {
+        progress.stop();
+      }
+      for (const f of result.findings) out.finding(f);
+      if (result.findings.some((f) => f.severity === 'error')) {
+        out.err.write('lock refused: fix the recipes above first (nothing was written)\n');
+        ctx.setExit(2);
+        return;
+      }
+      if (frozen && result.changes.length > 0) {
+        for (const c of result.changes) out.err.write(`would ${c.change === 'added' ? 'add' : c.change === 'removed' ? 'remove' : 'update'} ${c.details.join('; ')}\n`);
+        const { IntactError } = await import('../../errors.js');
+        throw new IntactError('NOT_LOCKED', 'intact.lock is not up to date, and CI=true forbids writing it', {
+          file: 'intact.lock',
+          hint: 'run `intact lock` on your machine and commit intact.lock',
+        });
+      }
+      if (out.json) {
+        out.document({ ok: true, written: result.written, changes: result.changes });
+        return;
+      }
+      for (const c of result.changes) {
+        const verb = opts.dryRun ? `would ${c.change === 'added' ? 'add' : c.change === 'removed' ? 'remove' : 'update'}` : c.change;
+        out.info(`${verb} ${c.name}`);
+        for (const d of c.details) out.info(`  ${d}`);
+      }
+      if (result.changes.length === 0) out.info('intact.lock is up to date');
+      else if (result.written) out.info('wrote intact.lock');
+    });
+}

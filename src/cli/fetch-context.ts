@@ -1,0 +1,33 @@
+// Building the fetch context a command needs from the global options: the store,
+// its download cache, the npm configuration (loaded on first use), limits and
+// the progress display.
+import { availableParallelism } from 'node:os';
+import { DownloadCache } from '../fetch/cache.js';
+import type { FetchContext } from '../fetch/source.js';
+import { DEFAULT_LIMITS } from '../fetch/types.js';
+import type { NpmConfig } from '../fetch/npmrc.js';
+import { resolveStore, type StoreLayout } from '../store/paths.js';
+import type { GlobalOptions } from './output.js';
+
+/** Downloads are network-bound: a few more than the cores, but not many. */
+export function defaultJobs(globals: GlobalOptions): number {
+  return globals.jobs ?? Math.min(8, Math.max(4, availableParallelism()));
+}
+
+export function makeFetchContext(projectDir: string, globals: GlobalOptions, opts: { offline: boolean; onEvent?: FetchContext['onEvent'] }): { ctx: FetchContext; store: StoreLayout } {
+  const store = resolveStore(projectDir, globals.store);
+  let npm: Promise<NpmConfig> | undefined;
+  const ctx: FetchContext = {
+    projectDir,
+    cache: new DownloadCache(store.root),
+    limits: DEFAULT_LIMITS,
+    npmConfig: () => {
+      npm ??= import('../fetch/npm-cli.js').then((m) => m.loadNpmConfigWithFallback({ cwd: projectDir, env: process.env }));
+      return npm;
+    },
+    env: process.env,
+    offline: opts.offline,
+    ...(opts.onEvent ? { onEvent: opts.onEvent } : {}),
+  };
+  return { ctx, store };
+}

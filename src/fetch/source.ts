@@ -1,0 +1,84 @@
+// One door for every source kind: a recipe source (and its pin, if any) in, a
+// verified file in the download cache out. The fetchers only produce bytes; the
+// cache verifies them (src/fetch/cache.ts). Offline runs are decided here, once,
+// for every kind.
+import { IntactError } from '../errors.js';
+import { sourceKind, type Source } from '../recipe/types.js';
+import type { DownloadCache, Ingested } from './cache.js';
+import type { NpmConfig } from './npmrc.js';
+import type { FetchLimits, FetchProgress } from './types.js';
+
+export interface FetchContext {
+  projectDir: string;
+  cache: DownloadCache;
+  limits: FetchLimits;
+  /** npm configuration, loaded once on first use. */
+  npmConfig: () => Promise<NpmConfig>;
+  env: NodeJS.ProcessEnv;
+  offline: boolean;
+  signal?: AbortSignal;
+  onEvent?: FetchProgress;
+}
+
+/** How a source is named in messages and progress lines. */
+export function describeSource(s: Source): string {
+  if ('url' in s) return s.url;
+  if ('npm' in s) return `npm:${s.npm}`;
+  if ('git' in s) return `git:${s.git}#${s.rev}`;
+  return `file:${s.file}`;
+}
+
+/**
+ * Fetch one source into the cache. `pin` is the lock's integrity (absent on a
+ * first lock; then the recipe's own `integrity`, if any, is what must match).
+ */
+export async function fetchSource(s: Source, pin: string | undefined, ctx: FetchContext): Promise<Ingested> {
+  const expected = pin ?? s.integrity;
+  const id = describeSource(s);
+  if (ctx.offline) return fromCacheOnly(s, expected, ctx, id);
+  const common = {
+    ...(expected !== undefined ? { expected } : {}),
+    ...(ctx.signal ? { signal: ctx.signal } : {}),
+  };
+  switch (sourceKind(s)) {
+    case 'url': {
+      const { fetchUrl } = await import('./url.js');
+      const u = s as { url: string; mirrors?: string[] };
+      return fetchUrl([u.url, ...(u.mirrors ?? [])], ctx.cache, { ...common, limits: ctx.limits, env: ctx.env, id, ...(ctx.onEvent ? { onEvent: ctx.onEvent } : {}) });
+    }
+    case 'npm': {
+      const { fetchNpm } = await import('./npm.js');
+      return fetchNpm((s as { npm: string }).npm, ctx.cache, { ...common, cfg: await ctx.npmConfig(), limits: ctx.limits, env: ctx.env, id, ...(ctx.onEvent ? { onEvent: ctx.onEvent } : {}) });
+    }
+    case 'git': {
+      const { fetchGit } = await import('./git.js');
+      const g = s as { git: string; rev: string };
+      const got = await fetchGit(g.git, g.rev, ctx.cache, { ...common, env: ctx.env });
+      ctx.onEvent?.({ type: 'done', id, bytes: got.bytes, cached: got.cached });
+      return got;
+    }
+    case 'file': {
+      const { fetchFile } = await import('./file.js');
+      const got = await fetchFile(ctx.projectDir, (s as { file: string }).file, ctx.cache, common);
+      ctx.onEvent?.({ type: 'done', id, bytes: got.bytes, cached: got.cached });
+      return got;
+    }
+  }
+}
+
+async function fromCacheOnly(s: Source, expected: string | undefined, ctx: FetchContext, id: string): Promise<Ingested> {
+  if (sourceKind(s) === 'file') {
+    // Repository files are local: offline changes nothing for them.
+    return fetchSource(s, expected, { ...ctx, offline: false });
+  }
+  const missing = (why: string): IntactError =>
+    new IntactError('OFFLINE_MISSING', `offline: ${id} ${why}`, {
+      url: id,
+      hint: 'run once with the network (`intact fetch`) to fill the download cache, or drop --offline',
+    });
+  if (expected === undefined) throw missing('is not pinned yet, so it cannot come from the cache');
+  if (!(await ctx.cache.has(expected))) throw missing('is not in the download cache');
+  const got = await ctx.cache.ingest({ expected, what: id, ...(ctx.signal ? { signal: ctx.signal } : {}) }, () => Promise.reject(missing('is damaged in the download cache')));
+  ctx.onEvent?.({ type: 'done', id, bytes: got.bytes, cached: true });
+  return got;
+}

@@ -1,0 +1,197 @@
+// `intact lock`: bring intact.lock up to date with the recipes. It fetches the
+// sources of new or changed recipes (or of the named ones), pins them, and never
+// changes a pin that is still valid: a source whose location did not change
+// keeps its pin, and a named recipe is fetched against its pin, so a registry or
+// server that now serves other bytes is an error, not a silent re-pin. Versions
+// come only from recipes; this never chooses one.
+import { byCodePoint } from '../canonical-json.js';
+import { exitStatusOf, IntactError, type Finding } from '../errors.js';
+import type { FetchContext } from '../fetch/source.js';
+import { classifyIntegrity, sourceKind, type Source } from '../recipe/index.js';
+import { checkLock, type RecipeState } from './check.js';
+import { makeEntry } from './entry.js';
+import { runLimited } from './limit.js';
+import { readLock, writeLock } from './io.js';
+import { emptyLock, serializeLock } from './parse.js';
+import { projectState } from './state.js';
+import type { LockEntry, LockedSource, Lockfile } from './types.js';
+
+export interface LockOptions {
+  /** Recipes to lock again (fetching their sources); default: the new and changed ones. */
+  names?: readonly string[];
+  fetch: FetchContext;
+  /** How many sources are fetched at once. */
+  jobs: number;
+  /** Hash a file inside a fetched archive (the nested `archive` of a source). */
+  hashMember: (archiveFile: string, member: string, opts: { algorithm: string; what: string }) => Promise<string>;
+  /** Compute and show the changes, but write nothing. */
+  dryRun?: boolean;
+}
+
+export interface LockChange {
+  name: string;
+  change: 'added' | 'updated' | 'removed';
+  details: string[];
+}
+
+export interface LockResult {
+  /** Recipe problems that stop locking (the lock is not written). */
+  findings: Finding[];
+  changes: LockChange[];
+  written: boolean;
+  lock?: Lockfile;
+}
+
+export async function relock(projectDir: string, opts: LockOptions): Promise<LockResult> {
+  const [project, read] = await Promise.all([projectState(projectDir), readLock(projectDir)]);
+  const blocking = project.findings.filter((f) => f.severity === 'error');
+  if (exitStatusOf(blocking) !== 0) return { findings: project.findings, changes: [], written: false };
+
+  const old = read?.lock ?? emptyLock();
+  const byName = new Map(project.states.map((s) => [s.loaded.recipe.name, s]));
+  for (const n of opts.names ?? []) {
+    if (!byName.has(n)) {
+      throw new IntactError('USAGE', `there is no recipe named "${n}"`, { hint: `the recipes are: ${[...byName.keys()].sort(byCodePoint).join(', ') || 'none'}` });
+    }
+  }
+
+  const targets = opts.names
+    ? new Set(opts.names)
+    : staleNames(project.states, project.graph, old);
+
+  const next: Lockfile = { lockfileVersion: old.lockfileVersion, recipes: {} };
+  const work: (() => Promise<void>)[] = [];
+  const pinsFor = new Map<string, LockedSource[]>();
+  for (const state of project.states) {
+    const name = state.loaded.recipe.name;
+    const prev = old.recipes[name];
+    if (!targets.has(name)) {
+      if (prev) next.recipes[name] = prev;
+      continue;
+    }
+    const sources = state.loaded.recipe.sources ?? [];
+    const pins: LockedSource[] = new Array(sources.length);
+    pinsFor.set(name, pins);
+    sources.forEach((src, i) => {
+      const reuse = prev ? reusablePin(src, prev) : undefined;
+      const verifyOnly = opts.names !== undefined;
+      if (reuse && !verifyOnly) {
+        pins[i] = reuse;
+        return;
+      }
+      work.push(async () => {
+        pins[i] = await pinSource(src, reuse, opts);
+      });
+    });
+  }
+  // Without names, an entry whose recipe is gone leaves the lock; with names,
+  // only the named recipes change.
+  if (opts.names) {
+    for (const [name, entry] of Object.entries(old.recipes)) if (!byName.has(name)) next.recipes[name] = entry;
+  }
+
+  await runLimited(work, opts.jobs);
+
+  for (const [name, pins] of pinsFor) {
+    const state = byName.get(name)!;
+    const prev = old.recipes[name];
+    next.recipes[name] = makeEntry(state, project.graph, pins, prev?.output && prev.recipeHash === state.hash ? prev.output : undefined);
+  }
+  const changes = diffLocks(old, next);
+  const written = !opts.dryRun && (read === undefined || serializeLock(next) !== read.text);
+  if (written) await writeLock(projectDir, next);
+  return { findings: project.findings, changes, written, lock: next };
+}
+
+/** Recipes whose entry is missing or that `verify` would call out of date. */
+function staleNames(states: readonly RecipeState[], graph: Parameters<typeof checkLock>[0]['graph'], lock: Lockfile): Set<string> {
+  const out = new Set<string>();
+  for (const s of states) if (!lock.recipes[s.loaded.recipe.name]) out.add(s.loaded.recipe.name);
+  for (const f of checkLock({ recipes: states, graph, lock })) {
+    const m = /^([^:\s]+):/.exec(f.message);
+    if (m && states.some((s) => s.loaded.recipe.name === m[1])) out.add(m[1]!);
+  }
+  return out;
+}
+
+/** The location part of a source, as the lock records it. */
+export function locationOf(src: Source): LockedSource {
+  const pin: LockedSource = { kind: sourceKind(src), integrity: '' };
+  if ('url' in src) {
+    pin.url = src.url;
+    if (src.mirrors && src.mirrors.length > 0) pin.mirrors = [...src.mirrors];
+  }
+  if ('npm' in src) pin.npm = src.npm;
+  if ('git' in src) {
+    pin.git = src.git;
+    pin.rev = src.rev;
+  }
+  if ('file' in src) pin.file = src.file;
+  if (src.archive !== undefined) pin.archive = src.archive;
+  if (src.platforms) pin.platforms = [...src.platforms];
+  return pin;
+}
+
+function sameLocation(a: LockedSource, b: LockedSource): boolean {
+  const key = (p: LockedSource) => JSON.stringify([p.kind, p.url, p.mirrors ?? [], p.npm, p.git, p.rev, p.file, p.archive, p.platforms ?? []]);
+  return key(a) === key(b);
+}
+
+/** A previous pin for the same location that is strong and agrees with the recipe. */
+function reusablePin(src: Source, prev: LockEntry): LockedSource | undefined {
+  const want = locationOf(src);
+  const old = prev.sources.find((p) => sameLocation(p, want));
+  if (!old || !classifyIntegrity(old.integrity).ok) return undefined;
+  if (src.integrity !== undefined && src.integrity !== old.integrity) return undefined;
+  if (src.archive !== undefined) {
+    if (old.archiveIntegrity === undefined || !classifyIntegrity(old.archiveIntegrity).ok) return undefined;
+    if (src.archiveIntegrity !== undefined && src.archiveIntegrity !== old.archiveIntegrity) return undefined;
+  }
+  return old;
+}
+
+async function pinSource(src: Source, previous: LockedSource | undefined, opts: LockOptions): Promise<LockedSource> {
+  const { fetchSource, describeSource } = await import('../fetch/source.js');
+  // A declared integrity is what the lock records (so both agree); otherwise the
+  // previous pin is checked, or the bytes are pinned by sha512 now.
+  const expected = src.integrity ?? previous?.integrity;
+  const got = await fetchSource(src, expected, opts.fetch);
+  const pin = locationOf(src);
+  pin.integrity = src.integrity ?? previous?.integrity ?? got.integrity;
+  if (src.archive !== undefined) {
+    const declared = src.archiveIntegrity ?? previous?.archiveIntegrity;
+    const algorithm = declared ? declared.slice(0, declared.indexOf('-')) : 'sha512';
+    const what = `${src.archive} inside ${describeSource(src)}`;
+    const found = await opts.hashMember(got.path, src.archive, { algorithm, what });
+    if (declared !== undefined && found !== declared) {
+      throw new IntactError('INTEGRITY_MISMATCH', `${what} does not match its pin`, {
+        expected: declared, found, url: describeSource(src),
+        hint: 'the nested archive changed, or the pin is wrong: check the upstream hash before changing archiveIntegrity',
+      });
+    }
+    pin.archiveIntegrity = found;
+  }
+  return pin;
+}
+
+/** What changed between two locks, per recipe, in words for the terminal. */
+export function diffLocks(a: Lockfile, b: Lockfile): LockChange[] {
+  const names = [...new Set([...Object.keys(a.recipes), ...Object.keys(b.recipes)])].sort(byCodePoint);
+  const out: LockChange[] = [];
+  for (const name of names) {
+    const x = a.recipes[name];
+    const y = b.recipes[name];
+    if (!x && y) out.push({ name, change: 'added', details: [`${name}@${y.version}: ${y.sources.length} source(s) pinned`] });
+    else if (x && !y) out.push({ name, change: 'removed', details: [`${name}@${x.version}`] });
+    else if (x && y && serializeLock({ lockfileVersion: 1, recipes: { x } }) !== serializeLock({ lockfileVersion: 1, recipes: { x: y } })) {
+      const details: string[] = [];
+      if (x.version !== y.version) details.push(`version ${x.version} -> ${y.version}`);
+      if (x.recipeHash !== y.recipeHash) details.push('recipe changed');
+      const before = new Set(x.sources.map((s) => JSON.stringify(s)));
+      for (const s of y.sources) if (!before.has(JSON.stringify(s))) details.push(`pinned ${s.npm ?? s.url ?? s.git ?? s.file} ${s.integrity}`);
+      if (x.closure.join() !== y.closure.join()) details.push(`closure ${x.closure.join(', ') || 'none'} -> ${y.closure.join(', ') || 'none'}`);
+      out.push({ name, change: 'updated', details });
+    }
+  }
+  return out;
+}

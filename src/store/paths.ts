@@ -1,0 +1,29 @@
+// Where the store is, and the fixed layout inside it. Every path here is a pure
+// function of the store root (and of a hash), so two processes agree on it.
+import { isAbsolute, join, resolve } from 'node:path';
+import { IntactError } from '../errors.js';
+
+/** Folders that belong to the system; a user-space store never lives there. */
+const SYSTEM_ROOTS = ['/bin', '/boot', '/dev', '/etc', '/lib', '/lib32', '/lib64', '/proc', '/sbin', '/sys', '/usr', '/var/lib', '/var/cache'];
+
+export interface StoreLayout {
+  root: string;
+  /** Downloads, content-addressed (src/fetch/cache.ts). */
+  cache: string;
+  /** Temporary files and folders, on the same filesystem as everything else. */
+  tmp: string;
+}
+
+/**
+ * The store for a project: `--store` / INTACT_STORE when given (relative to the
+ * working folder, as a user typed it), else `<project>/store`.
+ */
+export function resolveStore(projectDir: string, option: string | undefined, cwd = process.cwd()): StoreLayout {
+  const root = option !== undefined && option !== '' ? resolve(cwd, option) : join(projectDir, 'store');
+  if (!isAbsolute(root) || root === '/' || SYSTEM_ROOTS.some((s) => root === s || root.startsWith(`${s}/`))) {
+    throw new IntactError('STORE_PATH', `the store cannot be ${root}: that is a system folder`, {
+      hint: 'use a folder you own, e.g. --store ~/.local/share/intact/store (the default is ./store in the project)',
+    });
+  }
+  return { root, cache: join(root, 'cache'), tmp: join(root, 'tmp') };
+}
