@@ -32,7 +32,24 @@ export function describeSource(s: Source): string {
  * Fetch one source into the cache. `pin` is the lock's integrity (absent on a
  * first lock; then the recipe's own `integrity`, if any, is what must match).
  */
-export async function fetchSource(s: Source, pin: string | undefined, ctx: FetchContext): Promise<Ingested> {
+export function fetchSource(s: Source, pin: string | undefined, ctx: FetchContext): Promise<Ingested> {
+  // Two recipes often share a source (sqlite and libsqlite3 both unpack one npm
+  // package): one download serves both, within a run.
+  let inflight = running.get(ctx);
+  if (!inflight) running.set(ctx, (inflight = new Map()));
+  const key = JSON.stringify([describeSource(s), 'mirrors' in s ? s.mirrors : undefined, pin ?? s.integrity]);
+  let p = inflight.get(key);
+  if (!p) {
+    p = fetchOnce(s, pin, ctx);
+    inflight.set(key, p);
+    p.catch(() => inflight.delete(key));
+  }
+  return p;
+}
+
+const running = new WeakMap<FetchContext, Map<string, Promise<Ingested>>>();
+
+async function fetchOnce(s: Source, pin: string | undefined, ctx: FetchContext): Promise<Ingested> {
   const expected = pin ?? s.integrity;
   const id = describeSource(s);
   if (ctx.offline) return fromCacheOnly(s, expected, ctx, id);
@@ -69,7 +86,7 @@ export async function fetchSource(s: Source, pin: string | undefined, ctx: Fetch
 async function fromCacheOnly(s: Source, expected: string | undefined, ctx: FetchContext, id: string): Promise<Ingested> {
   if (sourceKind(s) === 'file') {
     // Repository files are local: offline changes nothing for them.
-    return fetchSource(s, expected, { ...ctx, offline: false });
+    return fetchOnce(s, expected, { ...ctx, offline: false });
   }
   const missing = (why: string): IntactError =>
     new IntactError('OFFLINE_MISSING', `offline: ${id} ${why}`, {
