@@ -1,0 +1,47 @@
+// Shared shapes of the build layer: the sandbox a step runs in, and the checks an
+// output must pass before it may enter the store.
+
+/** How strongly a build is isolated; reported with every entry. */
+export type SandboxLevel =
+  /** New user, mount, network, PID, IPC and UTS namespaces; a root holding only the build folder and declared deps. */
+  | 'full'
+  /** Namespaces for network and PID, but the host's filesystem is visible (no private root could be set up). */
+  | 'partial'
+  /** No isolation: a controlled environment only. */
+  | 'none';
+
+export type SandboxMode = 'require' | 'auto' | 'off';
+
+/** The fixed layout inside a full sandbox, whatever the real paths are. */
+export const INSIDE = {
+  build: '/build',
+  store: '/store',
+} as const;
+
+export interface Mount {
+  /** Real path on the host. */
+  real: string;
+  /** Where it appears inside the sandbox (absolute). */
+  inside: string;
+  writable: boolean;
+}
+
+export interface StepProcess {
+  /** argv[0] is an absolute path as seen from inside (or the real path at level none). */
+  argv: string[];
+  /** The complete environment; nothing of the caller's leaks in. */
+  env: Record<string, string>;
+  /** Working folder, as seen from inside. */
+  cwd: string;
+  /** What the step sees: the build folder (writable) and each dependency (read-only). */
+  mounts: Mount[];
+  /** Receives stdout and stderr, interleaved, as they come. */
+  log: (chunk: Buffer) => void;
+  signal?: AbortSignal;
+  timeoutMs?: number;
+}
+
+export interface StepResult {
+  exitCode: number | null;
+  signal: NodeJS.Signals | null;
+}
