@@ -10,6 +10,14 @@ export const CODES = {
   PROJECT_NOT_FOUND: { exit: 2 },
   INIT_EXISTS: { exit: 2 },
   IO: { exit: 1 },
+  PLATFORM_UNSUPPORTED: { exit: 1 },
+  BUILD_FAILED: { exit: 1 },
+  BUILD_STEP: { exit: 2 },
+  DEP_FAILED: { exit: 1 },
+  BIN_MISSING: { exit: 1 },
+  BIN_CONFLICT: { exit: 2 },
+  NOT_INSTALLED: { exit: 1 },
+  OUTPUT_MISMATCH: { exit: 1 },
   STORE_PATH: { exit: 2 },
   OFFLINE_MISSING: { exit: 1 },
   LOCK_REFUSED: { exit: 2 },
@@ -103,6 +111,31 @@ export const CODES = {
   EXTRACT_ARCHIVE_MISSING: { exit: 1 },
   EXTRACT_ARCHIVE_INTEGRITY: { exit: 1 },
   EXTRACT_ABORTED: { exit: 1 },
+
+  // output checks: what a build left in its output folder may not enter the store
+  OUTPUT_SPECIAL_FILE: { exit: 1 },
+  OUTPUT_MODE_BITS: { exit: 1 },
+  OUTPUT_HARDLINK_OUTSIDE: { exit: 1 },
+  OUTPUT_UNREADABLE: { exit: 1 },
+  OUTPUT_LINK_ESCAPE: { exit: 1 },
+  OUTPUT_LINK_LOOP: { exit: 1 },
+  OUTPUT_PATH_LEAK: { exit: 1 },
+  ELF_MALFORMED: { exit: 1 },
+  OUTPUT_ELF_INTERP: { exit: 1 },
+  OUTPUT_ELF_SEARCH_PATH: { exit: 1 },
+  OUTPUT_ELF_NEEDED: { exit: 1 },
+
+  // sandbox: isolating build steps. exit 1: this machine or the step failed us;
+  // exit 2: the step as asked for cannot be run (bad mount layout, environment).
+  SANDBOX_UNAVAILABLE: { exit: 1 },
+  SANDBOX_SETUP_FAILED: { exit: 1 },
+  SANDBOX_MOUNT_INVALID: { exit: 2 },
+  SANDBOX_MOUNT_MISSING: { exit: 1 },
+  STEP_TOOL_MISSING: { exit: 1 },
+  STEP_CWD_MISSING: { exit: 1 },
+  STEP_ENV_INVALID: { exit: 2 },
+  STEP_TIMEOUT: { exit: 1 },
+  STEP_ABORTED: { exit: 1 },
 } as const;
 
 export type ErrorCode = keyof typeof CODES;
