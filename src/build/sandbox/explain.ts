@@ -1,0 +1,45 @@
+// `intact doctor`'s words about the sandbox: what this level protects, what it
+// loses, why nothing stronger worked, and how to enable it on the usual systems.
+import { INSIDE } from '../types.js';
+import type { SandboxProbe } from './probe.js';
+import { INSIDE_USER } from './skeleton.js';
+
+const PROTECTS: Record<SandboxProbe['level'], string[]> = {
+  full: [
+    `build steps see only ${INSIDE.build} and their declared dependencies under ${INSIDE.store} (read-only); no /usr, /lib or /bin of the host`,
+    `no network (a separate network namespace whose loopback stays down), own PIDs, IPC and hostname "${INSIDE_USER.hostname}"`,
+    `steps run as uid ${INSIDE_USER.uid} without capabilities; outputs cannot record where your store is`,
+  ],
+  partial: [
+    'build steps have no network and their own PIDs, IPC and hostname',
+    'LOST: the host\'s files are visible and writable as you (undeclared host tools can leak into outputs); the build folder is at its real path',
+  ],
+  none: [
+    'build steps get only the environment intact sets',
+    'LOST: network access, the host\'s files and processes are all open to build steps; outputs may depend on this machine',
+  ],
+};
+
+const FIXES: { when: RegExp; line: string }[] = [
+  { when: /kernel\.unprivileged_userns_clone/, line: 'Debian before 11 and some kernels: sudo sysctl -w kernel.unprivileged_userns_clone=1 (persist it in /etc/sysctl.d/)' },
+  { when: /kernel\.apparmor_restrict_unprivileged_userns/, line: 'Ubuntu 23.10 and later: sudo sysctl -w kernel.apparmor_restrict_unprivileged_userns=0, or an AppArmor profile for node allowing `userns,`' },
+  { when: /user\.max_user_namespaces/, line: 'RHEL/CentOS and hardened systems: sudo sysctl -w user.max_user_namespaces=15000' },
+  { when: /container/, line: 'in a container: docker run --security-opt seccomp=unconfined --security-opt apparmor=unconfined (or --privileged), and no masked /proc (--security-opt systempaths=unconfined)' },
+  { when: /util-linux|missing host tools/, line: 'install util-linux 2.38 or newer (unshare with --map-user, --root, --wd and --kill-child; mount) and coreutils (env)' },
+];
+
+export function explainSandbox(probe: SandboxProbe): string[] {
+  const lines = [...PROTECTS[probe.level]];
+  if (probe.level === 'full') {
+    for (const r of probe.reasons) lines.push(`note: ${r}`);
+    return lines;
+  }
+  for (const r of probe.reasons) lines.push(`why: ${r}`);
+  const text = probe.reasons.join('\n');
+  const matched = FIXES.filter((f) => f.when.test(text));
+  const fixes = matched.length > 0 ? matched : FIXES;
+  lines.push(matched.length > 0 ? 'to enable the full sandbox:' : 'to enable the full sandbox, depending on the system:');
+  for (const f of fixes) lines.push(`  ${f.line}`);
+  lines.push('then run `intact doctor` again; --sandbox=require makes a missing sandbox an error');
+  return lines;
+}
