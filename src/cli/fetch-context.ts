@@ -9,12 +9,16 @@ import type { NpmConfig } from '../fetch/npmrc.js';
 import { resolveStore, type StoreLayout } from '../store/paths.js';
 import type { GlobalOptions } from './output.js';
 
-/** Downloads are network-bound: a few more than the cores, but not many. */
-export function defaultJobs(globals: GlobalOptions): number {
-  return globals.jobs ?? Math.min(8, Math.max(4, availableParallelism()));
+/**
+ * --jobs, or a default: downloads are network-bound (a few more than the cores,
+ * not many); builds are CPU-bound (the cores).
+ */
+export function defaultJobs(globals: GlobalOptions, kind: 'fetch' | 'build' = 'fetch'): number {
+  if (globals.jobs !== undefined) return globals.jobs;
+  return kind === 'build' ? availableParallelism() : Math.min(8, Math.max(4, availableParallelism()));
 }
 
-export function makeFetchContext(projectDir: string, globals: GlobalOptions, opts: { offline: boolean; onEvent?: FetchContext['onEvent'] }): { ctx: FetchContext; store: StoreLayout } {
+export function makeFetchContext(projectDir: string, globals: GlobalOptions, opts: { offline: boolean; onEvent?: FetchContext['onEvent']; signal?: AbortSignal }): { ctx: FetchContext; store: StoreLayout } {
   const store = resolveStore(projectDir, globals.store);
   let npm: Promise<NpmConfig> | undefined;
   const ctx: FetchContext = {
@@ -28,6 +32,7 @@ export function makeFetchContext(projectDir: string, globals: GlobalOptions, opt
     env: process.env,
     offline: opts.offline,
     ...(opts.onEvent ? { onEvent: opts.onEvent } : {}),
+    ...(opts.signal ? { signal: opts.signal } : {}),
   };
   return { ctx, store };
 }

@@ -10,6 +10,8 @@ import { registerCommands } from './commands/index.js';
 export interface CliContext {
   globals(): GlobalOptions;
   output(): Output;
+  /** Aborted on SIGINT/SIGTERM: fetches and build steps stop, temp files are cleaned. */
+  signal: AbortSignal;
   /** Set by a command: the exit status of its run. */
   setExit(code: number): void;
 }
@@ -47,7 +49,19 @@ export function buildProgram(ctx: CliContext): Command {
 export async function main(argv: string[]): Promise<void> {
   let status = 0;
   let program: Command | undefined;
+  // Build steps run in their own process groups (the sandbox kills whole trees),
+  // so a Ctrl-C must reach them through this signal; a second one exits at once.
+  const abort = new AbortController();
+  const onSignal = (sig: NodeJS.Signals): void => {
+    // `intact run` and `intact shell` pass signals to their child instead.
+    if (process.listenerCount(sig) > 1) return;
+    if (abort.signal.aborted) process.exit(128 + (sig === 'SIGINT' ? 2 : 15));
+    abort.abort(new IntactError('USAGE', `interrupted by ${sig}`, { hint: 'nothing partial was kept; run the command again' }));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   const ctx: CliContext = {
+    signal: abort.signal,
     globals: () => program!.opts<GlobalOptions>(),
     output: () => new Output(program!.opts<GlobalOptions>()),
     setExit: (code) => {
@@ -59,6 +73,9 @@ export async function main(argv: string[]): Promise<void> {
     await program.parseAsync(argv);
   } catch (e) {
     status = report(e, ctx, program);
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
   }
   process.exitCode = status;
 }

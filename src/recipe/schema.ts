@@ -13,7 +13,7 @@ import type { FieldPath, Locator } from './yaml.js';
 export const SCHEMA_PATH = fileURLToPath(new URL('../../schema/recipe.schema.json', import.meta.url));
 
 const SOURCE_KINDS = ['url', 'npm', 'git', 'file'] as const;
-const STEP_KINDS = ['run', 'script', 'copy', 'symlink', 'write', 'chmod', 'patch', 'env'] as const;
+const STEP_KINDS = ['run', 'script', 'copy', 'symlink', 'write', 'chmod', 'patch', 'env', 'mkdir'] as const;
 
 let validator: ValidateFunction | undefined;
 let schemaDoc: SchemaNode | undefined;

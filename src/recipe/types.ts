@@ -60,7 +60,8 @@ export type Step =
   | { write: string; content: string; executable?: boolean }
   | { chmod: string; mode: string }
   | { patch: string; strip?: number; cwd?: string }
-  | { env: Record<string, string> };
+  | { env: Record<string, string> }
+  | { mkdir: string };
 
 export interface Recipe {
   name: string;

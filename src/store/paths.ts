@@ -12,6 +12,14 @@ export interface StoreLayout {
   cache: string;
   /** Temporary files and folders, on the same filesystem as everything else. */
   tmp: string;
+  /** Per entry: metadata written before the entry appears (`<key>.json`). */
+  meta: string;
+  /** Per entry: the log of its last build (`<key>.log`). */
+  logs: string;
+  /** Per key: the lock held while it is built. */
+  locks: string;
+  /** Projects whose profiles keep entries alive (gc roots). */
+  roots: string;
 }
 
 /**
@@ -25,5 +33,10 @@ export function resolveStore(projectDir: string, option: string | undefined, cwd
       hint: 'use a folder you own, e.g. --store ~/.local/share/intact/store (the default is ./store in the project)',
     });
   }
-  return { root, cache: join(root, 'cache'), tmp: join(root, 'tmp') };
+  return layoutOf(root);
+}
+
+export function layoutOf(root: string): StoreLayout {
+  const at = (d: string) => join(root, d);
+  return { root, cache: at('cache'), tmp: at('tmp'), meta: at('meta'), logs: at('logs'), locks: at('locks'), roots: at('roots') };
 }

@@ -2,7 +2,12 @@
 // typed object, calls the library, and prints; no logic beyond that.
 import type { Command } from 'commander';
 import type { CliContext } from '../main.js';
+import { registerBuild } from './build.js';
+import { registerDoctor } from './doctor.js';
 import { registerFetch } from './fetch.js';
+import { registerInstall } from './install.js';
+import { registerLog } from './log.js';
+import { registerUse } from './use.js';
 import { registerInit } from './init.js';
 import { registerLock } from './lock.js';
 import { registerVerify } from './verify.js';
@@ -11,5 +16,10 @@ export function registerCommands(program: Command, ctx: CliContext): void {
   registerInit(program, ctx);
   registerLock(program, ctx);
   registerFetch(program, ctx);
+  registerInstall(program, ctx);
+  registerBuild(program, ctx);
+  registerUse(program, ctx);
+  registerLog(program, ctx);
   registerVerify(program, ctx);
+  registerDoctor(program, ctx);
 }

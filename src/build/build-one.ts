@@ -1,0 +1,286 @@
+// Building one plan into the store: fetch (verified) → unpack into a fresh build
+// folder → steps → output checks → normalise → hash → atomic add. The store holds
+// either the whole, checked entry afterwards or nothing new: every failure
+// removes the build folder (unless --keep-failed) and adds nothing.
+import { randomBytes } from 'node:crypto';
+import { closeSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
+import { chmod, copyFile, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { IntactError } from '../errors.js';
+import type { FetchContext } from '../fetch/source.js';
+import { addEntry, entryPath, hasEntry, readMeta, type EntryMeta } from '../store/entry.js';
+import { lockKey } from '../store/lock.js';
+import type { StoreLayout } from '../store/paths.js';
+import { buildEnv, stepVars, SOURCE_DATE_EPOCH, type BuildPaths, type BuildPlan } from './plan.js';
+import { runSteps } from './steps.js';
+import { INSIDE, type Mount, type SandboxLevel, type StepProcess, type StepResult } from './types.js';
+
+export interface OutputCheckInput {
+  storeDir: string;
+  buildDir: string;
+  deps: { name: string; dir: string; inside?: string }[];
+  entryName: string;
+}
+
+export interface BuildContext {
+  store: StoreLayout;
+  fetch: FetchContext;
+  projectDir: string;
+  level: SandboxLevel;
+  /** Parallelism offered to the build itself (JOBS, MAKEFLAGS). */
+  jobs: number;
+  keepFailed: boolean;
+  /** Every plan of this run, by name, to reach a dependency's own dependencies. */
+  plans: ReadonlyMap<string, BuildPlan>;
+  runStep: (p: StepProcess, level: SandboxLevel) => Promise<StepResult>;
+  checkOutput: (dir: string, input: OutputCheckInput) => Promise<void>;
+  normalise: (dir: string, epochSeconds: number) => Promise<void>;
+  treeHash: (dir: string) => Promise<string>;
+  extract: (file: string, dest: string, opts: { strip?: number; archive?: string; archiveIntegrity?: string; path?: string; name?: string; signal?: AbortSignal }) => Promise<unknown>;
+  onLog?: (name: string, chunk: string) => void;
+  signal?: AbortSignal;
+  timeoutMs?: number;
+}
+
+export interface BuildOutcome {
+  status: 'built' | 'present';
+  path: string;
+  meta: EntryMeta | undefined;
+  /** With --keep-failed, where the failed build folder was kept. */
+  keptAt?: string;
+}
+
+const BUILD_PREFIX = 'build-';
+const HOST = hostname().replace(/[^A-Za-z0-9.]/g, '_') || 'host';
+
+/** A recipe's closure of dependencies, as plans (itself excluded). */
+export function closurePlans(plan: BuildPlan, plans: ReadonlyMap<string, BuildPlan>): BuildPlan[] {
+  const out = new Map<string, BuildPlan>();
+  const walk = (p: BuildPlan): void => {
+    for (const d of p.deps) {
+      const dp = plans.get(d.name);
+      if (dp && !out.has(dp.name)) {
+        out.set(dp.name, dp);
+        walk(dp);
+      }
+    }
+  };
+  walk(plan);
+  return [...out.values()];
+}
+
+export async function buildOne(plan: BuildPlan, ctx: BuildContext, opts: { fresh?: boolean } = {}): Promise<BuildOutcome> {
+  const final = entryPath(ctx.store, plan.key, plan.name, plan.version);
+  if (!opts.fresh && (await hasEntry(ctx.store, plan.key, plan.name, plan.version))) {
+    return { status: 'present', path: final, meta: await readMeta(ctx.store, plan.key) };
+  }
+  const release = opts.fresh ? async () => {} : await lockKey(ctx.store, plan.key, () => ctx.onLog?.(plan.name, 'waiting for another intact process building it\n'));
+  try {
+    if (!opts.fresh && (await hasEntry(ctx.store, plan.key, plan.name, plan.version))) {
+      return { status: 'present', path: final, meta: await readMeta(ctx.store, plan.key) };
+    }
+    return await buildFresh(plan, ctx, opts.fresh === true);
+  } finally {
+    await release();
+  }
+}
+
+async function buildFresh(plan: BuildPlan, ctx: BuildContext, fresh: boolean): Promise<BuildOutcome> {
+  await mkdir(ctx.store.tmp, { recursive: true });
+  await mkdir(ctx.store.logs, { recursive: true });
+  const buildDir = join(ctx.store.tmp, `${BUILD_PREFIX}${HOST}-${process.pid}-${plan.name}-${randomBytes(4).toString('hex')}`);
+  await mkdir(buildDir, { mode: 0o755 });
+  const logFile = join(buildDir, 'build.log');
+  const logFd = openSync(logFile, 'a');
+  const log = (s: string | Buffer): void => {
+    if (typeof s === 'string') writeSync(logFd, s);
+    else writeSync(logFd, s);
+    ctx.onLog?.(plan.name, s.toString());
+  };
+  let ok = false;
+  try {
+    log(`intact: building ${plan.name}@${plan.version} (${plan.entry}) for ${plan.platform}, sandbox ${ctx.level}\n`);
+    for (const d of ['src', 'tmp']) await mkdir(join(buildDir, d));
+    await unpackSources(plan, ctx, buildDir, log);
+
+    const deps = closurePlans(plan, ctx.plans);
+    const inside = ctx.level === 'full';
+    const paths: BuildPaths = inside
+      ? { build: INSIDE.build, src: `${INSIDE.build}/src`, out: `${INSIDE.build}/out`, tmp: `${INSIDE.build}/tmp`, deps: Object.fromEntries(deps.map((d) => [d.name, `${INSIDE.store}/${d.entry}`])) }
+      : { build: buildDir, src: join(buildDir, 'src'), out: join(buildDir, 'out'), tmp: join(buildDir, 'tmp'), deps: Object.fromEntries(deps.map((d) => [d.name, entryPath(ctx.store, d.key, d.name, d.version)])) };
+    const realDeps = Object.fromEntries(deps.map((d) => [d.name, entryPath(ctx.store, d.key, d.name, d.version)]));
+    const mounts: Mount[] = [
+      { real: buildDir, inside: INSIDE.build, writable: true },
+      ...deps.map((d) => ({ real: realDeps[d.name]!, inside: `${INSIDE.store}/${d.entry}`, writable: false })),
+    ];
+
+    if (plan.steps.length === 0) {
+      // A recipe without steps installs its unpacked sources (a prebuilt binary).
+      await rename(join(buildDir, 'src'), join(buildDir, 'out'));
+    } else {
+      await mkdir(join(buildDir, 'out'));
+      await runSteps(plan.steps, {
+        realBuild: buildDir,
+        paths,
+        realDeps,
+        vars: stepVars(paths),
+        env: buildEnv(plan, paths, ctx.jobs),
+        level: ctx.level,
+        mounts,
+        projectDir: ctx.projectDir,
+        recipe: plan.name,
+        log,
+        run: ctx.runStep,
+        ...(ctx.signal ? { signal: ctx.signal } : {}),
+        ...(ctx.timeoutMs ? { timeoutMs: ctx.timeoutMs } : {}),
+      });
+    }
+
+    const out = join(buildDir, 'out');
+    log('intact: checking the output\n');
+    await ctx.checkOutput(out, {
+      storeDir: ctx.store.root,
+      buildDir,
+      deps: deps.map((d) => ({ name: d.name, dir: realDeps[d.name]!, inside: `${INSIDE.store}/${d.entry}` })),
+      entryName: plan.entry,
+    });
+    await ctx.normalise(out, SOURCE_DATE_EPOCH);
+    const output = await ctx.treeHash(out);
+    const size = await treeSize(out);
+    log(`intact: output ${output} (${size} bytes)\n`);
+    const meta: EntryMeta = {
+      format: 1,
+      key: plan.key,
+      name: plan.name,
+      version: plan.version,
+      platform: plan.platform,
+      output,
+      size,
+      deps: deps.map((d) => d.key).sort(),
+      sandbox: ctx.level,
+      origin: 'built',
+      bin: plan.bin,
+    };
+    if (fresh) {
+      ok = true;
+      return { status: 'built', path: out, meta, keptAt: buildDir };
+    }
+    const added = await addEntry(ctx.store, out, meta);
+    ok = true;
+    return { status: added === 'added' ? 'built' : 'present', path: entryPath(ctx.store, plan.key, plan.name, plan.version), meta };
+  } catch (e) {
+    log(`intact: build failed: ${(e as Error).message}\n`);
+    const base = e instanceof IntactError ? e : new IntactError('BUILD_FAILED', `${plan.name}: ${(e as Error).message}`, { cause: e });
+    // The end of the log says why far more often than the exit status does.
+    const tail = base.code === 'BUILD_FAILED' ? logTail(logFile, 15) : '';
+    throw new IntactError(base.code, `${base.message}${tail ? `\n${tail}` : ''}`, {
+      ...fieldsOf(base), cause: base.cause,
+      ...(ctx.keepFailed
+        ? { hint: `the build folder was kept at ${buildDir} (sources in src/, output in out/, log in build.log)`, file: buildDir }
+        : { hint: base.hint, file: base.file }),
+    });
+  } finally {
+    closeSync(logFd);
+    await copyFile(logFile, join(ctx.store.logs, `${plan.key}.log`)).catch(() => undefined);
+    writeFileSync(join(ctx.store.logs, `${plan.name}.last`), `${plan.key}\n`);
+    const keep = (!ok && ctx.keepFailed) || (ok && fresh);
+    if (!keep) await forceRemove(buildDir);
+  }
+}
+
+function logTail(file: string, lines: number): string {
+  try {
+    const text = readFileSync(file, 'utf8').trimEnd().split('\n');
+    return text.filter((l) => !l.startsWith('intact: build failed')).slice(-lines).map((l) => `  | ${l}`).join('\n');
+  } catch {
+    return '';
+  }
+}
+
+function fieldsOf(e: IntactError) {
+  return { line: e.line, col: e.col, field: e.field, url: e.url, expected: e.expected, found: e.found };
+}
+
+/** Unpack each source's verified download into $src (merging several sources). */
+async function unpackSources(plan: BuildPlan, ctx: BuildContext, buildDir: string, log: (s: string) => void): Promise<void> {
+  const { fetchSource, describeSource } = await import('../fetch/source.js');
+  const got = await Promise.all(plan.sources.map(({ source, pin }) => fetchSource(source, pin.integrity, ctx.fetch)));
+  const src = join(buildDir, 'src');
+  for (let i = 0; i < plan.sources.length; i++) {
+    const { source, pin } = plan.sources[i]!;
+    const name = describeSource(source);
+    log(`intact: unpacking ${name}\n`);
+    const dest = join(buildDir, `unpack-${i}`);
+    // npm tarballs hold one top folder (`package/`), removed as npm does; with a
+    // nested archive, `strip` applies to the inner one (see docs/sources.md).
+    const strip = (source.strip ?? 0) + ('npm' in source && source.archive === undefined ? 1 : 0);
+    await ctx.extract(got[i]!.path, dest, {
+      ...(strip > 0 ? { strip } : {}),
+      ...(source.archive !== undefined ? { archive: source.archive, archiveIntegrity: pin.archiveIntegrity ?? source.archiveIntegrity! } : {}),
+      ...(source.path !== undefined ? { path: source.path } : {}),
+      name,
+      ...(ctx.signal ? { signal: ctx.signal } : {}),
+    });
+    await mergeInto(dest, src, name);
+  }
+}
+
+async function mergeInto(from: string, to: string, what: string): Promise<void> {
+  for (const e of await readdir(from)) {
+    const target = join(to, e);
+    const exists = await stat(target).then(() => true, () => false);
+    if (exists) {
+      const st = await stat(target);
+      if (st.isDirectory() && (await stat(join(from, e))).isDirectory()) {
+        await mergeInto(join(from, e), target, what);
+        continue;
+      }
+      throw new IntactError('BUILD_STEP', `${what}: ${e} is already in $src from another source`, { hint: 'give one of the sources a `path:` so they do not overlap' });
+    }
+    await rename(join(from, e), target);
+  }
+  await rm(from, { recursive: true, force: true });
+}
+
+async function treeSize(dir: string): Promise<number> {
+  let total = 0;
+  for (const e of await readdir(dir, { withFileTypes: true, recursive: true })) {
+    if (e.isFile()) total += (await stat(join(e.parentPath ?? (e as unknown as { path: string }).path, e.name))).size;
+  }
+  return total;
+}
+
+/** Remove a folder even when a build left read-only folders in it. */
+export async function forceRemove(dir: string): Promise<void> {
+  const open = async (d: string): Promise<void> => {
+    await chmod(d, 0o700).catch(() => undefined);
+    for (const e of await readdir(d, { withFileTypes: true }).catch(() => [])) {
+      if (e.isDirectory()) await open(join(d, e.name));
+    }
+  };
+  await open(dir);
+  await rm(dir, { recursive: true, force: true });
+}
+
+/** Build folders left by processes that died (a crash or SIGKILL mid-build). */
+export async function cleanStaleBuilds(store: StoreLayout): Promise<number> {
+  let removed = 0;
+  for (const name of await readdir(store.tmp).catch(() => [] as string[])) {
+    const m = /^build-(.+?)-(\d+)-/.exec(name);
+    if (!m || m[1] !== HOST) continue;
+    if (isAlive(Number(m[2]))) continue;
+    await forceRemove(join(store.tmp, name));
+    removed++;
+  }
+  return removed;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

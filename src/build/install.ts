@@ -1,0 +1,178 @@
+// `intact install`: the lock must be current (it is never written here); then the
+// closure of the selected recipes is fetched and built, dependencies first and
+// independent builds in parallel, reusing every entry already in the store; then
+// the profile is switched to the new set in one step. A failed build stops its
+// dependants, names the root cause, and leaves the profile as it was.
+import { byCodePoint } from '../canonical-json.js';
+import { IntactError, exitStatusOf, type Finding } from '../errors.js';
+import { checkLock, LOCK_FILE, projectState, readLock } from '../lock/index.js';
+import { hostPlatform } from '../platform.js';
+import { topoOrder } from '../recipe/index.js';
+import type { Platform } from '../recipe/types.js';
+import { buildOne, cleanStaleBuilds, type BuildContext, type BuildOutcome } from './build-one.js';
+import { planBuild, recipePlatforms, type BuildPlan } from './plan.js';
+import { readProfile, writeProfile, type ProfileItem } from './profile.js';
+
+export type InstallEvent =
+  | { type: 'build-start'; name: string; version: string }
+  | { type: 'build-done'; name: string; status: 'built' | 'present'; seconds: number }
+  | { type: 'build-fail'; name: string; message: string }
+  | { type: 'skip'; name: string; reason: string };
+
+export interface InstallOptions {
+  names: readonly string[];
+  /** Concurrent builds. */
+  jobs: number;
+  platform?: Platform;
+  onEvent?: (e: InstallEvent) => void;
+  /** Everything a build needs but the plan (store, fetchers, sandbox, checks). */
+  build: Omit<BuildContext, 'plans' | 'jobs'> & { jobs?: number };
+}
+
+export interface InstallResult {
+  built: string[];
+  reused: string[];
+  skipped: { name: string; reason: string }[];
+  profile: string[];
+  outcomes: Record<string, BuildOutcome>;
+}
+
+export interface Selection {
+  plans: BuildPlan[];
+  skipped: { name: string; reason: string }[];
+}
+
+/** Check the lock and plan the selected recipes (and their closure) for this platform. */
+export async function planInstall(projectDir: string, names: readonly string[], platform: Platform): Promise<Selection & { findings: Finding[] }> {
+  const [project, read] = await Promise.all([projectState(projectDir), readLock(projectDir)]);
+  const findings = project.findings.filter((f) => f.severity === 'error');
+  if (exitStatusOf(findings) === 2) return { plans: [], skipped: [], findings };
+  if (!read) throw new IntactError('LOCK_MISSING', `there is no ${LOCK_FILE}`, { file: LOCK_FILE, hint: 'run `intact lock` and commit intact.lock' });
+  const stale = checkLock({ recipes: project.states, graph: project.graph, lock: read.lock, lockText: read.text });
+  if (stale.length > 0) {
+    const names = [...new Set(stale.map((f) => /^([^:\s]+)/.exec(f.message)?.[1] ?? '?'))].sort(byCodePoint);
+    throw new IntactError('NOT_LOCKED', `intact.lock is not current for: ${names.join(', ')}`, {
+      file: LOCK_FILE,
+      hint: `run \`intact lock\` and commit intact.lock (install never writes the lock); \`intact verify\` shows the details`,
+    });
+  }
+  const byName = new Map(project.states.map((s) => [s.loaded.recipe.name, s]));
+  for (const n of names) {
+    if (!byName.has(n)) throw new IntactError('USAGE', `there is no recipe named "${n}"`, { hint: `the recipes are: ${[...byName.keys()].sort(byCodePoint).join(', ')}` });
+  }
+  const skipped: { name: string; reason: string }[] = [];
+  let roots = names.length > 0 ? [...names] : [...byName.keys()].sort(byCodePoint);
+  if (names.length === 0) {
+    roots = roots.filter((n) => {
+      const ok = recipePlatforms(byName.get(n)!.loaded.recipe).includes(platform);
+      if (!ok) skipped.push({ name: n, reason: `not declared for ${platform}` });
+      return ok;
+    });
+  }
+  const plans = new Map<string, BuildPlan>();
+  for (const name of topoOrder(project.graph, roots)) {
+    const s = byName.get(name)!;
+    plans.set(name, planBuild(s.loaded.recipe, read.lock.recipes[name]!, platform, plans));
+  }
+  return { plans: [...plans.values()], skipped, findings };
+}
+
+export async function install(projectDir: string, opts: InstallOptions): Promise<InstallResult> {
+  const platform = opts.platform ?? hostPlatform();
+  if (!platform) throw new IntactError('PLATFORM_UNSUPPORTED', `intact has no platform name for ${process.platform}-${process.arch}`, { hint: 'recipes name linux-x64, linux-arm64, darwin-x64 or darwin-arm64' });
+  const sel = await planInstall(projectDir, opts.names, platform);
+  if (sel.findings.length > 0) {
+    const first = sel.findings[0]!;
+    throw new IntactError(first.code, `${first.file ? `${first.file}: ` : ''}${first.message}${sel.findings.length > 1 ? ` (and ${sel.findings.length - 1} more; run \`intact verify\`)` : ''}`, first);
+  }
+  for (const s of sel.skipped) opts.onEvent?.({ type: 'skip', ...s });
+  await cleanStaleBuilds(opts.build.store);
+
+  const plans = new Map(sel.plans.map((p) => [p.name, p]));
+  const concurrent = Math.max(1, opts.jobs);
+  const ctx: BuildContext = { ...opts.build, plans, jobs: opts.build.jobs ?? Math.max(1, Math.floor(concurrent)) };
+  const outcomes: Record<string, BuildOutcome> = {};
+  const failures = new Map<string, IntactError>();
+  await runGraph(sel.plans, concurrent, async (plan) => {
+    const failedDep = plan.deps.find((d) => failures.has(d.name));
+    if (failedDep) {
+      const root = rootCause(failedDep.name, failures);
+      failures.set(plan.name, new IntactError('DEP_FAILED', `${plan.name} was not built: its dependency ${failedDep.name} failed`, { hint: `fix ${root} first` }));
+      opts.onEvent?.({ type: 'skip', name: plan.name, reason: `dependency ${failedDep.name} failed` });
+      return;
+    }
+    const t = Date.now();
+    opts.onEvent?.({ type: 'build-start', name: plan.name, version: plan.version });
+    try {
+      const o = await buildOne(plan, ctx);
+      outcomes[plan.name] = o;
+      opts.onEvent?.({ type: 'build-done', name: plan.name, status: o.status, seconds: (Date.now() - t) / 1000 });
+    } catch (e) {
+      const err = e instanceof IntactError ? e : new IntactError('BUILD_FAILED', `${plan.name}: ${(e as Error).message}`, { cause: e });
+      failures.set(plan.name, err);
+      opts.onEvent?.({ type: 'build-fail', name: plan.name, message: err.message });
+    }
+  });
+  const rootFailures = [...failures.entries()].filter(([, e]) => e.code !== 'DEP_FAILED');
+  if (rootFailures.length > 0) {
+    const [name, first] = rootFailures[0]!;
+    const others = [...failures.keys()].filter((n) => n !== name);
+    throw new IntactError(first.code, first.message, {
+      ...fields(first),
+      hint: `${first.hint ?? ''}${others.length > 0 ? `${first.hint ? '; ' : ''}also not installed: ${others.join(', ')}` : ''}; the profile was left as it was`,
+    });
+  }
+
+  // The profile: with names, the named recipes join (or replace) what was there.
+  const items = new Map<string, ProfileItem>();
+  if (opts.names.length > 0) for (const it of (await readProfile(projectDir))?.items ?? []) items.set(it.recipe, it);
+  for (const p of sel.plans) items.set(p.name, { recipe: p.name, version: p.version, entry: p.entry, bin: p.bin });
+  const manifest = await writeProfile(projectDir, opts.build.store, [...items.values()]);
+
+  return {
+    built: Object.entries(outcomes).filter(([, o]) => o.status === 'built').map(([n]) => n),
+    reused: Object.entries(outcomes).filter(([, o]) => o.status === 'present').map(([n]) => n),
+    skipped: sel.skipped,
+    profile: Object.keys(manifest.links).sort(byCodePoint),
+    outcomes,
+  };
+}
+
+function fields(e: IntactError) {
+  return { file: e.file, line: e.line, col: e.col, field: e.field, url: e.url, expected: e.expected, found: e.found, cause: e.cause };
+}
+
+function rootCause(name: string, failures: Map<string, IntactError>): string {
+  const e = failures.get(name);
+  const m = e?.code === 'DEP_FAILED' ? /dependency (\S+) failed/.exec(e.message) : null;
+  return m ? rootCause(m[1]!, failures) : name;
+}
+
+/** Run each plan once its dependencies are done, at most `jobs` at a time. */
+async function runGraph(plans: readonly BuildPlan[], jobs: number, run: (p: BuildPlan) => Promise<void>): Promise<void> {
+  const done = new Set<string>();
+  const started = new Set<string>();
+  const names = new Set(plans.map((p) => p.name));
+  let running = 0;
+  await new Promise<void>((resolve, reject) => {
+    const pump = (): void => {
+      if (done.size === plans.length) return resolve();
+      for (const p of plans) {
+        if (running >= jobs) break;
+        if (started.has(p.name)) continue;
+        if (!p.deps.every((d) => !names.has(d.name) || done.has(d.name))) continue;
+        started.add(p.name);
+        running++;
+        run(p).then(
+          () => {
+            running--;
+            done.add(p.name);
+            pump();
+          },
+          reject,
+        );
+      }
+    };
+    pump();
+  });
+}

@@ -1,0 +1,158 @@
+// The build plan: recipe + lock entry + the plans of its dependencies → what
+// to fetch, which steps to run with which environment, and the store key. Pure:
+// no I/O, so every decision here is unit-tested and the key depends on nothing
+// but the inputs.
+import { IntactError } from '../errors.js';
+import type { LockEntry, LockedSource } from '../lock/types.js';
+import type { Platform, Recipe, Source, Step } from '../recipe/types.js';
+import { entryName, storeKey } from '../store/key.js';
+
+export interface PlannedSource {
+  /** The recipe's source (strip, path, archive, ...). */
+  source: Source;
+  /** Its pin from the lock. */
+  pin: LockedSource;
+}
+
+export interface PlannedDep {
+  name: string;
+  version: string;
+  key: string;
+  entry: string;
+  /** The dep's `bin` paths, relative to its entry. */
+  bin: string[];
+}
+
+export interface BuildPlan {
+  name: string;
+  version: string;
+  platform: Platform;
+  key: string;
+  /** `<key>-<name>-<version>` */
+  entry: string;
+  sources: PlannedSource[];
+  steps: Step[];
+  /** Direct dependencies; their own deps are reachable through their plans. */
+  deps: PlannedDep[];
+  bin: string[];
+}
+
+/** The platforms a recipe builds for; the default is linux-x64. */
+export function recipePlatforms(r: Recipe): Platform[] {
+  return r.platforms ?? ['linux-x64'];
+}
+
+export function planBuild(recipe: Recipe, entry: LockEntry, platform: Platform, depPlans: ReadonlyMap<string, BuildPlan>): BuildPlan {
+  if (!recipePlatforms(recipe).includes(platform)) {
+    throw new IntactError('PLATFORM_UNSUPPORTED', `${recipe.name}@${recipe.version} is not declared for ${platform}`, {
+      hint: `its platforms are ${recipePlatforms(recipe).join(', ')}; add ${platform} (with sources for it) to the recipe to build it here`,
+    });
+  }
+  const all = recipe.sources ?? [];
+  const sources: PlannedSource[] = [];
+  all.forEach((source, i) => {
+    if (source.platforms && !source.platforms.includes(platform)) return;
+    const pin = entry.sources[i];
+    if (!pin) throw new IntactError('LOCK_STALE', `${recipe.name}: sources[${i}] is not in the lock`, { hint: `run \`intact lock ${recipe.name}\`` });
+    sources.push({ source, pin });
+  });
+  const deps: PlannedDep[] = (recipe.deps ?? []).map((spec) => {
+    const name = spec.slice(0, spec.lastIndexOf('@'));
+    const p = depPlans.get(name);
+    if (!p) throw new IntactError('INTERNAL', `no plan for ${name}, a dependency of ${recipe.name}`);
+    return { name, version: p.version, key: p.key, entry: p.entry, bin: p.bin };
+  });
+  const key = storeKey({
+    recipeHash: entry.recipeHash,
+    sources: sources.map(({ pin }) => ({ integrity: pin.integrity, ...(pin.archiveIntegrity ? { archiveIntegrity: pin.archiveIntegrity } : {}) })),
+    deps: Object.fromEntries(deps.map((d) => [d.name, d.key])),
+    platform,
+  });
+  return {
+    name: recipe.name,
+    version: recipe.version,
+    platform,
+    key,
+    entry: entryName(key, recipe.name, recipe.version),
+    sources,
+    steps: recipe.build ?? [],
+    deps,
+    bin: recipe.bin ?? [],
+  };
+}
+
+/** Where things are, as the build's steps see them (inside the sandbox, or real paths without one). */
+export interface BuildPaths {
+  build: string;
+  src: string;
+  out: string;
+  tmp: string;
+  /** Each dependency's entry folder, by name. */
+  deps: Record<string, string>;
+}
+
+/** SOURCE_DATE_EPOCH: 1980-01-01, the earliest time zip can store. */
+export const SOURCE_DATE_EPOCH = 315532800;
+
+/**
+ * The complete environment of a build step: only what intact sets. Nothing of
+ * the caller's environment is taken (a canary test checks it).
+ */
+export function buildEnv(plan: BuildPlan, paths: BuildPaths, jobs: number): Record<string, string> {
+  const path: string[] = [];
+  for (const d of plan.deps) {
+    for (const b of d.bin) {
+      const dir = parentOf(`${paths.deps[d.name]}/${b}`);
+      if (!path.includes(dir)) path.push(dir);
+    }
+  }
+  return {
+    PATH: path.join(':'),
+    out: paths.out,
+    src: paths.src,
+    TMPDIR: paths.tmp,
+    TEMP: paths.tmp,
+    TMP: paths.tmp,
+    // Nowhere useful, as Nix does: a build that needs a home folder says so by failing.
+    HOME: '/homeless-shelter',
+    XDG_CACHE_HOME: `${paths.tmp}/cache`,
+    SOURCE_DATE_EPOCH: String(SOURCE_DATE_EPOCH),
+    LC_ALL: 'C',
+    TZ: 'UTC',
+    TERM: 'dumb',
+    JOBS: String(jobs),
+    MAKEFLAGS: `-j${jobs}`,
+  };
+}
+
+function parentOf(p: string): string {
+  const i = p.lastIndexOf('/');
+  return i <= 0 ? '/' : p.slice(0, i);
+}
+
+const VAR = /\$\{([A-Za-z0-9_][A-Za-z0-9._-]*)\}|\$([A-Za-z_][A-Za-z0-9_.-]*)/g;
+
+/**
+ * Substitute `$out`, `$src`, `$TMPDIR` and `$<dep>` (also as `${...}`) in a step
+ * argument. Recipe names may hold `-` and `.`, so a bare `$name` takes the longest
+ * known name it starts with (`$foo-bar/x` with a dep foo-bar, `$out-dir` as $out
+ * then "-dir"). Other `$words` are left alone (a script's own variables).
+ */
+export function substitute(arg: string, vars: Readonly<Record<string, string>>): string {
+  const known = (n: string) => Object.prototype.hasOwnProperty.call(vars, n);
+  return arg.replace(VAR, (m, braced: string | undefined, bare: string | undefined) => {
+    if (braced !== undefined) return known(braced) ? vars[braced]! : m;
+    let name = bare!;
+    while (!known(name)) {
+      const cut = Math.max(name.lastIndexOf('-'), name.lastIndexOf('.'));
+      if (cut <= 0) return m;
+      name = name.slice(0, cut);
+    }
+    return vars[name]! + bare!.slice(name.length);
+  });
+}
+
+/** The variables steps may use, from the paths. */
+export function stepVars(paths: BuildPaths): Record<string, string> {
+  return { out: paths.out, src: paths.src, TMPDIR: paths.tmp, ...paths.deps };
+}

@@ -1,0 +1,43 @@
+// `intact build NAME`: build one recipe again in a fresh folder, even when the
+// store has it, and say whether the result equals the store's entry (and the
+// lock's recorded output, when there is one). Its dependencies are taken from the
+// store (built first if missing). A result for an absent entry is added.
+import { IntactError } from '../errors.js';
+import { readLock } from '../lock/index.js';
+import { hostPlatform } from '../platform.js';
+import { addEntry, hasEntry, readMeta } from '../store/entry.js';
+import { buildOne, forceRemove, type BuildContext } from './build-one.js';
+import { planInstall } from './install.js';
+
+export interface RebuildResult {
+  name: string;
+  output: string;
+  /** The store's entry's output hash, when it has the entry. */
+  store?: string;
+  /** The lock's recorded output hash for this platform, when recorded. */
+  locked?: string;
+  added: boolean;
+}
+
+export async function rebuild(projectDir: string, name: string, build: Omit<BuildContext, 'plans' | 'jobs'>, jobs: number): Promise<RebuildResult> {
+  const platform = hostPlatform();
+  if (!platform) throw new IntactError('PLATFORM_UNSUPPORTED', `no platform name for ${process.platform}-${process.arch}`);
+  const sel = await planInstall(projectDir, [name], platform);
+  if (sel.findings.length > 0) throw IntactError.fromFinding(sel.findings[0]!);
+  const plans = new Map(sel.plans.map((p) => [p.name, p]));
+  const ctx: BuildContext = { ...build, plans, jobs };
+  for (const p of sel.plans) if (p.name !== name) await buildOne(p, ctx);
+  const plan = plans.get(name)!;
+  const fresh = await buildOne(plan, ctx, { fresh: true });
+  try {
+    const output = fresh.meta!.output;
+    const present = await hasEntry(build.store, plan.key, plan.name, plan.version);
+    const stored = present ? (await readMeta(build.store, plan.key))?.output : undefined;
+    const locked = (await readLock(projectDir))?.lock.recipes[name]?.output?.[platform];
+    let added = false;
+    if (!present) added = (await addEntry(build.store, fresh.path, fresh.meta!)) === 'added';
+    return { name, output, ...(stored ? { store: stored } : {}), ...(locked ? { locked } : {}), added };
+  } finally {
+    if (fresh.keptAt) await forceRemove(fresh.keptAt);
+  }
+}

@@ -1,0 +1,53 @@
+// Assembling what builds need from the global options: the store, fetchers,
+// the sandbox at the level this machine allows (or the one demanded), output
+// checks and normalisation. Heavy modules load here, only for commands that build.
+import type { BuildContext } from '../build/build-one.js';
+import type { SandboxLevel, SandboxMode } from '../build/types.js';
+import type { StoreLayout } from '../store/paths.js';
+import type { FetchContext } from '../fetch/source.js';
+import { IntactError } from '../errors.js';
+
+export function parseSandboxMode(v: string): SandboxMode {
+  if (v === 'require' || v === 'auto' || v === 'off') return v;
+  throw new IntactError('USAGE', `--sandbox takes require, auto or off, not "${v}"`, { hint: 'e.g. --sandbox=require in CI' });
+}
+
+export async function makeBuildContext(opts: {
+  projectDir: string;
+  store: StoreLayout;
+  fetch: FetchContext;
+  mode: SandboxMode;
+  keepFailed: boolean;
+  onLog?: (name: string, chunk: string) => void;
+  signal?: AbortSignal;
+}): Promise<{ ctx: Omit<BuildContext, 'plans' | 'jobs'>; level: SandboxLevel; reasons: string[] }> {
+  const [sandbox, checks, tree, extract] = await Promise.all([
+    import('../build/sandbox/index.js'),
+    import('../build/checks/index.js'),
+    import('../store/tree-hash.js'),
+    import('../fetch/extract/index.js'),
+  ]);
+  const { normaliseOutput } = await import('../build/checks/normalise.js');
+  const probe = opts.mode === 'off' ? { level: 'none' as const, reasons: ['--sandbox=off'], tools: {} } : await sandbox.probeSandbox();
+  const level = sandbox.resolveMode(opts.mode, probe);
+  return {
+    level,
+    reasons: probe.reasons,
+    ctx: {
+      store: opts.store,
+      fetch: opts.fetch,
+      projectDir: opts.projectDir,
+      level,
+      keepFailed: opts.keepFailed,
+      runStep: sandbox.runStep,
+      checkOutput: async (dir, input) => {
+        await checks.assertOutputOk(dir, input);
+      },
+      normalise: normaliseOutput,
+      treeHash: tree.treeHash,
+      extract: extract.extract,
+      ...(opts.onLog ? { onLog: opts.onLog } : {}),
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    },
+  };
+}

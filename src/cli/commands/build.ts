@@ -1,0 +1,49 @@
+// `intact build NAME`: a fresh build of one recipe, compared with the store.
+import type { Command } from 'commander';
+import { findProject } from '../../project.js';
+import type { CliContext } from '../main.js';
+import { parseSandboxMode } from '../build-context.js';
+import { defaultJobs, makeFetchContext } from '../fetch-context.js';
+import { progressFor } from '../progress.js';
+
+export function registerBuild(program: Command, ctx: CliContext): void {
+  program
+    .command('build')
+    .description('build one recipe in a fresh folder, even when present, and say whether it equals the store\'s entry')
+    .argument('<name>', 'recipe name')
+    .option('--keep-failed', 'keep the build folder of a failed build and print its path', false)
+    .option('--offline', 'use only the download cache', false)
+    .option('--sandbox <mode>', 'require | auto | off', parseSandboxMode, 'auto')
+    .action(async (name: string, opts: { keepFailed: boolean; offline: boolean; sandbox: 'require' | 'auto' | 'off' }) => {
+      const out = ctx.output();
+      const globals = ctx.globals();
+      const project = await findProject(process.cwd());
+      const progress = progressFor(out);
+      const { ctx: fetch, store } = makeFetchContext(project, globals, { offline: opts.offline, onEvent: progress.onEvent, signal: ctx.signal });
+      const { makeBuildContext } = await import('../build-context.js');
+      const { rebuild } = await import('../../build/rebuild.js');
+      const built = await makeBuildContext({
+        projectDir: project, store, fetch, mode: opts.sandbox, keepFailed: opts.keepFailed, signal: ctx.signal,
+        ...(out.verbose && !out.json ? { onLog: (_n: string, s: string) => out.err.write(s) } : {}),
+      });
+      let r;
+      try {
+        r = await rebuild(project, name, built.ctx, defaultJobs(globals, 'build'));
+      } finally {
+        progress.stop();
+      }
+      const sameStore = r.store === undefined ? undefined : r.store === r.output;
+      const sameLock = r.locked === undefined ? undefined : r.locked === r.output;
+      if (out.json) {
+        out.document({ ok: sameStore !== false && sameLock !== false, ...r, sandbox: built.level, sameAsStore: sameStore, sameAsLock: sameLock });
+      } else {
+        out.info(`${name}: output ${r.output} (sandbox ${built.level})`);
+        if (r.added) out.info('  added to the store (it was not there)');
+        if (sameStore === true) out.info('  identical to the store\'s entry');
+        if (sameStore === false) out.info(`  DIFFERS from the store's entry (${r.store})`);
+        if (sameLock === true) out.info('  identical to the output recorded in intact.lock');
+        if (sameLock === false) out.info(`  DIFFERS from the output recorded in intact.lock (${r.locked})`);
+      }
+      if (sameStore === false || sameLock === false) ctx.setExit(1);
+    });
+}

@@ -1,0 +1,80 @@
+// `intact install [NAME...]`: fetch and build the locked closure into the store
+// and switch the project's profile (.intact/bin). The work is src/build/install.ts.
+import type { Command } from 'commander';
+import { findProject } from '../../project.js';
+import type { CliContext } from '../main.js';
+import { parseSandboxMode } from '../build-context.js';
+import { defaultJobs, makeFetchContext } from '../fetch-context.js';
+import { formatBytes, progressFor } from '../progress.js';
+import type { FetchEvent } from '../../fetch/types.js';
+
+export function registerInstall(program: Command, ctx: CliContext): void {
+  program
+    .command('install')
+    .description('fetch and build the locked recipes (or the named ones and what they need) and put their programs on .intact/bin')
+    .argument('[names...]', 'recipes to install, with their dependency closure (default: all for this platform)')
+    .option('--frozen', 'fail unless intact.lock is current (always so: install never writes the lock; CI=true implies it)', false)
+    .option('--offline', 'use only the download cache', false)
+    .option('--keep-failed', 'keep the build folder of a failed build and print its path', false)
+    .option('--sandbox <mode>', 'require | auto | off: how strict the build sandbox must be', parseSandboxMode, 'auto')
+    .action(async (names: string[], opts: { offline: boolean; keepFailed: boolean; sandbox: 'require' | 'auto' | 'off' }) => {
+      const started = Date.now();
+      const out = ctx.output();
+      const globals = ctx.globals();
+      const project = await findProject(process.cwd());
+      const progress = progressFor(out);
+      let fetched = 0;
+      let fetchedBytes = 0;
+      const onEvent = (e: FetchEvent): void => {
+        if (e.type === 'done' && !e.cached) {
+          fetched++;
+          fetchedBytes += e.bytes;
+        }
+        progress.onEvent(e);
+      };
+      const { ctx: fetch, store } = makeFetchContext(project, globals, { offline: opts.offline, onEvent, signal: ctx.signal });
+      const { makeBuildContext } = await import('../build-context.js');
+      const { install } = await import('../../build/install.js');
+      const jobs = defaultJobs(globals, 'build');
+      const built = await makeBuildContext({
+        projectDir: project, store, fetch, mode: opts.sandbox, keepFailed: opts.keepFailed, signal: ctx.signal,
+        ...(out.verbose && !out.json ? { onLog: (_n: string, s: string) => out.err.write(s) } : {}),
+      });
+      if (built.level !== 'full' && !out.json) {
+        out.err.write(`warning: builds run with sandbox level "${built.level}": ${built.reasons.join('; ')} (see \`intact doctor\`)\n`);
+      }
+      const say = (s: string): void => {
+        if (out.json) out.out.write(`${JSON.stringify({ event: 'build', message: s })}\n`);
+        else if (!out.quiet) out.err.write(`${s}\n`);
+      };
+      let result;
+      try {
+        result = await install(project, {
+          names,
+          jobs,
+          build: built.ctx,
+          onEvent: (e) => {
+            if (e.type === 'build-start') say(`build ${e.name}@${e.version}`);
+            else if (e.type === 'build-done' && e.status === 'built') say(`built ${e.name} (${e.seconds.toFixed(1)} s)`);
+            else if (e.type === 'build-fail') say(`failed ${e.name}`);
+            else if (e.type === 'skip') say(`skip ${e.name}: ${e.reason}`);
+          },
+        });
+      } finally {
+        progress.stop();
+      }
+      const { storeSize } = await import('../../store/size.js');
+      const size = await storeSize(store);
+      const seconds = (Date.now() - started) / 1000;
+      if (out.json) {
+        out.document({ ok: true, built: result.built, reused: result.reused, skipped: result.skipped, fetched, fetchedBytes, profile: result.profile, sandbox: built.level, seconds, storeBytes: size });
+        return;
+      }
+      out.info(
+        `installed ${result.built.length + result.reused.length} recipe(s) in ${seconds.toFixed(1)} s: ` +
+          `${result.built.length} built, ${result.reused.length} reused, ${fetched} download(s) (${formatBytes(fetchedBytes)}); ` +
+          `sandbox ${built.level}; store ${formatBytes(size)}`,
+      );
+      if (result.profile.length > 0) out.info(`on .intact/bin: ${result.profile.join(', ')}`);
+    });
+}

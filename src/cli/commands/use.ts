@@ -1,0 +1,91 @@
+// Using what is installed: `intact run`, `intact shell`, `intact env`. Each puts
+// the project's profile (.intact/bin) first on PATH; nothing here builds.
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { IntactError } from '../../errors.js';
+import { binName, PROFILE_DIR, readProfile } from '../../build/profile.js';
+import { findProject } from '../../project.js';
+import type { CliContext } from '../main.js';
+
+async function profileOf(project: string) {
+  const p = await readProfile(project);
+  if (!p) throw new IntactError('NOT_INSTALLED', 'nothing is installed in this project yet', { hint: 'run `intact install` first' });
+  return p;
+}
+
+/** Run a program to its end, passing signals on, and return its exit status. */
+function runToEnd(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { stdio: 'inherit', env });
+    const forward = (sig: NodeJS.Signals) => child.kill(sig);
+    const sigs: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
+    for (const s of sigs) process.on(s, forward);
+    child.on('error', (e) => reject(new IntactError('IO', `cannot start ${cmd}: ${e.message}`, { cause: e, hint: 'run `intact install` again; the profile may point at a removed entry' })));
+    child.on('exit', (code, signal) => {
+      for (const s of sigs) process.off(s, forward);
+      resolve(code ?? (signal ? 128 + 15 : 1));
+    });
+  });
+}
+
+export function registerUse(program: Command, ctx: CliContext): void {
+  program
+    .command('run')
+    .description('run a program of an installed recipe: intact run NAME[:BIN] -- ARGS')
+    .argument('<name>', 'recipe name, optionally :program when it has several')
+    .argument('[args...]', 'arguments for the program (put them after --)')
+    .action(async (spec: string, args: string[]) => {
+      const project = await findProject(process.cwd());
+      const p = await profileOf(project);
+      const [recipe, bin] = spec.split(':', 2) as [string, string | undefined];
+      const item = p.items.find((i) => i.recipe === recipe);
+      if (!item) throw new IntactError('NOT_INSTALLED', `${recipe} is not installed in this project`, { hint: `run \`intact install ${recipe}\`` });
+      const names = item.bin.map(binName);
+      const chosen = bin ?? (names.length === 1 ? names[0] : names.find((n) => n === recipe));
+      if (!chosen || !names.includes(chosen)) {
+        throw new IntactError('USAGE', names.length === 0 ? `${recipe} has no programs (no \`bin\`)` : `which program of ${recipe}? it has ${names.join(', ')}`, { hint: names.length > 0 ? `e.g. intact run ${recipe}:${names[0]} -- ...` : 'add `bin:` to the recipe' });
+      }
+      const binDir = join(project, PROFILE_DIR, 'bin');
+      ctx.setExit(await runToEnd(p.links[chosen]!, args, { ...process.env, PATH: `${binDir}:${process.env['PATH'] ?? ''}` }));
+    });
+
+  program
+    .command('shell')
+    .description('start a shell with the project\'s programs first on PATH')
+    .option('--pure', 'with only the profile on PATH and a minimal environment (HOME, USER, TERM, LANG)', false)
+    .action(async (opts: { pure: boolean }) => {
+      const project = await findProject(process.cwd());
+      await profileOf(project);
+      const binDir = join(project, PROFILE_DIR, 'bin');
+      const shell = process.env['SHELL'] || '/bin/sh';
+      const keep = ['HOME', 'USER', 'LOGNAME', 'TERM', 'LANG', 'LC_ALL', 'TZ'];
+      const base = opts.pure ? Object.fromEntries(keep.filter((k) => process.env[k] !== undefined).map((k) => [k, process.env[k]!])) : { ...process.env };
+      const env = { ...base, PATH: opts.pure ? binDir : `${binDir}:${process.env['PATH'] ?? ''}`, INTACT_SHELL: project };
+      ctx.setExit(await runToEnd(shell, [], env));
+    });
+
+  program
+    .command('env')
+    .description('print the environment that puts the project\'s programs on PATH (eval it in your shell)')
+    .option('--format <format>', 'sh | fish | json', 'sh')
+    .action(async (opts: { format: string }) => {
+      const project = await findProject(process.cwd());
+      const binDir = join(project, PROFILE_DIR, 'bin');
+      const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+      const out = ctx.output();
+      switch (opts.format) {
+        case 'sh':
+          out.out.write(`export PATH=${q(binDir)}:"$PATH"\n`);
+          break;
+        case 'fish':
+          out.out.write(`set -gx PATH ${q(binDir)} $PATH\n`);
+          break;
+        case 'json':
+          out.out.write(`${JSON.stringify({ PATH: `${binDir}:${process.env['PATH'] ?? ''}`, INTACT_BIN: binDir })}\n`);
+          break;
+        default:
+          throw new IntactError('USAGE', `--format takes sh, fish or json, not "${opts.format}"`, { hint: 'e.g. eval "$(intact env)"' });
+      }
+    });
+}

@@ -1,0 +1,91 @@
+// Store entries: `<store>/<key>-<name>-<version>/` holds a build's output and
+// nothing else; `<store>/meta/<key>.json` says what it is. An entry appears only
+// by an atomic rename of a checked, normalised, read-only folder, after its
+// metadata was written, so a present entry folder is always a whole one.
+import { randomBytes } from 'node:crypto';
+import { chmod, lstat, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { canonicalJson } from '../canonical-json.js';
+import { IntactError } from '../errors.js';
+import type { SandboxLevel } from '../build/types.js';
+import type { Platform } from '../recipe/types.js';
+import { entryName } from './key.js';
+import type { StoreLayout } from './paths.js';
+
+export interface EntryMeta {
+  format: 1;
+  key: string;
+  name: string;
+  version: string;
+  platform: Platform;
+  /** Tree hash of the entry's content (src/store/tree-hash.ts). */
+  output: string;
+  /** Bytes of file content in the entry. */
+  size: number;
+  /** Keys of the entries it needs at run time and build time. */
+  deps: string[];
+  sandbox: SandboxLevel;
+  /** How it got here. */
+  origin: 'built' | 'substituted';
+  /** Paths under the entry to put on PATH. */
+  bin: string[];
+}
+
+export function entryPath(store: StoreLayout, key: string, name: string, version: string): string {
+  return join(store.root, entryName(key, name, version));
+}
+
+export async function hasEntry(store: StoreLayout, key: string, name: string, version: string): Promise<boolean> {
+  try {
+    return (await lstat(entryPath(store, key, name, version))).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+export async function readMeta(store: StoreLayout, key: string): Promise<EntryMeta | undefined> {
+  try {
+    return JSON.parse(await readFile(join(store.meta, `${key}.json`), 'utf8')) as EntryMeta;
+  } catch {
+    return undefined;
+  }
+}
+
+async function writeAtomic(file: string, text: string, tmpDir: string): Promise<void> {
+  const tmp = join(tmpDir, `meta-${process.pid}-${randomBytes(6).toString('hex')}`);
+  try {
+    await writeFile(tmp, text, { flag: 'wx', mode: 0o444 });
+    await rename(tmp, file);
+  } finally {
+    await rm(tmp, { force: true });
+  }
+}
+
+/**
+ * Move a finished output into the store. `staged` must be inside `store.tmp`
+ * (same filesystem) and already checked, normalised and hashed. When the entry
+ * already exists (another process built it meanwhile), that is success: the
+ * staged copy is discarded.
+ */
+export async function addEntry(store: StoreLayout, staged: string, meta: EntryMeta): Promise<'added' | 'present'> {
+  const final = entryPath(store, meta.key, meta.name, meta.version);
+  await mkdir(store.meta, { recursive: true });
+  if (await hasEntry(store, meta.key, meta.name, meta.version)) return 'present';
+  // Metadata first: a crash after it and before the rename leaves metadata of an
+  // absent entry, which is harmless; the reverse would leave an unexplained entry.
+  await writeAtomic(join(store.meta, `${meta.key}.json`), canonicalJson(meta), store.tmp);
+  try {
+    // Renaming a folder to another parent rewrites its `..`, which needs write
+    // permission on it for anyone but root; the entry is read-only again at once.
+    await chmod(staged, 0o755);
+    await rename(staged, final);
+    await chmod(final, 0o555);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if ((code === 'ENOTEMPTY' || code === 'EEXIST') && (await hasEntry(store, meta.key, meta.name, meta.version))) return 'present';
+    throw new IntactError('IO', `cannot move the build of ${meta.name} into the store: ${(e as Error).message}`, {
+      file: final, cause: e, hint: 'check free space and permissions of the store folder',
+    });
+  }
+  return 'added';
+}
