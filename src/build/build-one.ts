@@ -41,10 +41,15 @@ export interface BuildContext {
   onLog?: (name: string, chunk: string) => void;
   signal?: AbortSignal;
   timeoutMs?: number;
+  /**
+   * Try to get the entry from a binary cache instead of building it (src/cache).
+   * Resolves true when the entry was added to the store; false to build from source.
+   */
+  substitute?: (plan: BuildPlan) => Promise<boolean>;
 }
 
 export interface BuildOutcome {
-  status: 'built' | 'present';
+  status: 'built' | 'present' | 'substituted';
   path: string;
   meta: EntryMeta | undefined;
   /** With --keep-failed, where the failed build folder was kept. */
@@ -79,6 +84,9 @@ export async function buildOne(plan: BuildPlan, ctx: BuildContext, opts: { fresh
   try {
     if (!opts.fresh && (await hasEntry(ctx.store, plan.key, plan.name, plan.version))) {
       return { status: 'present', path: final, meta: await readMeta(ctx.store, plan.key) };
+    }
+    if (!opts.fresh && ctx.substitute && (await ctx.substitute(plan))) {
+      return { status: 'substituted', path: final, meta: await readMeta(ctx.store, plan.key) };
     }
     return await buildFresh(plan, ctx, opts.fresh === true);
   } finally {

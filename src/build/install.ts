@@ -15,7 +15,7 @@ import { readProfile, writeProfile, type ProfileItem } from './profile.js';
 
 export type InstallEvent =
   | { type: 'build-start'; name: string; version: string }
-  | { type: 'build-done'; name: string; status: 'built' | 'present'; seconds: number }
+  | { type: 'build-done'; name: string; status: BuildOutcome['status']; seconds: number }
   | { type: 'build-fail'; name: string; message: string }
   | { type: 'skip'; name: string; reason: string };
 
@@ -32,6 +32,7 @@ export interface InstallOptions {
 export interface InstallResult {
   built: string[];
   reused: string[];
+  substituted: string[];
   skipped: { name: string; reason: string }[];
   profile: string[];
   outcomes: Record<string, BuildOutcome>;
@@ -132,6 +133,7 @@ export async function install(projectDir: string, opts: InstallOptions): Promise
   return {
     built: Object.entries(outcomes).filter(([, o]) => o.status === 'built').map(([n]) => n),
     reused: Object.entries(outcomes).filter(([, o]) => o.status === 'present').map(([n]) => n),
+    substituted: Object.entries(outcomes).filter(([, o]) => o.status === 'substituted').map(([n]) => n),
     skipped: sel.skipped,
     profile: Object.keys(manifest.links).sort(byCodePoint),
     outcomes,

@@ -56,6 +56,7 @@ export function registerInstall(program: Command, ctx: CliContext): void {
           onEvent: (e) => {
             if (e.type === 'build-start') say(`build ${e.name}@${e.version}`);
             else if (e.type === 'build-done' && e.status === 'built') say(`built ${e.name} (${e.seconds.toFixed(1)} s)`);
+            else if (e.type === 'build-done' && e.status === 'substituted') say(`substituted ${e.name} from the binary cache (${e.seconds.toFixed(1)} s)`);
             else if (e.type === 'build-fail') say(`failed ${e.name}`);
             else if (e.type === 'skip') say(`skip ${e.name}: ${e.reason}`);
           },
@@ -67,12 +68,12 @@ export function registerInstall(program: Command, ctx: CliContext): void {
       const size = await storeSize(store);
       const seconds = (Date.now() - started) / 1000;
       if (out.json) {
-        out.document({ ok: true, built: result.built, reused: result.reused, skipped: result.skipped, fetched, fetchedBytes, profile: result.profile, sandbox: built.level, seconds, storeBytes: size });
+        out.document({ ok: true, built: result.built, reused: result.reused, substituted: result.substituted, skipped: result.skipped, fetched, fetchedBytes, profile: result.profile, sandbox: built.level, seconds, storeBytes: size });
         return;
       }
       out.info(
-        `installed ${result.built.length + result.reused.length} recipe(s) in ${seconds.toFixed(1)} s: ` +
-          `${result.built.length} built, ${result.reused.length} reused, ${fetched} download(s) (${formatBytes(fetchedBytes)}); ` +
+        `installed ${result.built.length + result.reused.length + result.substituted.length} recipe(s) in ${seconds.toFixed(1)} s: ` +
+          `${result.built.length} built, ${result.reused.length} reused, ${result.substituted.length > 0 ? `${result.substituted.length} substituted, ` : ''}${fetched} download(s) (${formatBytes(fetchedBytes)}); ` +
           `sandbox ${built.level}; store ${formatBytes(size)}`,
       );
       if (result.profile.length > 0) out.info(`on .intact/bin: ${result.profile.join(', ')}`);
