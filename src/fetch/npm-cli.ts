@@ -5,17 +5,29 @@
 // what this user's npm would use. It costs a process start (~0.3 s), paid only
 // when nothing else configures a registry and an npm source must be resolved.
 import { execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { isIntactError } from '../errors.js';
 import { loadNpmConfig, type LoadNpmConfigOptions, type NpmConfig } from './npmrc.js';
 
-export function registryFromNpm(env: NodeJS.ProcessEnv, cwd: string): Promise<string | undefined> {
+export async function registryFromNpm(env: NodeJS.ProcessEnv, cwd: string): Promise<string | undefined> {
   const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
-  return new Promise((resolve) => {
-    execFile(npm, ['config', 'get', 'registry'], { env, cwd, timeout: 15_000, encoding: 'utf8' }, (err, stdout) => {
-      const v = typeof stdout === 'string' ? stdout.trim() : '';
-      resolve(!err && /^https?:\/\//.test(v) ? v : undefined);
+  // npm makes its cache folder and writes a debug log under ~/.npm even for a
+  // question; point both at a scratch folder that is removed after, so asking
+  // leaves no trace in the user's home.
+  const scratch = await mkdtemp(join(tmpdir(), 'intact-npm-'));
+  const quiet = { ...env, npm_config_cache: scratch, npm_config_logs_max: '0', npm_config_update_notifier: 'false' };
+  try {
+    return await new Promise((resolve) => {
+      execFile(npm, ['config', 'get', 'registry'], { env: quiet, cwd, timeout: 15_000, encoding: 'utf8' }, (err, stdout) => {
+        const v = typeof stdout === 'string' ? stdout.trim() : '';
+        resolve(!err && /^https?:\/\//.test(v) ? v : undefined);
+      });
     });
-  });
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
 }
 
 /** loadNpmConfig, falling back to the npm command line for the registry itself. */
