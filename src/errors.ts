@@ -10,6 +10,10 @@ export const CODES = {
   PROJECT_NOT_FOUND: { exit: 2 },
   INIT_EXISTS: { exit: 2 },
   IO: { exit: 1 },
+  SOURCE_DEAD: { exit: 1 },
+  SOURCE_CHANGED: { exit: 1 },
+  MIRROR_DISAGREES: { exit: 1 },
+  NOT_REPRODUCIBLE: { exit: 1 },
   PLATFORM_UNSUPPORTED: { exit: 1 },
   BUILD_FAILED: { exit: 1 },
   BUILD_STEP: { exit: 2 },
@@ -136,6 +140,77 @@ export const CODES = {
   STEP_ENV_INVALID: { exit: 2 },
   STEP_TIMEOUT: { exit: 1 },
   STEP_ABORTED: { exit: 1 },
+
+  // upgrades: add, outdated, upgrade, diff, review, sbom. exit 2: the argument,
+  // revision or repository is unusable; exit 1: upstream or a review check says no;
+  // exit 0: a warning that is reported but fails nothing.
+  NOT_GIT_REPO: { exit: 2 },
+  GIT_REVISION_UNKNOWN: { exit: 2 },
+  GIT_DEFAULT_BRANCH_UNKNOWN: { exit: 2 },
+  GIT_COMMAND_FAILED: { exit: 1 },
+  ADD_SPEC_INVALID: { exit: 2 },
+  RECIPE_EXISTS: { exit: 2 },
+  ADD_NO_PLATFORM_PACKAGES: { exit: 2 },
+  UPGRADE_SAME_VERSION: { exit: 2 },
+  UPGRADE_DIRTY: { exit: 2 },
+  UPGRADE_NOTHING_TO_EDIT: { exit: 2 },
+  UPGRADE_REV_AMBIGUOUS: { exit: 2 },
+  UPGRADE_LEFTOVER: { exit: 0 },
+  UPGRADE_INTEGRITY_DROPPED: { exit: 0 },
+  VERSION_NOT_FOUND: { exit: 1 },
+  PROJECT_CHANGED: { exit: 1 },
+  WATCH_INVALID: { exit: 2 },
+  REVIEW_LOCK_NOT_UPDATED: { exit: 1 },
+  REVIEW_RECIPE_NOT_UPDATED: { exit: 1 },
+  REVIEW_FLOATING: { exit: 1 },
+  REVIEW_TOO_LARGE: { exit: 1 },
+  REVIEW_OUTPUT_CHANGED: { exit: 0 },
+  LICENSE_UNKNOWN: { exit: 0 },
+
+  // cache: the binary cache on an OCI registry, signing keys and trust. exit 2:
+  // the configuration, a registry reference or a key file is unusable input;
+  // exit 1: the registry, the network or an artifact failed us (install then
+  // builds from source instead).
+  CACHE_CONFIG: { exit: 2 },
+  CACHE_REF_INVALID: { exit: 2 },
+  CACHE_NOT_CONFIGURED: { exit: 2 },
+  KEY_INVALID: { exit: 2 },
+  KEY_FILE: { exit: 2 },
+  KEY_EXISTS: { exit: 2 },
+  CACHE_AUTH: { exit: 1 },
+  CACHE_UNREACHABLE: { exit: 1 },
+  CACHE_REGISTRY: { exit: 1 },
+  CACHE_MISSING: { exit: 1 },
+  CACHE_INVALID: { exit: 1 },
+  CACHE_TOO_LARGE: { exit: 1 },
+  CACHE_UNSIGNED: { exit: 1 },
+  CACHE_UNTRUSTED: { exit: 1 },
+  CACHE_BAD_SIGNATURE: { exit: 1 },
+  CACHE_MISMATCH: { exit: 1 },
+  CACHE_DIGEST_MISMATCH: { exit: 1 },
+  CACHE_NOT_BUILT: { exit: 1 },
+  CACHE_INCOMPLETE: { exit: 1 },
+
+  // store integrity: `verify --store`, `repair` and `gc`. exit 1: the store is not
+  // what its metadata says (tampering, damage) or the repair/gc could not finish;
+  // exit 0: noted, harmless (metadata left without an entry, no file manifest).
+  STORE_ENTRY_MODIFIED: { exit: 1 },
+  STORE_FILE_MODIFIED: { exit: 1 },
+  STORE_FILE_ADDED: { exit: 1 },
+  STORE_FILE_MISSING: { exit: 1 },
+  STORE_FILE_SYMLINKED: { exit: 1 },
+  STORE_ENTRY_WRITABLE: { exit: 1 },
+  STORE_ENTRY_UNREADABLE: { exit: 1 },
+  STORE_ENTRY_MISSING: { exit: 1 },
+  STORE_ENTRY_NO_META: { exit: 1 },
+  STORE_META_INVALID: { exit: 1 },
+  STORE_META_ORPHAN: { exit: 0 },
+  STORE_MANIFEST_MISSING: { exit: 0 },
+  STORE_MANIFEST_MISMATCH: { exit: 1 },
+  STORE_UNKNOWN_FILE: { exit: 1 },
+  STORE_CACHE_CORRUPT: { exit: 1 },
+  STORE_REPAIR_FAILED: { exit: 1 },
+  STORE_GC_INCOMPLETE: { exit: 1 },
 } as const;
 
 export type ErrorCode = keyof typeof CODES;

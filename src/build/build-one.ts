@@ -9,7 +9,8 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { IntactError } from '../errors.js';
 import type { FetchContext } from '../fetch/source.js';
-import { addEntry, entryPath, hasEntry, readMeta, type EntryMeta } from '../store/entry.js';
+import { unpackOptions } from '../fetch/unpack-tree.js';
+import { addEntry, entryPath, hasEntry, hasEntrySync, readMeta, type EntryMeta } from '../store/entry.js';
 import { lockKey } from '../store/lock.js';
 import type { StoreLayout } from '../store/paths.js';
 import { buildEnv, stepVars, SOURCE_DATE_EPOCH, type BuildPaths, type BuildPlan } from './plan.js';
@@ -27,10 +28,18 @@ export interface BuildContext {
   store: StoreLayout;
   fetch: FetchContext;
   projectDir: string;
-  level: SandboxLevel;
+  /** The sandbox level builds run at; probed on first use, so a no-op install never pays for it. */
+  sandboxLevel: () => Promise<SandboxLevel>;
   /** Parallelism offered to the build itself (JOBS, MAKEFLAGS). */
   jobs: number;
   keepFailed: boolean;
+  /** Accept an output that differs from the one the lock records (for investigation). */
+  allowMismatch?: boolean;
+  /**
+   * `verify --rebuild`: build under deliberately different conditions (job
+   * count, umask, extra locale variables) to expose what a recipe lets leak in.
+   */
+  vary?: { jobs: number; umask: number; env: Record<string, string> };
   /** Every plan of this run, by name, to reach a dependency's own dependencies. */
   plans: ReadonlyMap<string, BuildPlan>;
   runStep: (p: StepProcess, level: SandboxLevel) => Promise<StepResult>;
@@ -77,8 +86,12 @@ export function closurePlans(plan: BuildPlan, plans: ReadonlyMap<string, BuildPl
 
 export async function buildOne(plan: BuildPlan, ctx: BuildContext, opts: { fresh?: boolean } = {}): Promise<BuildOutcome> {
   const final = entryPath(ctx.store, plan.key, plan.name, plan.version);
-  if (!opts.fresh && (await hasEntry(ctx.store, plan.key, plan.name, plan.version))) {
-    return { status: 'present', path: final, meta: await readMeta(ctx.store, plan.key) };
+  // The no-op path: present entries cost one stat (and a metadata read when the
+  // lock records an output to compare with).
+  if (!opts.fresh && hasEntrySync(ctx.store, plan.key, plan.name, plan.version)) {
+    const meta = plan.expectedOutput ? await readMeta(ctx.store, plan.key) : undefined;
+    if (meta) checkRecordedOutput(plan, meta.output, ctx);
+    return { status: 'present', path: final, meta };
   }
   const release = opts.fresh ? async () => {} : await lockKey(ctx.store, plan.key, () => ctx.onLog?.(plan.name, 'waiting for another intact process building it\n'));
   try {
@@ -108,12 +121,13 @@ async function buildFresh(plan: BuildPlan, ctx: BuildContext, fresh: boolean): P
   };
   let ok = false;
   try {
-    log(`intact: building ${plan.name}@${plan.version} (${plan.entry}) for ${plan.platform}, sandbox ${ctx.level}\n`);
+    const level = await ctx.sandboxLevel();
+    log(`intact: building ${plan.name}@${plan.version} (${plan.entry}) for ${plan.platform}, sandbox ${level}\n`);
     for (const d of ['src', 'tmp']) await mkdir(join(buildDir, d));
     await unpackSources(plan, ctx, buildDir, log);
 
     const deps = closurePlans(plan, ctx.plans);
-    const inside = ctx.level === 'full';
+    const inside = level === 'full';
     const paths: BuildPaths = inside
       ? { build: INSIDE.build, src: `${INSIDE.build}/src`, out: `${INSIDE.build}/out`, tmp: `${INSIDE.build}/tmp`, deps: Object.fromEntries(deps.map((d) => [d.name, `${INSIDE.store}/${d.entry}`])) }
       : { build: buildDir, src: join(buildDir, 'src'), out: join(buildDir, 'out'), tmp: join(buildDir, 'tmp'), deps: Object.fromEntries(deps.map((d) => [d.name, entryPath(ctx.store, d.key, d.name, d.version)])) };
@@ -128,13 +142,16 @@ async function buildFresh(plan: BuildPlan, ctx: BuildContext, fresh: boolean): P
       await rename(join(buildDir, 'src'), join(buildDir, 'out'));
     } else {
       await mkdir(join(buildDir, 'out'));
+      // umask is process-wide: verify --rebuild builds one recipe at a time.
+      const umask = ctx.vary ? process.umask(ctx.vary.umask) : undefined;
+      try {
       await runSteps(plan.steps, {
         realBuild: buildDir,
         paths,
         realDeps,
         vars: stepVars(paths),
-        env: buildEnv(plan, paths, ctx.jobs),
-        level: ctx.level,
+        env: { ...buildEnv(plan, paths, ctx.vary?.jobs ?? ctx.jobs), ...(ctx.vary?.env ?? {}) },
+        level,
         mounts,
         projectDir: ctx.projectDir,
         recipe: plan.name,
@@ -143,6 +160,9 @@ async function buildFresh(plan: BuildPlan, ctx: BuildContext, fresh: boolean): P
         ...(ctx.signal ? { signal: ctx.signal } : {}),
         ...(ctx.timeoutMs ? { timeoutMs: ctx.timeoutMs } : {}),
       });
+      } finally {
+        if (umask !== undefined) process.umask(umask);
+      }
     }
 
     const out = join(buildDir, 'out');
@@ -157,6 +177,7 @@ async function buildFresh(plan: BuildPlan, ctx: BuildContext, fresh: boolean): P
     const output = await ctx.treeHash(out);
     const size = await treeSize(out);
     log(`intact: output ${output} (${size} bytes)\n`);
+    if (!fresh) checkRecordedOutput(plan, output, ctx);
     const meta: EntryMeta = {
       format: 1,
       key: plan.key,
@@ -166,7 +187,7 @@ async function buildFresh(plan: BuildPlan, ctx: BuildContext, fresh: boolean): P
       output,
       size,
       deps: deps.map((d) => d.key).sort(),
-      sandbox: ctx.level,
+      sandbox: level,
       origin: 'built',
       bin: plan.bin,
     };
@@ -197,6 +218,18 @@ async function buildFresh(plan: BuildPlan, ctx: BuildContext, fresh: boolean): P
   }
 }
 
+/**
+ * The lock may record the output hash (`intact lock --outputs`); a build that
+ * gives another one is refused before it enters the store, unless told otherwise.
+ */
+function checkRecordedOutput(plan: BuildPlan, output: string, ctx: BuildContext): void {
+  if (!plan.expectedOutput || plan.expectedOutput === output || ctx.allowMismatch) return;
+  throw new IntactError('OUTPUT_MISMATCH', `${plan.name}: the output differs from the one intact.lock records for ${plan.platform}`, {
+    file: 'intact.lock', expected: plan.expectedOutput, found: output,
+    hint: `\`intact verify --rebuild ${plan.name}\` builds twice and lists the files that differ; --allow-mismatch installs it anyway for investigation; \`intact lock --outputs ${plan.name}\` records the new hash after review`,
+  });
+}
+
 function logTail(file: string, lines: number): string {
   try {
     const text = readFileSync(file, 'utf8').trimEnd().split('\n');
@@ -220,13 +253,8 @@ async function unpackSources(plan: BuildPlan, ctx: BuildContext, buildDir: strin
     const name = describeSource(source);
     log(`intact: unpacking ${name}\n`);
     const dest = join(buildDir, `unpack-${i}`);
-    // npm tarballs hold one top folder (`package/`), removed as npm does; with a
-    // nested archive, `strip` applies to the inner one (see docs/sources.md).
-    const strip = (source.strip ?? 0) + ('npm' in source && source.archive === undefined ? 1 : 0);
     await ctx.extract(got[i]!.path, dest, {
-      ...(strip > 0 ? { strip } : {}),
-      ...(source.archive !== undefined ? { archive: source.archive, archiveIntegrity: pin.archiveIntegrity ?? source.archiveIntegrity! } : {}),
-      ...(source.path !== undefined ? { path: source.path } : {}),
+      ...unpackOptions(source, pin.archiveIntegrity ?? source.archiveIntegrity),
       name,
       ...(ctx.signal ? { signal: ctx.signal } : {}),
     });

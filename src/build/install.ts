@@ -12,6 +12,8 @@ import type { Platform } from '../recipe/types.js';
 import { buildOne, cleanStaleBuilds, type BuildContext, type BuildOutcome } from './build-one.js';
 import { planBuild, recipePlatforms, type BuildPlan } from './plan.js';
 import { readProfile, writeProfile, type ProfileItem } from './profile.js';
+import { hasEntrySync } from '../store/entry.js';
+import { holdRoot } from '../store/roots.js';
 
 export type InstallEvent =
   | { type: 'build-start'; name: string; version: string }
@@ -88,7 +90,17 @@ export async function install(projectDir: string, opts: InstallOptions): Promise
   }
   for (const s of sel.skipped) opts.onEvent?.({ type: 'skip', ...s });
   await cleanStaleBuilds(opts.build.store);
+  // A pending gc root before anything is built or reused (src/store/roots.ts), so a
+  // concurrent `intact gc` keeps what this install is about to put in the profile.
+  const releaseRoot = await holdRoot(opts.build.store, projectDir, sel.plans.map((p) => p.entry));
+  try {
+    return await installPlanned(projectDir, opts, sel);
+  } finally {
+    await releaseRoot();
+  }
+}
 
+async function installPlanned(projectDir: string, opts: InstallOptions, sel: Selection): Promise<InstallResult> {
   const plans = new Map(sel.plans.map((p) => [p.name, p]));
   const concurrent = Math.max(1, opts.jobs);
   const ctx: BuildContext = { ...opts.build, plans, jobs: opts.build.jobs ?? Math.max(1, Math.floor(concurrent)) };
@@ -103,7 +115,8 @@ export async function install(projectDir: string, opts: InstallOptions): Promise
       return;
     }
     const t = Date.now();
-    opts.onEvent?.({ type: 'build-start', name: plan.name, version: plan.version });
+    // Say "build" only for what is not in the store already.
+    if (!hasEntrySync(ctx.store, plan.key, plan.name, plan.version)) opts.onEvent?.({ type: 'build-start', name: plan.name, version: plan.version });
     try {
       const o = await buildOne(plan, ctx);
       outcomes[plan.name] = o;

@@ -35,6 +35,8 @@ export interface BuildPlan {
   /** Direct dependencies; their own deps are reachable through their plans. */
   deps: PlannedDep[];
   bin: string[];
+  /** The output hash the lock records for this platform (`intact lock --outputs`), if any. */
+  expectedOutput?: string;
 }
 
 /** The platforms a recipe builds for; the default is linux-x64. */
@@ -78,6 +80,7 @@ export function planBuild(recipe: Recipe, entry: LockEntry, platform: Platform, 
     steps: recipe.build ?? [],
     deps,
     bin: recipe.bin ?? [],
+    ...(entry.output?.[platform] ? { expectedOutput: entry.output[platform] } : {}),
   };
 }
 

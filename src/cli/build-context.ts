@@ -20,7 +20,9 @@ export async function makeBuildContext(opts: {
   keepFailed: boolean;
   onLog?: (name: string, chunk: string) => void;
   signal?: AbortSignal;
-}): Promise<{ ctx: Omit<BuildContext, 'plans' | 'jobs'>; level: SandboxLevel; reasons: string[] }> {
+  /** Told once, when the level is known (to warn about a weak sandbox). */
+  onLevel?: (level: SandboxLevel, reasons: string[]) => void;
+}): Promise<{ ctx: Omit<BuildContext, 'plans' | 'jobs'>; sandbox: () => { level: SandboxLevel; reasons: string[] } | undefined }> {
   const [sandbox, checks, tree, extract] = await Promise.all([
     import('../build/sandbox/index.js'),
     import('../build/checks/index.js'),
@@ -28,16 +30,26 @@ export async function makeBuildContext(opts: {
     import('../fetch/extract/index.js'),
   ]);
   const { normaliseOutput } = await import('../build/checks/normalise.js');
-  const probe = opts.mode === 'off' ? { level: 'none' as const, reasons: ['--sandbox=off'], tools: {} } : await sandbox.probeSandbox();
-  const level = sandbox.resolveMode(opts.mode, probe);
+  // Probing spawns processes (~30 ms): only when something is built.
+  let resolved: { level: SandboxLevel; reasons: string[] } | undefined;
+  let probing: Promise<SandboxLevel> | undefined;
+  const sandboxLevel = (): Promise<SandboxLevel> => {
+    probing ??= (async () => {
+      const probe = opts.mode === 'off' ? { level: 'none' as const, reasons: ['--sandbox=off'], tools: {} } : await sandbox.probeSandbox();
+      const level = sandbox.resolveMode(opts.mode, probe);
+      resolved = { level, reasons: probe.reasons };
+      opts.onLevel?.(level, probe.reasons);
+      return level;
+    })();
+    return probing;
+  };
   return {
-    level,
-    reasons: probe.reasons,
+    sandbox: () => resolved,
     ctx: {
       store: opts.store,
       fetch: opts.fetch,
       projectDir: opts.projectDir,
-      level,
+      sandboxLevel,
       keepFailed: opts.keepFailed,
       runStep: sandbox.runStep,
       checkOutput: async (dir, input) => {

@@ -6,6 +6,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { exitStatus, IntactError, isIntactError } from '../errors.js';
 import { Output, type GlobalOptions } from './output.js';
 import { registerCommands } from './commands/index.js';
+import { rewriteVerifyArgv } from './commands/verify.js';
 
 export interface CliContext {
   globals(): GlobalOptions;
@@ -70,7 +71,7 @@ export async function main(argv: string[]): Promise<void> {
   };
   try {
     program = buildProgram(ctx);
-    await program.parseAsync(argv);
+    await program.parseAsync(rewriteVerifyArgv(argv));
   } catch (e) {
     status = report(e, ctx, program);
   } finally {

@@ -21,17 +21,8 @@ export function isCi(env: NodeJS.ProcessEnv): boolean {
   return ci !== undefined && ci !== '' && ci !== 'false' && ci !== '0';
 }
 
-export function formatBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n / 1024;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${v.toFixed(v < 10 ? 1 : 0)} ${units[i]}`;
-}
+export { formatBytes } from '../format-bytes.js';
+import { formatBytes } from '../format-bytes.js';
 
 function lines(out: Output): ProgressDisplay {
   const started = new Map<string, number>();

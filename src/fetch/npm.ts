@@ -290,13 +290,27 @@ type Json = Record<string, unknown>;
  * the same redirect policy (credentials dropped across origins, no https → http),
  * proxy settings, retries, deadline and never-paused body as every download.
  */
-async function getPackument(url: string, name: string, cfg: NpmConfig, opts: ResolveNpmOptions): Promise<Json> {
+/** Full packuments of popular packages reach tens of megabytes; beyond this we refuse. */
+const MAX_FULL_PACKUMENT_BYTES = 96 * 1024 * 1024;
+
+/**
+ * A package's document from the user's registry, with that registry's
+ * credentials only: the abbreviated one installs need, or (`full`) the whole
+ * history with publish times and licenses that `intact outdated` and `add` read.
+ */
+export async function fetchPackumentDoc(name: string, cfg: NpmConfig, opts: ResolveNpmOptions, kind: 'abbreviated' | 'full' = 'abbreviated'): Promise<Json> {
+  const url = cfg.registryFor(name) + name.replace('/', '%2f');
+  return getPackument(url, name, cfg, opts, kind);
+}
+
+async function getPackument(url: string, name: string, cfg: NpmConfig, opts: ResolveNpmOptions, kind: 'abbreviated' | 'full' = 'abbreviated'): Promise<Json> {
   const sink = new MemorySink();
   const auth = cfg.authFor(url);
+  const max = kind === 'full' ? MAX_FULL_PACKUMENT_BYTES : MAX_PACKUMENT_BYTES;
   try {
     await download(url, sink, {
-      limits: { ...opts.limits, maxBytes: Math.min(opts.limits.maxBytes, MAX_PACKUMENT_BYTES) },
-      headers: { accept: ACCEPT, ...auth },
+      limits: { ...opts.limits, maxBytes: Math.min(opts.limits.maxBytes, max) },
+      headers: { accept: kind === 'full' ? 'application/json' : ACCEPT, ...auth },
       ...(opts.signal ? { signal: opts.signal } : {}),
       ...(opts.env ? { env: opts.env } : {}),
     });

@@ -116,7 +116,7 @@ function checkEntry(file: string, text: string, name: string, e: unknown): LockE
   return entry;
 }
 
-const SOURCE_KEYS = ['kind', 'url', 'mirrors', 'npm', 'git', 'rev', 'file', 'integrity', 'archive', 'archiveIntegrity', 'platforms'];
+const SOURCE_KEYS = ['kind', 'url', 'mirrors', 'npm', 'git', 'rev', 'file', 'integrity', 'archive', 'archiveIntegrity', 'tree', 'platforms'];
 const KINDS: readonly SourceKind[] = ['url', 'npm', 'git', 'file'];
 
 function checkSource(s: unknown, bad: (what: string) => IntactError): LockedSource {
@@ -125,7 +125,7 @@ function checkSource(s: unknown, bad: (what: string) => IntactError): LockedSour
   const extra = Object.keys(o).find((k) => !SOURCE_KEYS.includes(k));
   if (extra !== undefined) throw bad(`unknown field \`${extra}\``);
   if (!KINDS.includes(o['kind'] as SourceKind)) throw bad(`\`kind\` must be one of ${KINDS.join(', ')}`);
-  for (const k of ['url', 'npm', 'git', 'rev', 'file', 'integrity', 'archive', 'archiveIntegrity']) {
+  for (const k of ['url', 'npm', 'git', 'rev', 'file', 'integrity', 'archive', 'archiveIntegrity', 'tree']) {
     if (o[k] !== undefined && typeof o[k] !== 'string') throw bad(`\`${k}\` must be a string`);
   }
   const kind = o['kind'] as SourceKind;

@@ -24,6 +24,8 @@ export interface LockOptions {
   jobs: number;
   /** Hash a file inside a fetched archive (the nested `archive` of a source). */
   hashMember: (archiveFile: string, member: string, opts: { algorithm: string; what: string }) => Promise<string>;
+  /** Tree hash of a fetched source unpacked as a build would unpack it (recorded as `tree`). */
+  treeOf?: (file: string, source: Source, pin: LockedSource) => Promise<string>;
   /** Compute and show the changes, but write nothing. */
   dryRun?: boolean;
 }
@@ -171,6 +173,8 @@ async function pinSource(src: Source, previous: LockedSource | undefined, opts: 
     }
     pin.archiveIntegrity = found;
   }
+  const tree = previous?.tree ?? (await opts.treeOf?.(got.path, src, pin));
+  if (tree !== undefined) pin.tree = tree;
   return pin;
 }
 
@@ -187,8 +191,14 @@ export function diffLocks(a: Lockfile, b: Lockfile): LockChange[] {
       const details: string[] = [];
       if (x.version !== y.version) details.push(`version ${x.version} -> ${y.version}`);
       if (x.recipeHash !== y.recipeHash) details.push('recipe changed');
-      const before = new Set(x.sources.map((s) => JSON.stringify(s)));
-      for (const s of y.sources) if (!before.has(JSON.stringify(s))) details.push(`pinned ${s.npm ?? s.url ?? s.git ?? s.file} ${s.integrity}`);
+      const pinOf = (s: LockedSource) => JSON.stringify({ ...s, tree: undefined });
+      const before = new Set(x.sources.map(pinOf));
+      const trees = new Set(x.sources.map((s) => s.tree));
+      for (const s of y.sources) {
+        const where = s.npm ?? s.url ?? s.git ?? s.file;
+        if (!before.has(pinOf(s))) details.push(`pinned ${where} ${s.integrity}`);
+        else if (s.tree !== undefined && !trees.has(s.tree)) details.push(`recorded the unpacked tree of ${where}`);
+      }
       if (x.closure.join() !== y.closure.join()) details.push(`closure ${x.closure.join(', ') || 'none'} -> ${y.closure.join(', ') || 'none'}`);
       out.push({ name, change: 'updated', details });
     }

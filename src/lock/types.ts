@@ -25,6 +25,12 @@ export interface LockedSource {
   /** With a nested `archive`: its path inside the source, and the SRI of its bytes. */
   archive?: string;
   archiveIntegrity?: string;
+  /**
+   * Tree hash of the unpacked content (as a build's $src would hold it), so
+   * `verify --fetch` can tell "upstream regenerated the archive, same content"
+   * from "the content changed".
+   */
+  tree?: string;
   platforms?: Platform[];
 }
 

@@ -63,6 +63,17 @@ export type Step =
   | { env: Record<string, string> }
   | { mkdir: string };
 
+/**
+ * Where `intact outdated` looks for newer versions when the sources cannot tell:
+ * an index page, and a pattern whose one capture group is a version. Read-only.
+ */
+export interface Watch {
+  /** An http(s) URL of a page that lists the releases. */
+  url: string;
+  /** A JavaScript regular expression with exactly one capture group (the version). */
+  pattern: string;
+}
+
 export interface Recipe {
   name: string;
   version: string;
@@ -76,6 +87,8 @@ export interface Recipe {
   build?: Step[];
   /** Paths under `$out` to put on the user's PATH. */
   bin?: string[];
+  /** Where `intact outdated` looks for newer versions (see Watch). */
+  watch?: Watch;
 }
 
 /** A recipe as loaded from disk: the model plus where it came from. */

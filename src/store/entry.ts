@@ -2,15 +2,21 @@
 // nothing else; `<store>/meta/<key>.json` says what it is. An entry appears only
 // by an atomic rename of a checked, normalised, read-only folder, after its
 // metadata was written, so a present entry folder is always a whole one.
+// Beside the metadata, `<store>/meta/<key>.files` lists every file the output hash
+// was made of (src/store/manifest.ts), so `verify --store` can name what changed.
 import { randomBytes } from 'node:crypto';
-import { chmod, lstat, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { lstatSync } from 'node:fs';
+import { chmod, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { canonicalJson } from '../canonical-json.js';
 import { IntactError } from '../errors.js';
 import type { SandboxLevel } from '../build/types.js';
 import type { Platform } from '../recipe/types.js';
 import { entryName } from './key.js';
+import { writeManifest } from './manifest.js';
 import type { StoreLayout } from './paths.js';
+import { hashRecords, takeRecords } from './tree-hash.js';
+import { scanTree, type TreeRecord } from './tree-scan.js';
 
 export interface EntryMeta {
   format: 1;
@@ -36,8 +42,17 @@ export function entryPath(store: StoreLayout, key: string, name: string, version
 }
 
 export async function hasEntry(store: StoreLayout, key: string, name: string, version: string): Promise<boolean> {
+  return hasEntrySync(store, key, name, version);
+}
+
+/**
+ * Synchronous on purpose: a no-op install asks this for every recipe in
+ * dependency order, and each async call waits on the thread pool (measured with
+ * bench/install-noop.mjs: ~45 ms of 200 were idle waiting).
+ */
+export function hasEntrySync(store: StoreLayout, key: string, name: string, version: string): boolean {
   try {
-    return (await lstat(entryPath(store, key, name, version))).isDirectory();
+    return lstatSync(entryPath(store, key, name, version)).isDirectory();
   } catch {
     return false;
   }
@@ -49,6 +64,13 @@ export async function readMeta(store: StoreLayout, key: string): Promise<EntryMe
   } catch {
     return undefined;
   }
+}
+
+/** Write an entry's metadata atomically (temp file in the store's tmp, then rename). */
+export async function writeMeta(store: StoreLayout, meta: EntryMeta): Promise<void> {
+  await mkdir(store.meta, { recursive: true });
+  await mkdir(store.tmp, { recursive: true });
+  await writeAtomic(join(store.meta, `${meta.key}.json`), canonicalJson(meta), store.tmp);
 }
 
 async function writeAtomic(file: string, text: string, tmpDir: string): Promise<void> {
@@ -66,13 +88,26 @@ async function writeAtomic(file: string, text: string, tmpDir: string): Promise<
  * (same filesystem) and already checked, normalised and hashed. When the entry
  * already exists (another process built it meanwhile), that is success: the
  * staged copy is discarded.
+ *
+ * `records` (the tree-hash records of `staged`) feed the file manifest; without
+ * them the ones kept by the treeHash call that made `meta.output` are used, and
+ * failing that the tree is read again.
  */
-export async function addEntry(store: StoreLayout, staged: string, meta: EntryMeta): Promise<'added' | 'present'> {
+export async function addEntry(store: StoreLayout, staged: string, meta: EntryMeta, opts: { records?: TreeRecord[] } = {}): Promise<'added' | 'present'> {
   const final = entryPath(store, meta.key, meta.name, meta.version);
   await mkdir(store.meta, { recursive: true });
   if (await hasEntry(store, meta.key, meta.name, meta.version)) return 'present';
+  const records = opts.records ?? takeRecords(staged, meta.output) ?? (await scanTree(staged)).records;
+  // Defence in depth: the manifest, the metadata and the folder must describe the same bytes.
+  if (hashRecords(records) !== meta.output) {
+    throw new IntactError('OUTPUT_MISMATCH', `the output of ${meta.name} changed after it was hashed: it no longer hashes to ${meta.output}`, {
+      file: staged, expected: meta.output, found: hashRecords(records),
+      hint: 'nothing was added to the store; build it again, and check that no other process writes into the store\'s tmp folder',
+    });
+  }
   // Metadata first: a crash after it and before the rename leaves metadata of an
   // absent entry, which is harmless; the reverse would leave an unexplained entry.
+  await writeManifest(store, meta.key, { output: meta.output, records });
   await writeAtomic(join(store.meta, `${meta.key}.json`), canonicalJson(meta), store.tmp);
   try {
     // Renaming a folder to another parent rewrites its `..`, which needs write

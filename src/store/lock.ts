@@ -35,3 +35,23 @@ export async function lockKey(store: StoreLayout, key: string, onWait?: () => vo
     }
   }
 }
+
+/**
+ * The lock of `key` if nobody holds it, else undefined at once (no waiting): gc
+ * and repair skip a key another process is building rather than queue behind it.
+ */
+export async function tryLockKey(store: StoreLayout, key: string): Promise<Release | undefined> {
+  const { default: lockfile } = await import('proper-lockfile');
+  await mkdir(store.locks, { recursive: true });
+  const file = join(store.locks, key);
+  await writeFile(file, '', { flag: 'a' });
+  try {
+    const release = await lockfile.lock(file, { stale: STALE_MS, update: STALE_MS / 5, realpath: false });
+    return async () => {
+      await release().catch(() => undefined);
+    };
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ELOCKED') return undefined;
+    throw e;
+  }
+}

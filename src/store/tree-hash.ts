@@ -21,49 +21,32 @@
 // string. An empty directory has a record, so it counts. Any other kind of entry
 // (fifo, socket, device) is an error: a store entry never holds one.
 //
-// Speed (shared TRAPS.md #5): files are read through a reused 1 MiB buffer per
-// reader, and two readers run at once so that one file's read overlaps another's
-// hashing; whole-file buffers would cost hundreds of MB on a large tree.
+// Speed (shared TRAPS.md #5): the walk and the reads are synchronous calls in
+// 20 ms slices through one reused 1 MiB buffer (src/store/tree-scan.ts); on the
+// 13,550-file Zig entry that takes ~0.5 s where fs.promises took 1.6-3.1 s.
+//
+// The records a hash was made of are kept for the few most recent trees, so that
+// adding a just-hashed build to the store can record its file manifest
+// (src/store/manifest.ts) without reading every file a second time.
 import { createHash } from 'node:crypto';
-import { constants } from 'node:fs';
-import { lstat, open, readdir, readlink } from 'node:fs/promises';
-import { join } from 'node:path';
-import { IntactError } from '../errors.js';
+import { resolve } from 'node:path';
+import { scanTree, type TreeRecord } from './tree-scan.js';
 
 export const TREE_HASH_FORMAT = 'intact-tree-1';
 
-const BUFFER_SIZE = 1024 * 1024;
-const READERS = 2;
-
-type Kind = 'd' | 'f' | 'x' | 'l';
-
-interface Entry {
-  kind: Kind;
-  /** Relative path, raw bytes. */
-  rel: Buffer;
-  /** Absolute path for the filesystem. */
-  abs: Buffer;
-  /** f/x: content sha256; l: link target. */
-  payload?: Buffer;
-}
-
 /** Hash the tree below `dir` (which must be a directory) as documented above. */
 export async function treeHash(dir: string): Promise<string> {
-  const root = await lstat(dir).catch((e: unknown) => {
-    throw new IntactError('IO', `cannot read ${dir}: ${(e as Error).message}`, { file: dir, cause: e });
-  });
-  if (!root.isDirectory()) {
-    throw new IntactError('TREE_HASH_UNSUPPORTED', `${dir} is not a directory`, { file: dir });
-  }
+  const { records } = await scanTree(dir);
+  const hash = hashRecords(records);
+  remember(dir, hash, records);
+  return hash;
+}
 
-  const entries: Entry[] = [];
-  await walk(Buffer.from(dir), Buffer.alloc(0), entries, dir);
-  entries.sort((a, b) => Buffer.compare(a.rel, b.rel));
-  await hashFiles(entries.filter((e) => e.kind === 'f' || e.kind === 'x'), dir);
-
+/** The tree hash of records sorted by the bytes of their paths (as scanTree returns them). */
+export function hashRecords(records: readonly TreeRecord[]): string {
   const h = createHash('sha256');
   h.update(`${TREE_HASH_FORMAT}\n`);
-  for (const e of entries) {
+  for (const e of records) {
     h.update(e.kind);
     h.update(u32(e.rel.length));
     h.update(e.rel);
@@ -73,86 +56,31 @@ export async function treeHash(dir: string): Promise<string> {
   return `sha256-${h.digest('base64')}`;
 }
 
-async function walk(abs: Buffer, rel: Buffer, out: Entry[], root: string): Promise<void> {
-  const names = await readdir(abs, { withFileTypes: true, encoding: 'buffer' }).catch((e: unknown) => {
-    throw ioError(abs, e, root);
-  });
-  const subdirs: [Buffer, Buffer][] = [];
-  for (const d of names) {
-    const childAbs = Buffer.concat([abs, SLASH, d.name]);
-    const childRel = rel.length === 0 ? Buffer.from(d.name) : Buffer.concat([rel, SLASH, d.name]);
-    if (d.isDirectory()) {
-      out.push({ kind: 'd', rel: childRel, abs: childAbs });
-      subdirs.push([childAbs, childRel]);
-    } else if (d.isSymbolicLink()) {
-      const target = await readlink(childAbs, { encoding: 'buffer' }).catch((e: unknown) => {
-        throw ioError(childAbs, e, root);
-      });
-      out.push({ kind: 'l', rel: childRel, abs: childAbs, payload: target });
-    } else if (d.isFile()) {
-      // f or x is settled when the file is opened (fstat), which saves an lstat per file.
-      out.push({ kind: 'f', rel: childRel, abs: childAbs });
-    } else {
-      throw new IntactError('TREE_HASH_UNSUPPORTED', `${childRel.toString()} in ${root} is a ${kindOf(d)}; a tree holds only directories, files and symlinks`, {
-        file: join(root, childRel.toString()),
-        hint: 'remove it; store entries may not contain devices, fifos or sockets',
-      });
-    }
-  }
-  for (const [a, r] of subdirs) await walk(a, r, out, root);
+/**
+ * The records of a recent treeHash(dir) that gave `hash`, once (they are
+ * forgotten when taken); undefined when not at hand.
+ */
+export function takeRecords(dir: string, hash: string): TreeRecord[] | undefined {
+  const key = resolve(dir);
+  const got = recent.get(key);
+  if (got?.hash !== hash) return undefined;
+  recent.delete(key);
+  return got.records;
 }
 
-/** Hash file contents with READERS readers, each with its own reused buffer. */
-async function hashFiles(files: Entry[], root: string): Promise<void> {
-  let next = 0;
-  const reader = async (): Promise<void> => {
-    const buf = Buffer.allocUnsafe(BUFFER_SIZE);
-    while (next < files.length) {
-      const e = files[next++]!;
-      await hashOne(e, buf, root);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(READERS, files.length) }, reader));
-}
+/** A few trees: a build hashes its output and adds it right after; ~3 MB for the Zig entry. */
+const RECENT = 4;
+const recent = new Map<string, { hash: string; records: TreeRecord[] }>();
 
-async function hashOne(e: Entry, buf: Buffer, root: string): Promise<void> {
-  // O_NOFOLLOW: if the file was swapped for a symlink since readdir, fail instead of hashing the target.
-  const fh = await open(e.abs, constants.O_RDONLY | constants.O_NOFOLLOW).catch((err: unknown) => {
-    throw ioError(e.abs, err, root);
-  });
-  try {
-    const st = await fh.stat();
-    if (!st.isFile()) throw ioError(e.abs, new Error('changed type while being hashed'), root);
-    if (st.mode & constants.S_IXUSR) e.kind = 'x';
-    const h = createHash('sha256');
-    for (;;) {
-      const { bytesRead } = await fh.read(buf, 0, buf.length, null);
-      if (bytesRead === 0) break;
-      h.update(buf.subarray(0, bytesRead));
-    }
-    e.payload = h.digest();
-  } finally {
-    await fh.close();
-  }
+function remember(dir: string, hash: string, records: TreeRecord[]): void {
+  const key = resolve(dir);
+  recent.delete(key);
+  recent.set(key, { hash, records });
+  while (recent.size > RECENT) recent.delete(recent.keys().next().value!);
 }
-
-const SLASH = Buffer.from('/');
 
 function u32(n: number): Buffer {
   const b = Buffer.alloc(4);
   b.writeUInt32BE(n);
   return b;
-}
-
-function kindOf(d: { isFIFO(): boolean; isSocket(): boolean; isBlockDevice(): boolean; isCharacterDevice(): boolean }): string {
-  if (d.isFIFO()) return 'fifo';
-  if (d.isSocket()) return 'socket';
-  if (d.isBlockDevice()) return 'block device';
-  if (d.isCharacterDevice()) return 'character device';
-  return 'special file';
-}
-
-function ioError(abs: Buffer, e: unknown, root: string): IntactError {
-  const file = abs.toString();
-  return new IntactError('IO', `cannot read ${file} while hashing ${root}: ${(e as Error).message}`, { file, cause: e });
 }

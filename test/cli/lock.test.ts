@@ -67,7 +67,7 @@ describe('intact lock', () => {
     expect(r.stdout).toContain('added lib');
     expect(r.stdout).toContain('added tool');
     const lock = JSON.parse(await readLock(dir));
-    expect(lock.recipes.tool.sources[0]).toEqual({ kind: 'npm', npm: 'tool@1.0.0', integrity: sri('sha512', toolTgz) });
+    expect(lock.recipes.tool.sources[0]).toEqual({ kind: 'npm', npm: 'tool@1.0.0', integrity: sri('sha512', toolTgz), tree: expect.stringMatching(/^sha256-/) });
     expect(lock.recipes.lib.sources[0].integrity).toBe(sri('sha512', lib));
     expect(lock.recipes.lib.closure).toEqual(['tool@1.0.0']);
     expect(await readLock(dir)).not.toContain(registry.url);

@@ -1,8 +1,10 @@
 // A fake npm registry for tests: node:http on 127.0.0.1, port 0. It serves
-// abbreviated packuments at `<prefix><name>` (scoped names with "/" as %2f, as npm
-// asks) and tarballs at `<prefix><name>/-/<base>-<version>.tgz`, optionally only
-// to requests carrying a bearer token, and records every request so tests can
-// check which headers went where. Tarballs are built in the test with node-tar.
+// packuments at `<prefix><name>` (scoped names with "/" as %2f, as npm asks):
+// abbreviated when the Accept header asks for that, as installs do, else full,
+// with `time`, license and description; and tarballs at
+// `<prefix><name>/-/<base>-<version>.tgz`, optionally only to requests carrying a
+// bearer token, and records every request so tests can check which headers went
+// where. Tarballs are built in the test with node-tar.
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -18,6 +20,16 @@ export interface FakeVersion {
   shasum?: boolean;
   /** Serve these bytes for the tarball instead of `tarball` (a registry that changed them). */
   served?: Buffer;
+  /** Publish time (ISO); appears only in the full packument's `time`, as on real registries. */
+  time?: string;
+  /** Full packument only: the version's license, description, homepage, bin, deprecation. */
+  license?: string;
+  description?: string;
+  homepage?: string;
+  bin?: Record<string, string>;
+  deprecated?: string;
+  /** Per-platform packages, in both the abbreviated and the full packument. */
+  optionalDependencies?: Record<string, string>;
 }
 
 export interface FakePackage {
@@ -85,16 +97,27 @@ export async function startNpmRegistry(opts: RegistryOptions): Promise<FakeRegis
       return;
     }
     const tarballBase = opts.tarballBase ?? base;
+    // As real registries: the abbreviated document when asked for it (installs do),
+    // the full one (with `time`, license, description) otherwise.
+    const full = !String(req.headers.accept ?? '').includes('application/vnd.npm.install-v1+json');
     const versions: Record<string, unknown> = {};
+    const time: Record<string, string> = { created: '2001-01-01T00:00:00.000Z', modified: '2001-01-01T00:00:00.000Z' };
     for (const [version, v] of Object.entries(pkg.versions)) {
       const dist: Record<string, string> = { tarball: tarballBase.replace(/\/?$/, '/') + tarballPath(pkg.name, version).slice(prefix.length) };
       if (v.integrity !== null) dist.integrity = v.integrity ?? sri('sha512', v.tarball);
       if (v.shasum !== false) dist.shasum = createHash('sha1').update(v.tarball).digest('hex');
-      versions[version] = { name: pkg.name, version, dist };
+      const entry: Record<string, unknown> = { name: pkg.name, version, dist };
+      if (v.optionalDependencies) entry.optionalDependencies = v.optionalDependencies;
+      if (full) {
+        for (const k of ['license', 'description', 'homepage', 'bin', 'deprecated'] as const) if (v[k] !== undefined) entry[k] = v[k];
+        time[version] = v.time ?? '2001-01-01T00:00:00.000Z';
+      }
+      versions[version] = entry;
     }
     const latest = Object.keys(pkg.versions).at(-1);
-    const doc = { name: pkg.name, 'dist-tags': latest ? { latest } : {}, versions, modified: '2001-01-01T00:00:00.000Z' };
-    res.writeHead(200, { 'content-type': 'application/vnd.npm.install-v1+json' }).end(JSON.stringify(doc));
+    const doc: Record<string, unknown> = { name: pkg.name, 'dist-tags': latest ? { latest } : {}, versions, modified: '2001-01-01T00:00:00.000Z' };
+    if (full) doc.time = time;
+    res.writeHead(200, { 'content-type': full ? 'application/json' : 'application/vnd.npm.install-v1+json' }).end(JSON.stringify(doc));
   });
 
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

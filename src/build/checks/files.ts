@@ -11,7 +11,7 @@ import { IntactError } from '../../errors.js';
 import { fileSource, isElfMagic, parseElf, type ElfInfo } from './elf.js';
 import { problem, q, type OutputProblem } from './problem.js';
 import { scanFile, type Pattern } from './scan.js';
-import { slicer } from './slice.js';
+import { slicer } from '../../store/slice.js';
 import { absOf, checkModeBits, type Tree } from './tree.js';
 
 export const BUFFER_SIZE = 1024 * 1024;

@@ -15,7 +15,7 @@
 // async version took 1.1-1.5 s.
 import { chmodSync, closeSync, constants, fchmodSync, fstatSync, lstatSync, lutimesSync, openSync, readdirSync, type Dirent } from 'node:fs';
 import { IntactError } from '../../errors.js';
-import { slicer, type Tick } from './slice.js';
+import { slicer, type Tick } from '../../store/slice.js';
 
 const FILE_MODE = 0o444;
 const EXEC_MODE = 0o555;

@@ -12,7 +12,7 @@
 import { lstatSync, readdirSync, readlinkSync, type Dirent } from 'node:fs';
 import { IntactError } from '../../errors.js';
 import { problem, q, type OutputProblem } from './problem.js';
-import { slicer } from './slice.js';
+import { slicer } from '../../store/slice.js';
 
 // Not in @types/node's fs.constants; the values are fixed by POSIX.
 const S_ISUID = 0o4000;

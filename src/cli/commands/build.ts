@@ -35,9 +35,9 @@ export function registerBuild(program: Command, ctx: CliContext): void {
       const sameStore = r.store === undefined ? undefined : r.store === r.output;
       const sameLock = r.locked === undefined ? undefined : r.locked === r.output;
       if (out.json) {
-        out.document({ ok: sameStore !== false && sameLock !== false, ...r, sandbox: built.level, sameAsStore: sameStore, sameAsLock: sameLock });
+        out.document({ ok: sameStore !== false && sameLock !== false, ...r, sandbox: built.sandbox()?.level, sameAsStore: sameStore, sameAsLock: sameLock });
       } else {
-        out.info(`${name}: output ${r.output} (sandbox ${built.level})`);
+        out.info(`${name}: output ${r.output} (sandbox ${built.sandbox()?.level ?? 'none'})`);
         if (r.added) out.info('  added to the store (it was not there)');
         if (sameStore === true) out.info('  identical to the store\'s entry');
         if (sameStore === false) out.info(`  DIFFERS from the store's entry (${r.store})`);

@@ -2,9 +2,19 @@
 // typed object, calls the library, and prints; no logic beyond that.
 import type { Command } from 'commander';
 import type { CliContext } from '../main.js';
+import { registerAdd } from './add.js';
 import { registerBuild } from './build.js';
+import { registerDiff } from './diff.js';
+import { registerOutdated } from './outdated.js';
+import { registerReview } from './review.js';
+import { registerSbom } from './sbom.js';
+import { registerUpgrade } from './upgrade.js';
 import { registerDoctor } from './doctor.js';
 import { registerFetch } from './fetch.js';
+import { registerGc } from './gc.js';
+import { registerList } from './list.js';
+import { registerRepair } from './repair.js';
+import { registerWhy } from './why.js';
 import { registerInstall } from './install.js';
 import { registerLog } from './log.js';
 import { registerUse } from './use.js';
@@ -21,5 +31,15 @@ export function registerCommands(program: Command, ctx: CliContext): void {
   registerUse(program, ctx);
   registerLog(program, ctx);
   registerVerify(program, ctx);
+  registerAdd(program, ctx);
+  registerOutdated(program, ctx);
+  registerUpgrade(program, ctx);
+  registerDiff(program, ctx);
+  registerReview(program, ctx);
+  registerSbom(program, ctx);
   registerDoctor(program, ctx);
+  registerRepair(program, ctx);
+  registerGc(program, ctx);
+  registerWhy(program, ctx);
+  registerList(program, ctx);
 }

@@ -16,8 +16,10 @@ export function registerInstall(program: Command, ctx: CliContext): void {
     .option('--frozen', 'fail unless intact.lock is current (always so: install never writes the lock; CI=true implies it)', false)
     .option('--offline', 'use only the download cache', false)
     .option('--keep-failed', 'keep the build folder of a failed build and print its path', false)
+    .option('--allow-mismatch', 'install an output that differs from the hash intact.lock records (for investigation)', false)
     .option('--sandbox <mode>', 'require | auto | off: how strict the build sandbox must be', parseSandboxMode, 'auto')
-    .action(async (names: string[], opts: { offline: boolean; keepFailed: boolean; sandbox: 'require' | 'auto' | 'off' }) => {
+    .option('--no-substitute', 'build everything from source; do not ask the binary caches of intact.yaml')
+    .action(async (names: string[], opts: { offline: boolean; keepFailed: boolean; allowMismatch: boolean; sandbox: 'require' | 'auto' | 'off'; substitute: boolean }) => {
       const started = Date.now();
       const out = ctx.output();
       const globals = ctx.globals();
@@ -39,20 +41,23 @@ export function registerInstall(program: Command, ctx: CliContext): void {
       const built = await makeBuildContext({
         projectDir: project, store, fetch, mode: opts.sandbox, keepFailed: opts.keepFailed, signal: ctx.signal,
         ...(out.verbose && !out.json ? { onLog: (_n: string, s: string) => out.err.write(s) } : {}),
+        onLevel: (level, reasons) => {
+          if (level !== 'full' && !out.json) out.err.write(`warning: builds run with sandbox level "${level}": ${reasons.join('; ')} (see \`intact doctor\`)\n`);
+        },
       });
-      if (built.level !== 'full' && !out.json) {
-        out.err.write(`warning: builds run with sandbox level "${built.level}": ${built.reasons.join('; ')} (see \`intact doctor\`)\n`);
-      }
       const say = (s: string): void => {
         if (out.json) out.out.write(`${JSON.stringify({ event: 'build', message: s })}\n`);
         else if (!out.quiet) out.err.write(`${s}\n`);
       };
+      // The binary cache (docs/cache.md): only when intact.yaml lists substituters.
+      const { installSubstitution } = await import('./cache.js');
+      const substitution = opts.substitute && !opts.offline ? await installSubstitution({ project, names, build: built.ctx, say, onEvent, signal: ctx.signal }) : undefined;
       let result;
       try {
         result = await install(project, {
           names,
           jobs,
-          build: built.ctx,
+          build: { ...built.ctx, allowMismatch: opts.allowMismatch, ...(substitution ? { substitute: substitution.substitute } : {}) },
           onEvent: (e) => {
             if (e.type === 'build-start') say(`build ${e.name}@${e.version}`);
             else if (e.type === 'build-done' && e.status === 'built') say(`built ${e.name} (${e.seconds.toFixed(1)} s)`);
@@ -63,18 +68,19 @@ export function registerInstall(program: Command, ctx: CliContext): void {
         });
       } finally {
         progress.stop();
+        await substitution?.close();
       }
       const { storeSize } = await import('../../store/size.js');
       const size = await storeSize(store);
       const seconds = (Date.now() - started) / 1000;
       if (out.json) {
-        out.document({ ok: true, built: result.built, reused: result.reused, substituted: result.substituted, skipped: result.skipped, fetched, fetchedBytes, profile: result.profile, sandbox: built.level, seconds, storeBytes: size });
+        out.document({ ok: true, built: result.built, reused: result.reused, substituted: result.substituted, skipped: result.skipped, fetched, fetchedBytes, profile: result.profile, sandbox: built.sandbox()?.level ?? null, seconds, storeBytes: size });
         return;
       }
       out.info(
         `installed ${result.built.length + result.reused.length + result.substituted.length} recipe(s) in ${seconds.toFixed(1)} s: ` +
           `${result.built.length} built, ${result.reused.length} reused, ${result.substituted.length > 0 ? `${result.substituted.length} substituted, ` : ''}${fetched} download(s) (${formatBytes(fetchedBytes)}); ` +
-          `sandbox ${built.level}; store ${formatBytes(size)}`,
+          `${built.sandbox() ? `sandbox ${built.sandbox()!.level}; ` : ''}store ${formatBytes(size)}`,
       );
       if (result.profile.length > 0) out.info(`on .intact/bin: ${result.profile.join(', ')}`);
     });

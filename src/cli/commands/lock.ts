@@ -5,6 +5,7 @@ import { findProject } from '../../project.js';
 import type { CliContext } from '../main.js';
 import { defaultJobs, makeFetchContext } from '../fetch-context.js';
 import { isCi, progressFor } from '../progress.js';
+import { parseSandboxMode } from '../build-context.js';
 
 export function registerLock(program: Command, ctx: CliContext): void {
   program
@@ -13,12 +14,14 @@ export function registerLock(program: Command, ctx: CliContext): void {
     .argument('[names...]', 'recipes to lock again, fetching their sources and checking them against their pins')
     .option('--offline', 'use only the download cache; fail naming each source it lacks', false)
     .option('--dry-run', 'show what would change, write nothing', false)
+    .option('--outputs', 'also build (or reuse) each recipe for this platform and record its output hash', false)
+    .option('--sandbox <mode>', 'with --outputs: require | auto | off', parseSandboxMode, 'auto')
     .addHelpText('after', `
 Versions come only from recipes: lock never chooses or updates a version, and
 never changes a pin that is still valid. It writes intact.lock atomically and
 prints what changed. With CI=true it refuses to write (the lock must be
 committed); use --dry-run there to see what is missing.`)
-    .action(async (names: string[], opts: { offline: boolean; dryRun: boolean }) => {
+    .action(async (names: string[], opts: { offline: boolean; dryRun: boolean; outputs: boolean; sandbox: 'require' | 'auto' | 'off' }) => {
       const out = ctx.output();
       const globals = ctx.globals();
       const project = await findProject(process.cwd());
@@ -26,6 +29,7 @@ committed); use --dry-run there to see what is missing.`)
       const { ctx: fetch } = makeFetchContext(project, globals, { offline: opts.offline, onEvent: progress.onEvent, signal: ctx.signal });
       const { relock } = await import('../../lock/relock.js');
       const { hashMember } = await import('../../fetch/member.js');
+      const { unpackedTree } = await import('../../fetch/unpack-tree.js');
       const frozen = isCi(process.env) && !opts.dryRun;
       let result;
       try {
@@ -34,6 +38,7 @@ committed); use --dry-run there to see what is missing.`)
           fetch,
           jobs: defaultJobs(globals),
           hashMember: (file, member, o) => hashMember(file, member, { ...o, tmpDir: fetch.cache.tmpDir }),
+          treeOf: (file, source, pin) => unpackedTree(file, source, fetch.cache.tmpDir, pin.archiveIntegrity, pin.npm ?? pin.url ?? pin.git ?? pin.file),
           dryRun: opts.dryRun || frozen,
         });
       } finally {
@@ -53,16 +58,31 @@ committed); use --dry-run there to see what is missing.`)
           hint: 'run `intact lock` on your machine and commit intact.lock',
         });
       }
+      let outputs: { changes: { name: string; before?: string; after: string }[]; written: boolean } | undefined;
+      if (opts.outputs) {
+        const { makeBuildContext } = await import('../build-context.js');
+        const { recordOutputs } = await import('../../build/record-outputs.js');
+        const store = (await import('../../store/paths.js')).resolveStore(project, globals.store);
+        const built = await makeBuildContext({ projectDir: project, store, fetch, mode: opts.sandbox, keepFailed: false, signal: ctx.signal });
+        outputs = await recordOutputs(project, names, built.ctx, defaultJobs(globals, 'build'), !(opts.dryRun || frozen));
+        if (frozen && outputs.changes.length > 0) {
+          const { IntactError } = await import('../../errors.js');
+          throw new IntactError('NOT_LOCKED', `intact.lock does not record the current outputs of ${outputs.changes.map((c) => c.name).join(', ')}, and CI=true forbids writing it`, {
+            file: 'intact.lock', hint: 'run `intact lock --outputs` on your machine and commit intact.lock',
+          });
+        }
+      }
       if (out.json) {
-        out.document({ ok: true, written: result.written, changes: result.changes });
+        out.document({ ok: true, written: result.written || (outputs?.written ?? false), changes: result.changes, ...(outputs ? { outputs: outputs.changes } : {}) });
         return;
       }
+      for (const c of outputs?.changes ?? []) out.info(`${opts.dryRun ? 'would record' : 'recorded'} output of ${c.name}: ${c.before ? `${c.before} -> ` : ''}${c.after}`);
       for (const c of result.changes) {
         const verb = opts.dryRun ? `would ${c.change === 'added' ? 'add' : c.change === 'removed' ? 'remove' : 'update'}` : c.change;
         out.info(`${verb} ${c.name}`);
         for (const d of c.details) out.info(`  ${d}`);
       }
-      if (result.changes.length === 0) out.info('intact.lock is up to date');
+      if (result.changes.length === 0 && (outputs?.changes.length ?? 0) === 0) out.info('intact.lock is up to date');
       else if (result.written) out.info('wrote intact.lock');
     });
 }

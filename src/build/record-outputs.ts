@@ -1,0 +1,50 @@
+// `intact lock --outputs`: build (or reuse) each recipe for this platform and
+// record its output hash in the lock, where a reviewer sees it and any machine
+// can check it (`install` refuses a build that differs). Only the `output` field
+// of each entry changes; pins are untouched.
+import { IntactError } from '../errors.js';
+import { readLock, writeLock } from '../lock/index.js';
+import { serializeLock } from '../lock/parse.js';
+import { hostPlatform } from '../platform.js';
+import { readMeta } from '../store/entry.js';
+import { buildOne, type BuildContext } from './build-one.js';
+import { planInstall } from './install.js';
+
+export interface RecordedOutput {
+  name: string;
+  before?: string;
+  after: string;
+}
+
+export async function recordOutputs(projectDir: string, names: readonly string[], build: Omit<BuildContext, 'plans' | 'jobs'>, jobs: number, write: boolean): Promise<{ changes: RecordedOutput[]; written: boolean }> {
+  const platform = hostPlatform();
+  if (!platform) throw new IntactError('PLATFORM_UNSUPPORTED', `no platform name for ${process.platform}-${process.arch}`);
+  const sel = await planInstall(projectDir, names, platform);
+  if (sel.findings.length > 0) throw IntactError.fromFinding(sel.findings[0]!);
+  const plans = new Map(sel.plans.map((p) => [p.name, p]));
+  // Re-recording is the point: an output that differs from the old record is expected here.
+  const ctx: BuildContext = { ...build, plans, jobs, allowMismatch: true };
+  const outputs = new Map<string, string>();
+  for (const p of sel.plans) {
+    const o = await buildOne(p, ctx);
+    const meta = o.meta ?? (await readMeta(ctx.store, p.key));
+    if (!meta) throw new IntactError('IO', `${p.name}: the store entry has no metadata`, { hint: `run \`intact repair ${p.name}\`` });
+    outputs.set(p.name, meta.output);
+  }
+  const read = await readLock(projectDir);
+  if (!read) throw new IntactError('LOCK_MISSING', 'there is no intact.lock', { hint: 'run `intact lock` first' });
+  const lock = read.lock;
+  const wanted = names.length > 0 ? new Set(names) : new Set(outputs.keys());
+  const changes: RecordedOutput[] = [];
+  for (const [name, out] of outputs) {
+    if (!wanted.has(name)) continue;
+    const entry = lock.recipes[name]!;
+    const before = entry.output?.[platform];
+    if (before === out) continue;
+    entry.output = { ...(entry.output ?? {}), [platform]: out };
+    changes.push({ name, ...(before ? { before } : {}), after: out });
+  }
+  const written = write && changes.length > 0 && serializeLock(lock) !== read.text;
+  if (written) await writeLock(projectDir, lock);
+  return { changes, written };
+}
