@@ -16,6 +16,7 @@ import type { StoreLayout } from '../store/paths.js';
 import { buildEnv, stepVars, SOURCE_DATE_EPOCH, type BuildPaths, type BuildPlan } from './plan.js';
 import { runSteps } from './steps.js';
 import { INSIDE, type Mount, type SandboxLevel, type StepProcess, type StepResult } from './types.js';
+import { processAlive } from '../process-alive.js';
 
 export interface OutputCheckInput {
   storeDir: string;
@@ -305,18 +306,10 @@ export async function cleanStaleBuilds(store: StoreLayout): Promise<number> {
   for (const name of await readdir(store.tmp).catch(() => [] as string[])) {
     const m = /^build-(.+?)-(\d+)-/.exec(name);
     if (!m || m[1] !== HOST) continue;
-    if (isAlive(Number(m[2]))) continue;
+    if (processAlive(Number(m[2]))) continue;
     await forceRemove(join(store.tmp, name));
     removed++;
   }
   return removed;
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}

@@ -7,6 +7,7 @@ import { chmod, readdir, rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { StoreLayout } from '../store/paths.js';
+import { processAlive } from '../process-alive.js';
 
 const PREFIX = 'cache-';
 const HOST = hostname().replace(/[^A-Za-z0-9.]/g, '_') || 'host';
@@ -32,16 +33,8 @@ export async function removeTree(path: string): Promise<void> {
 export async function cleanStale(store: StoreLayout): Promise<void> {
   for (const name of await readdir(store.tmp).catch(() => [] as string[])) {
     const m = RE.exec(name);
-    if (!m || m[1] !== HOST || alive(Number(m[2]))) continue;
+    if (!m || m[1] !== HOST || processAlive(Number(m[2]))) continue;
     await removeTree(join(store.tmp, name));
   }
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}

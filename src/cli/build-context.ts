@@ -6,10 +6,24 @@ import type { SandboxLevel, SandboxMode } from '../build/types.js';
 import type { StoreLayout } from '../store/paths.js';
 import type { FetchContext } from '../fetch/source.js';
 import { IntactError } from '../errors.js';
+import type { Output } from './output.js';
 
 export function parseSandboxMode(v: string): SandboxMode {
   if (v === 'require' || v === 'auto' || v === 'off') return v;
   throw new IntactError('USAGE', `--sandbox takes require, auto or off, not "${v}"`, { hint: 'e.g. --sandbox=require in CI' });
+}
+
+/**
+ * How a command's builds talk to the user: logs as they come with --verbose, and
+ * one warning when the sandbox is weaker than full.
+ */
+export function reporting(out: Output): { onLog?: (name: string, chunk: string) => void; onLevel: (level: SandboxLevel, reasons: string[]) => void } {
+  return {
+    ...(out.verbose && !out.json ? { onLog: (_n: string, s: string) => out.err.write(s) } : {}),
+    onLevel: (level, reasons) => {
+      if (level !== 'full' && !out.json) out.err.write(`warning: builds run with sandbox level "${level}": ${reasons.join('; ')} (see \`intact doctor\`)\n`);
+    },
+  };
 }
 
 export async function makeBuildContext(opts: {

@@ -20,6 +20,7 @@ import {
   type StrongIntegrity,
 } from './sri.js';
 import type { ByteSink } from './types.js';
+import { processAlive } from '../process-alive.js';
 
 export interface IngestOptions {
   /** The pinned SRI; absent on a first lock. */
@@ -276,15 +277,6 @@ function mismatch(what: string, expected: StrongIntegrity, found: StrongIntegrit
   });
 }
 
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    // EPERM: it exists but belongs to someone else.
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 function isNotFound(e: unknown): boolean {
   const code = (e as NodeJS.ErrnoException | undefined)?.code;

@@ -18,6 +18,7 @@ import { join } from 'node:path';
 import { byCodePoint, canonicalJson } from '../canonical-json.js';
 import type { EntryMeta } from './entry.js';
 import type { StoreLayout } from './paths.js';
+import { processAlive } from '../process-alive.js';
 
 export const HOST = hostname().replace(/[^A-Za-z0-9.]/g, '_') || 'host';
 const PENDING_RE = /^pending-(.+)-(\d+)-[0-9a-f]+\.json$/;
@@ -117,11 +118,4 @@ export function reachable(roots: readonly Root[], metaOf: (key: string) => Entry
   return { keys, blind: [...new Set(blind)].sort(), via };
 }
 
-export function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
+export { processAlive } from '../process-alive.js';

@@ -13,6 +13,7 @@ import { access, lstat, mkdir, mkdtemp, readdir, rm, symlink, writeFile } from '
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { lockedFlags } from './mountinfo.js';
+import { processAlive } from '../../process-alive.js';
 
 /** Who the step is inside a full sandbox: fixed, so outputs never record the caller. */
 export const INSIDE_USER = { uid: 1000, gid: 1000, name: 'build', hostname: 'intact' } as const;
@@ -56,14 +57,6 @@ export function tempPrefix(what: 'sandbox-skel' | 'step'): string {
   return join(tmpdir(), `intact-${what}-${process.pid}-`);
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 async function sweepStale(): Promise<void> {
   const dir = tmpdir();
@@ -71,7 +64,7 @@ async function sweepStale(): Promise<void> {
   await Promise.all(
     names.map(async (name) => {
       const m = /^intact-(?:sandbox-skel|step)-(\d+)-/.exec(name);
-      if (!m || Number(m[1]) === process.pid || isAlive(Number(m[1]))) return;
+      if (!m || Number(m[1]) === process.pid || processAlive(Number(m[1]))) return;
       const st = await lstat(join(dir, name)).catch(() => undefined);
       if (st?.isDirectory() && st.uid === process.getuid?.()) await rm(join(dir, name), { recursive: true, force: true }).catch(() => undefined);
     }),

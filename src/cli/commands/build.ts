@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { findProject } from '../../project.js';
 import type { CliContext } from '../main.js';
-import { parseSandboxMode } from '../build-context.js';
+import { parseSandboxMode, reporting } from '../build-context.js';
 import { defaultJobs, makeFetchContext } from '../fetch-context.js';
 import { progressFor } from '../progress.js';
 
@@ -24,7 +24,7 @@ export function registerBuild(program: Command, ctx: CliContext): void {
       const { rebuild } = await import('../../build/rebuild.js');
       const built = await makeBuildContext({
         projectDir: project, store, fetch, mode: opts.sandbox, keepFailed: opts.keepFailed, signal: ctx.signal,
-        ...(out.verbose && !out.json ? { onLog: (_n: string, s: string) => out.err.write(s) } : {}),
+        ...reporting(out),
       });
       let r;
       try {

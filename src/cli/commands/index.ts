@@ -4,6 +4,8 @@ import type { Command } from 'commander';
 import type { CliContext } from '../main.js';
 import { registerAdd } from './add.js';
 import { registerBuild } from './build.js';
+import { registerCache } from './cache.js';
+import { registerKey } from './key.js';
 import { registerDiff } from './diff.js';
 import { registerOutdated } from './outdated.js';
 import { registerReview } from './review.js';
@@ -42,4 +44,6 @@ export function registerCommands(program: Command, ctx: CliContext): void {
   registerGc(program, ctx);
   registerWhy(program, ctx);
   registerList(program, ctx);
+  registerKey(program, ctx);
+  registerCache(program, ctx);
 }

@@ -3,7 +3,7 @@
 import type { Command } from 'commander';
 import { findProject } from '../../project.js';
 import type { CliContext } from '../main.js';
-import { parseSandboxMode } from '../build-context.js';
+import { parseSandboxMode, reporting } from '../build-context.js';
 import { defaultJobs, makeFetchContext } from '../fetch-context.js';
 import { formatBytes, progressFor } from '../progress.js';
 import type { FetchEvent } from '../../fetch/types.js';
@@ -40,10 +40,7 @@ export function registerInstall(program: Command, ctx: CliContext): void {
       const jobs = defaultJobs(globals, 'build');
       const built = await makeBuildContext({
         projectDir: project, store, fetch, mode: opts.sandbox, keepFailed: opts.keepFailed, signal: ctx.signal,
-        ...(out.verbose && !out.json ? { onLog: (_n: string, s: string) => out.err.write(s) } : {}),
-        onLevel: (level, reasons) => {
-          if (level !== 'full' && !out.json) out.err.write(`warning: builds run with sandbox level "${level}": ${reasons.join('; ')} (see \`intact doctor\`)\n`);
-        },
+        ...reporting(out),
       });
       const say = (s: string): void => {
         if (out.json) out.out.write(`${JSON.stringify({ event: 'build', message: s })}\n`);

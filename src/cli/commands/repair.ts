@@ -3,7 +3,7 @@
 import type { Command } from 'commander';
 import { findProject } from '../../project.js';
 import type { CliContext } from '../main.js';
-import { parseSandboxMode } from '../build-context.js';
+import { parseSandboxMode, reporting } from '../build-context.js';
 import { defaultJobs, makeFetchContext } from '../fetch-context.js';
 import { progressFor } from '../progress.js';
 
@@ -31,10 +31,7 @@ Exit 0 when everything found was repaired, 1 otherwise.`)
       const { repairStore } = await import('../../build/repair.js');
       const built = await makeBuildContext({
         projectDir: project, store, fetch, mode: opts.sandbox, keepFailed: opts.keepFailed, signal: ctx.signal,
-        ...(out.verbose && !out.json ? { onLog: (_n: string, s: string) => out.err.write(s) } : {}),
-        onLevel: (level, reasons) => {
-          if (level !== 'full' && !out.json) out.err.write(`warning: builds run with sandbox level "${level}": ${reasons.join('; ')} (see \`intact doctor\`)\n`);
-        },
+        ...reporting(out),
       });
       let r;
       try {
