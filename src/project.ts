@@ -18,3 +18,6 @@ export async function findProject(start: string): Promise<string> {
     hint: 'run intact inside a project (a folder with recipes/ or intact.lock), or create one with `intact init`',
   });
 }
+
+/** The project's profile folder (.intact/bin and its manifest). */
+export const PROFILE_DIR = '.intact';

@@ -2,9 +2,7 @@
 // its download cache, the npm configuration (loaded on first use), limits and
 // the progress display.
 import { availableParallelism } from 'node:os';
-import { DownloadCache } from '../fetch/cache.js';
 import type { FetchContext } from '../fetch/source.js';
-import { DEFAULT_LIMITS } from '../fetch/types.js';
 import type { NpmConfig } from '../fetch/npmrc.js';
 import { resolveStore, type StoreLayout } from '../store/paths.js';
 import type { GlobalOptions } from './output.js';
@@ -18,7 +16,9 @@ export function defaultJobs(globals: GlobalOptions, kind: 'fetch' | 'build' = 'f
   return kind === 'build' ? availableParallelism() : Math.min(8, Math.max(4, availableParallelism()));
 }
 
-export function makeFetchContext(projectDir: string, globals: GlobalOptions, opts: { offline: boolean; onEvent?: FetchContext['onEvent']; signal?: AbortSignal }): { ctx: FetchContext; store: StoreLayout } {
+/** Async so that commands load the fetch layer only when they run (CLI start-up cost). */
+export async function makeFetchContext(projectDir: string, globals: GlobalOptions, opts: { offline: boolean; onEvent?: FetchContext['onEvent']; signal?: AbortSignal }): Promise<{ ctx: FetchContext; store: StoreLayout }> {
+  const [{ DownloadCache }, { DEFAULT_LIMITS }] = await Promise.all([import('../fetch/cache.js'), import('../fetch/types.js')]);
   const store = resolveStore(projectDir, globals.store);
   let npm: Promise<NpmConfig> | undefined;
   const ctx: FetchContext = {

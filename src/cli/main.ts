@@ -30,7 +30,7 @@ function parseJobs(v: string): number {
   return n;
 }
 
-export function buildProgram(ctx: CliContext): Command {
+export async function buildProgram(ctx: CliContext, argv: readonly string[] = []): Promise<Command> {
   const program = new Command('intact')
     .description('Reproducible, sudo-less dependencies: recipes pinned by a lockfile, fetched and built into a user-space store.')
     .version(version(), '-V, --version', 'print the version of intact')
@@ -42,7 +42,7 @@ export function buildProgram(ctx: CliContext): Command {
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ outputError: (s, write) => write(s) })
     .exitOverride();
-  registerCommands(program, ctx);
+  await registerCommands(program, ctx, argv);
   program.commands.forEach((c) => c.exitOverride());
   return program;
 }
@@ -70,8 +70,9 @@ export async function main(argv: string[]): Promise<void> {
     },
   };
   try {
-    program = buildProgram(ctx);
-    await program.parseAsync(rewriteVerifyArgv(argv));
+    const args = rewriteVerifyArgv(argv);
+    program = await buildProgram(ctx, args);
+    await program.parseAsync(args);
   } catch (e) {
     status = report(e, ctx, program);
   } finally {

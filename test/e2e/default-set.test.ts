@@ -47,7 +47,7 @@ const intact = (args: string[]) => asUser(process.execPath, [join(project, 'bin/
 async function outputs(): Promise<Record<string, string>> {
   const store = join(project, 'store');
   const out: Record<string, string> = {};
-  for (const f of await readdir(join(store, 'meta'))) {
+  for (const f of (await readdir(join(store, 'meta'))).filter((n) => n.endsWith('.json'))) {
     const m = JSON.parse(await readFile(join(store, 'meta', f), 'utf8')) as { name: string; key: string; version: string; output: string };
     if ((await readdir(store)).includes(`${m.key}-${m.name}-${m.version}`)) out[`${m.key}-${m.name}`] = m.output;
   }

@@ -31,7 +31,7 @@ was fetched and pinned. Then write its build steps and \`bin\`, and commit both 
         });
       }
       const progress = progressFor(out);
-      const { ctx: fetch } = makeFetchContext(project, globals, { offline: false, onEvent: progress.onEvent, signal: ctx.signal });
+      const { ctx: fetch } = await makeFetchContext(project, globals, { offline: false, onEvent: progress.onEvent, signal: ctx.signal });
       const { hashMember } = await import('../../fetch/member.js');
       const { unpackedTree } = await import('../../fetch/unpack-tree.js');
       const { add } = await import('../../upgrade/add.js');

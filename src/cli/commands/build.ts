@@ -19,7 +19,7 @@ export function registerBuild(program: Command, ctx: CliContext): void {
       const globals = ctx.globals();
       const project = await findProject(process.cwd());
       const progress = progressFor(out);
-      const { ctx: fetch, store } = makeFetchContext(project, globals, { offline: opts.offline, onEvent: progress.onEvent, signal: ctx.signal });
+      const { ctx: fetch, store } = await makeFetchContext(project, globals, { offline: opts.offline, onEvent: progress.onEvent, signal: ctx.signal });
       const { makeBuildContext } = await import('../build-context.js');
       const { rebuild } = await import('../../build/rebuild.js');
       const built = await makeBuildContext({

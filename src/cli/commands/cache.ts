@@ -136,7 +136,7 @@ Entries that came from a binary cache are not re-signed; build them here first.`
         });
       }
       const progress = progressFor(out);
-      const { ctx: fetch, store } = makeFetchContext(project, globals, { offline: true, signal: ctx.signal });
+      const { ctx: fetch, store } = await makeFetchContext(project, globals, { offline: true, signal: ctx.signal });
       const { makeBuildContext } = await import('../build-context.js');
       const built = await makeBuildContext({ projectDir: project, store, fetch, mode: 'off', keepFailed: false, signal: ctx.signal });
       const plans = await selectPlans(project, names);

@@ -18,7 +18,7 @@ export function registerFetch(program: Command, ctx: CliContext): void {
       const globals = ctx.globals();
       const project = await findProject(process.cwd());
       const progress = progressFor(out);
-      const { ctx: fetch } = makeFetchContext(project, globals, { offline: opts.offline, onEvent: progress.onEvent, signal: ctx.signal });
+      const { ctx: fetch } = await makeFetchContext(project, globals, { offline: opts.offline, onEvent: progress.onEvent, signal: ctx.signal });
       const { fetchLocked } = await import('../../lock/fetch-locked.js');
       let r;
       try {

@@ -34,7 +34,7 @@ export function registerInstall(program: Command, ctx: CliContext): void {
         }
         progress.onEvent(e);
       };
-      const { ctx: fetch, store } = makeFetchContext(project, globals, { offline: opts.offline, onEvent, signal: ctx.signal });
+      const { ctx: fetch, store } = await makeFetchContext(project, globals, { offline: opts.offline, onEvent, signal: ctx.signal });
       const { makeBuildContext } = await import('../build-context.js');
       const { install } = await import('../../build/install.js');
       const jobs = defaultJobs(globals, 'build');

@@ -26,7 +26,7 @@ committed); use --dry-run there to see what is missing.`)
       const globals = ctx.globals();
       const project = await findProject(process.cwd());
       const progress = progressFor(out);
-      const { ctx: fetch } = makeFetchContext(project, globals, { offline: opts.offline, onEvent: progress.onEvent, signal: ctx.signal });
+      const { ctx: fetch } = await makeFetchContext(project, globals, { offline: opts.offline, onEvent: progress.onEvent, signal: ctx.signal });
       const { relock } = await import('../../lock/relock.js');
       const { hashMember } = await import('../../fetch/member.js');
       const { unpackedTree } = await import('../../fetch/unpack-tree.js');

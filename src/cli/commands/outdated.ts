@@ -31,7 +31,7 @@ To move a recipe: \`intact upgrade NAME VERSION\`.`)
       const out = ctx.output();
       const globals = ctx.globals();
       const project = await findProject(process.cwd());
-      const { ctx: fetch } = makeFetchContext(project, globals, { offline: false, signal: ctx.signal });
+      const { ctx: fetch } = await makeFetchContext(project, globals, { offline: false, signal: ctx.signal });
       const { outdated } = await import('../../upgrade/outdated.js');
       const report = await outdated(project, {
         npmConfig: fetch.npmConfig,

@@ -26,7 +26,7 @@ Exit 0 when everything found was repaired, 1 otherwise.`)
       const globals = ctx.globals();
       const project = await findProject(process.cwd());
       const progress = progressFor(out);
-      const { ctx: fetch, store } = makeFetchContext(project, globals, { offline: opts.offline, onEvent: progress.onEvent, signal: ctx.signal });
+      const { ctx: fetch, store } = await makeFetchContext(project, globals, { offline: opts.offline, onEvent: progress.onEvent, signal: ctx.signal });
       const { makeBuildContext } = await import('../build-context.js');
       const { repairStore } = await import('../../build/repair.js');
       const built = await makeBuildContext({

@@ -36,7 +36,7 @@ they were. Comments and layout of the recipe are kept.`)
         });
       }
       const progress = progressFor(out);
-      const { ctx: fetch, store } = makeFetchContext(project, globals, { offline: false, onEvent: progress.onEvent, signal: ctx.signal });
+      const { ctx: fetch, store } = await makeFetchContext(project, globals, { offline: false, onEvent: progress.onEvent, signal: ctx.signal });
       const { hashMember } = await import('../../fetch/member.js');
       const { unpackedTree } = await import('../../fetch/unpack-tree.js');
       const { upgrade } = await import('../../upgrade/upgrade.js');

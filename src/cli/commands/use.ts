@@ -4,11 +4,14 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { IntactError } from '../../errors.js';
-import { binName, PROFILE_DIR, readProfile } from '../../build/profile.js';
-import { findProject } from '../../project.js';
+import { findProject, PROFILE_DIR } from '../../project.js';
 import type { CliContext } from '../main.js';
 
+// Loaded when a command runs, not at start-up.
+const profileModule = () => import('../../build/profile.js');
+
 async function profileOf(project: string) {
+  const { readProfile } = await profileModule();
   const p = await readProfile(project);
   if (!p) throw new IntactError('NOT_INSTALLED', 'nothing is installed in this project yet', { hint: 'run `intact install` first' });
   return p;
@@ -41,6 +44,7 @@ export function registerUse(program: Command, ctx: CliContext): void {
       const [recipe, bin] = spec.split(':', 2) as [string, string | undefined];
       const item = p.items.find((i) => i.recipe === recipe);
       if (!item) throw new IntactError('NOT_INSTALLED', `${recipe} is not installed in this project`, { hint: `run \`intact install ${recipe}\`` });
+      const { binName } = await profileModule();
       const names = item.bin.map(binName);
       const chosen = bin ?? (names.length === 1 ? names[0] : names.find((n) => n === recipe));
       if (!chosen || !names.includes(chosen)) {

@@ -52,8 +52,10 @@ Exit 0 when clean, 1 on findings, 2 on unusable input. Never writes the lock.`)
       const project = await findProject(process.cwd());
       const report = await verifyStatic(project);
       const findings: Finding[] = [...report.findings];
-      const recipeNames = await recipeList(project);
-      const { casesFor } = await import('../../verify/junit.js');
+      // JUnit cases only when a report is asked for (start-up cost of the plain gate).
+      const junit = opts.junit ? await import('../../verify/junit.js') : undefined;
+      const recipeNames = junit ? await recipeList(project) : [];
+      const casesFor = junit?.casesFor ?? (() => []);
       const cases = casesFor('static', recipeNames, report.findings);
       const extra: Record<string, unknown> = {};
       const usable = report.exitCode !== 2;
@@ -62,7 +64,7 @@ Exit 0 when clean, 1 on findings, 2 on unusable input. Never writes the lock.`)
         const { defaultJobs, makeFetchContext } = await import('../fetch-context.js');
         const { progressFor } = await import('../progress.js');
         const progress = progressFor(out);
-        const { ctx: fetch, store } = makeFetchContext(project, globals, { offline: false, onEvent: progress.onEvent, signal: ctx.signal });
+        const { ctx: fetch, store } = await makeFetchContext(project, globals, { offline: false, onEvent: progress.onEvent, signal: ctx.signal });
         try {
           if (opts.fetch) {
             const { verifyFetch } = await import('../../verify/fetch-check.js');
@@ -99,10 +101,7 @@ Exit 0 when clean, 1 on findings, 2 on unusable input. Never writes the lock.`)
       }
 
       const exitCode = exitStatusOf(findings);
-      if (opts.junit) {
-        const { writeJunit } = await import('../../verify/junit.js');
-        await writeJunit(opts.junit, cases);
-      }
+      if (opts.junit && junit) await junit.writeJunit(opts.junit, cases);
       if (out.json) {
         out.document({ ok: exitCode === 0, recipes: report.recipes, lockEntries: report.lockEntries, findings, ...extra });
       } else {
