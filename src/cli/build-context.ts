@@ -77,3 +77,24 @@ export async function makeBuildContext(opts: {
     },
   };
 }
+
+/**
+ * Everything a building command sets up, in one place: the project, progress
+ * display, fetch context and build context (install, build, repair).
+ */
+export async function openBuildSession(ctx: import('./main.js').CliContext, opts: { offline: boolean; keepFailed: boolean; sandbox: SandboxMode; onFetchEvent?: (e: import('../fetch/types.js').FetchEvent) => void }) {
+  const out = ctx.output();
+  const globals = ctx.globals();
+  const { findProject } = await import('../project.js');
+  const { progressFor } = await import('./progress.js');
+  const { makeFetchContext } = await import('./fetch-context.js');
+  const project = await findProject(process.cwd());
+  const progress = progressFor(out);
+  const onEvent = (e: import('../fetch/types.js').FetchEvent): void => {
+    opts.onFetchEvent?.(e);
+    progress.onEvent(e);
+  };
+  const { ctx: fetch, store } = await makeFetchContext(project, globals, { offline: opts.offline, onEvent, signal: ctx.signal });
+  const built = await makeBuildContext({ projectDir: project, store, fetch, mode: opts.sandbox, keepFailed: opts.keepFailed, signal: ctx.signal, ...reporting(out) });
+  return { out, globals, project, progress, fetch, store, built, onEvent };
+}

@@ -1,10 +1,9 @@
 // `intact build NAME`: a fresh build of one recipe, compared with the store.
 import type { Command } from 'commander';
-import { findProject } from '../../project.js';
 import type { CliContext } from '../main.js';
-import { parseSandboxMode, reporting } from '../build-context.js';
-import { defaultJobs, makeFetchContext } from '../fetch-context.js';
-import { progressFor } from '../progress.js';
+import { openBuildSession, parseSandboxMode } from '../build-context.js';
+import { defaultJobs } from '../fetch-context.js';
+
 
 export function registerBuild(program: Command, ctx: CliContext): void {
   program
@@ -15,17 +14,8 @@ export function registerBuild(program: Command, ctx: CliContext): void {
     .option('--offline', 'use only the download cache', false)
     .option('--sandbox <mode>', 'require | auto | off', parseSandboxMode, 'auto')
     .action(async (name: string, opts: { keepFailed: boolean; offline: boolean; sandbox: 'require' | 'auto' | 'off' }) => {
-      const out = ctx.output();
-      const globals = ctx.globals();
-      const project = await findProject(process.cwd());
-      const progress = progressFor(out);
-      const { ctx: fetch, store } = await makeFetchContext(project, globals, { offline: opts.offline, onEvent: progress.onEvent, signal: ctx.signal });
-      const { makeBuildContext } = await import('../build-context.js');
+      const { out, globals, project, progress, built } = await openBuildSession(ctx, opts);
       const { rebuild } = await import('../../build/rebuild.js');
-      const built = await makeBuildContext({
-        projectDir: project, store, fetch, mode: opts.sandbox, keepFailed: opts.keepFailed, signal: ctx.signal,
-        ...reporting(out),
-      });
       let r;
       try {
         r = await rebuild(project, name, built.ctx, defaultJobs(globals, 'build'));

@@ -1,12 +1,10 @@
 // `intact install [NAME...]`: fetch and build the locked closure into the store
 // and switch the project's profile (.intact/bin). The work is src/build/install.ts.
 import type { Command } from 'commander';
-import { findProject } from '../../project.js';
 import type { CliContext } from '../main.js';
-import { parseSandboxMode, reporting } from '../build-context.js';
-import { defaultJobs, makeFetchContext } from '../fetch-context.js';
-import { formatBytes, progressFor } from '../progress.js';
-import type { FetchEvent } from '../../fetch/types.js';
+import { openBuildSession, parseSandboxMode } from '../build-context.js';
+import { defaultJobs } from '../fetch-context.js';
+import { formatBytes } from '../progress.js';
 
 export function registerInstall(program: Command, ctx: CliContext): void {
   program
@@ -21,27 +19,19 @@ export function registerInstall(program: Command, ctx: CliContext): void {
     .option('--no-substitute', 'build everything from source; do not ask the binary caches of intact.yaml')
     .action(async (names: string[], opts: { offline: boolean; keepFailed: boolean; allowMismatch: boolean; sandbox: 'require' | 'auto' | 'off'; substitute: boolean }) => {
       const started = Date.now();
-      const out = ctx.output();
-      const globals = ctx.globals();
-      const project = await findProject(process.cwd());
-      const progress = progressFor(out);
       let fetched = 0;
       let fetchedBytes = 0;
-      const onEvent = (e: FetchEvent): void => {
-        if (e.type === 'done' && !e.cached) {
-          fetched++;
-          fetchedBytes += e.bytes;
-        }
-        progress.onEvent(e);
-      };
-      const { ctx: fetch, store } = await makeFetchContext(project, globals, { offline: opts.offline, onEvent, signal: ctx.signal });
-      const { makeBuildContext } = await import('../build-context.js');
+      const { out, globals, project, progress, built, onEvent, store } = await openBuildSession(ctx, {
+        ...opts,
+        onFetchEvent: (e) => {
+          if (e.type === 'done' && !e.cached) {
+            fetched++;
+            fetchedBytes += e.bytes;
+          }
+        },
+      });
       const { install } = await import('../../build/install.js');
       const jobs = defaultJobs(globals, 'build');
-      const built = await makeBuildContext({
-        projectDir: project, store, fetch, mode: opts.sandbox, keepFailed: opts.keepFailed, signal: ctx.signal,
-        ...reporting(out),
-      });
       const say = (s: string): void => {
         if (out.json) out.out.write(`${JSON.stringify({ event: 'build', message: s })}\n`);
         else if (!out.quiet) out.err.write(`${s}\n`);

@@ -1,11 +1,10 @@
 // `intact repair [NAME...]`: rebuild or re-fetch what `verify --store` finds
 // damaged, replacing each entry atomically. The work is src/build/repair.ts.
 import type { Command } from 'commander';
-import { findProject } from '../../project.js';
 import type { CliContext } from '../main.js';
-import { parseSandboxMode, reporting } from '../build-context.js';
-import { defaultJobs, makeFetchContext } from '../fetch-context.js';
-import { progressFor } from '../progress.js';
+import { openBuildSession, parseSandboxMode } from '../build-context.js';
+import { defaultJobs } from '../fetch-context.js';
+
 
 export function registerRepair(program: Command, ctx: CliContext): void {
   program
@@ -22,17 +21,8 @@ only the modes changed; the file manifest recorded again when only it is
 missing. Entries this project's profile uses that are gone are built again.
 Exit 0 when everything found was repaired, 1 otherwise.`)
     .action(async (names: string[], opts: { offline: boolean; keepFailed: boolean; sandbox: 'require' | 'auto' | 'off' }) => {
-      const out = ctx.output();
-      const globals = ctx.globals();
-      const project = await findProject(process.cwd());
-      const progress = progressFor(out);
-      const { ctx: fetch, store } = await makeFetchContext(project, globals, { offline: opts.offline, onEvent: progress.onEvent, signal: ctx.signal });
-      const { makeBuildContext } = await import('../build-context.js');
+      const { out, globals, project, progress, built } = await openBuildSession(ctx, opts);
       const { repairStore } = await import('../../build/repair.js');
-      const built = await makeBuildContext({
-        projectDir: project, store, fetch, mode: opts.sandbox, keepFailed: opts.keepFailed, signal: ctx.signal,
-        ...reporting(out),
-      });
       let r;
       try {
         r = await repairStore(project, {
