@@ -4,7 +4,7 @@
 // removes the build folder (unless --keep-failed) and adds nothing.
 import { randomBytes } from 'node:crypto';
 import { closeSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
-import { chmod, copyFile, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { IntactError } from '../errors.js';
@@ -17,6 +17,7 @@ import { buildEnv, stepVars, SOURCE_DATE_EPOCH, type BuildPaths, type BuildPlan 
 import { runSteps } from './steps.js';
 import { INSIDE, type Mount, type SandboxLevel, type StepProcess, type StepResult } from './types.js';
 import { processAlive } from '../process-alive.js';
+import { removeTree as forceRemove } from '../store/remove-tree.js';
 
 export interface OutputCheckInput {
   storeDir: string;
@@ -289,16 +290,7 @@ async function treeSize(dir: string): Promise<number> {
 }
 
 /** Remove a folder even when a build left read-only folders in it. */
-export async function forceRemove(dir: string): Promise<void> {
-  const open = async (d: string): Promise<void> => {
-    await chmod(d, 0o700).catch(() => undefined);
-    for (const e of await readdir(d, { withFileTypes: true }).catch(() => [])) {
-      if (e.isDirectory()) await open(join(d, e.name));
-    }
-  };
-  await open(dir);
-  await rm(dir, { recursive: true, force: true });
-}
+export { removeTree as forceRemove } from '../store/remove-tree.js';
 
 /** Build folders left by processes that died (a crash or SIGKILL mid-build). */
 export async function cleanStaleBuilds(store: StoreLayout): Promise<number> {

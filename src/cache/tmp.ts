@@ -3,7 +3,7 @@
 // host and pid, so a later run removes what a killed one left behind without
 // touching the work of a live one.
 import { randomBytes } from 'node:crypto';
-import { chmod, readdir, rm } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { StoreLayout } from '../store/paths.js';
@@ -18,16 +18,8 @@ export function tempPath(store: StoreLayout, what: string): string {
 }
 
 /** Removes a file or a tree, even one made read-only by normalisation. */
-export async function removeTree(path: string): Promise<void> {
-  const open = async (d: string): Promise<void> => {
-    await chmod(d, 0o700).catch(() => undefined);
-    for (const e of await readdir(d, { withFileTypes: true }).catch(() => [])) {
-      if (e.isDirectory()) await open(join(d, e.name));
-    }
-  };
-  await open(path);
-  await rm(path, { recursive: true, force: true });
-}
+export { removeTree } from '../store/remove-tree.js';
+import { removeTree } from '../store/remove-tree.js';
 
 /** Leftovers of cache work by processes of this host that are gone. */
 export async function cleanStale(store: StoreLayout): Promise<void> {
