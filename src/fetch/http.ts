@@ -5,6 +5,7 @@
 // the body is consumed by http-exchange.ts, which never lets it pause (TRAPS.md #1).
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Dispatcher } from 'undici';
+import { makeAgent } from './agent.js';
 import { IntactError, isIntactError, type ErrorCode, type ProblemFields } from '../errors.js';
 import { exchange, IdleTimeoutError, type ChunkConsumer, type ResponseHeaders } from './http-exchange.js';
 import {
@@ -33,6 +34,12 @@ export interface DownloadOptions {
   env?: NodeJS.ProcessEnv;
   /** Trusted CA certificates (PEM), replacing the default set; for tests and private CAs. */
   ca?: string | Buffer | Array<string | Buffer>;
+  /**
+   * The caller's connection pool (then `env` and `ca` are the pool's business),
+   * so that many downloads from one server share their connections; by default
+   * each download has its own, closed when it ends.
+   */
+  dispatcher?: Dispatcher;
 }
 
 /** Progress events are at most this frequent. */
@@ -100,17 +107,9 @@ interface Context {
 export async function download(url: string, sink: ByteSink, opts: DownloadOptions): Promise<void> {
   const start = parseDownloadUrl(url);
   const { limits } = opts;
-  const { EnvHttpProxyAgent } = await import('undici');
-  const env = opts.env ?? process.env;
-  const tls = opts.ca === undefined ? {} : { connect: { ca: opts.ca }, requestTls: { ca: opts.ca } };
-  const dispatcher = new EnvHttpProxyAgent({
-    // Explicit values, even empty, so undici never falls back to process.env behind our back.
-    httpProxy: env.http_proxy ?? env.HTTP_PROXY ?? '',
-    httpsProxy: env.https_proxy ?? env.HTTPS_PROXY ?? '',
-    noProxy: env.no_proxy ?? env.NO_PROXY ?? '',
-    connectTimeout: limits.connectTimeoutMs,
-    ...tls,
-  });
+  const own = opts.dispatcher === undefined;
+  const dispatcher =
+    opts.dispatcher ?? (await makeAgent({ env: opts.env ?? process.env, connectTimeoutMs: limits.connectTimeoutMs, ...(opts.ca !== undefined ? { ca: opts.ca } : {}) }));
 
   // Our own deadline over all attempts: undici's body timer restarts on every
   // chunk, so a trickling server would never trip it (TRAPS.md #3).
@@ -146,7 +145,7 @@ export async function download(url: string, sink: ByteSink, opts: DownloadOption
     }
   } finally {
     clearTimeout(timer);
-    await dispatcher.destroy().catch(() => {});
+    if (own) await dispatcher.destroy().catch(() => {});
   }
 }
 

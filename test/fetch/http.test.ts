@@ -1,6 +1,7 @@
 // download(): the HTTP path against a loopback server that misbehaves on purpose.
 import { afterEach, describe, expect, it } from 'vitest';
 import { IntactError } from '../../src/errors.js';
+import { makeAgent } from '../../src/fetch/agent.js';
 import { download, type DownloadOptions } from '../../src/fetch/http.js';
 import {
   bytes,
@@ -88,6 +89,36 @@ describe('download: success paths', () => {
     expect(s.requests('/there')[0]!.authorization).toBe('Bearer t');
     expect(other.requests('/f')[0]!.authorization).toBeUndefined();
     expect(other.requests('/f')[0]!['x-trace']).toBe('1');
+  });
+});
+
+describe('download: a caller-owned connection pool', () => {
+  it('shares one connection across downloads and leaves the pool open for the caller', async () => {
+    const body = bytes(200_000);
+    const ports: number[] = [];
+    const s = await server({
+      '/a': (req, res) => {
+        ports.push(req.socket.remotePort!);
+        serve(body)(req, res, 1);
+      },
+    });
+    const dispatcher = await makeAgent({ env: {}, connectTimeoutMs: 5_000 });
+    try {
+      for (let i = 0; i < 3; i++) {
+        expect((await get(s.url('/a'), { dispatcher })).data.equals(body)).toBe(true);
+        // undici hands the socket back to its pool just after the body ends.
+        await new Promise((r) => setImmediate(r));
+      }
+      expect(ports).toHaveLength(3);
+      expect(new Set(ports).size).toBe(1);
+      expect((dispatcher as unknown as { destroyed: boolean }).destroyed).toBe(false);
+    } finally {
+      await dispatcher.destroy();
+    }
+    // Without one, each download has (and closes) its own.
+    await get(s.url('/a'));
+    await get(s.url('/a'));
+    expect(new Set(ports).size).toBe(3);
   });
 });
 
