@@ -4,6 +4,7 @@
 //   npm run build && node bench/cache.mjs                       # synthetic ~300 MB / 13k files
 //   node bench/cache.mjs --entry /path/store/<key>-zig-0.11.0   # a real store entry (copied first)
 //   node bench/cache.mjs --rate 50                              # both through a 50 MB/s link
+//   node bench/cache.mjs --dir /dev/shm                         # work (stores, registry) on tmpfs: less disk noise
 //   BENCH_RUNS=5 by default; BENCH_NODE_FLAGS='--cpu-prof' profiles the substituting process;
 //   BENCH_PART_MB sets the archive part size (MiB of tar; default src/cache/archive.ts's)
 //
@@ -14,8 +15,12 @@
 //     store: manifest, metadata, signature, the archive parts' downloads
 //     (sha256 while they stream), each part's safe extraction while the next
 //     downloads, output checks, normalisation, tree hash, atomic add.
+// (c) GNU: `curl -s URL... | tar -xzi -C DIR`, the same parts unpacked as they
+//     stream (no verification): what unpacking the entry costs on this disk at
+//     all, so that a disk-bound result can be told from a slow intact.
 // Throughput is blob bytes per second of wall time; the ratio printed is
-// curl's time / intact's time (1.0 = as fast as curl; the target is >= 0.8).
+// curl's time / intact's time (1.0 = as fast as curl; the target is >= 0.8),
+// and GNU's time / intact's time beside it.
 // Nothing is deleted until every run is done (shared TRAPS.md #6).
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -41,7 +46,7 @@ function arg(name) {
 async function main() {
   const runs = Number(process.env.BENCH_RUNS ?? 5);
   const rate = arg('--rate') ? Number(arg('--rate')) * 1024 * 1024 : undefined;
-  const work = mkdtempSync(join(tmpdir(), 'intact-bench-cache-'));
+  const work = mkdtempSync(join(arg('--dir') ?? tmpdir(), 'intact-bench-cache-'));
   const stopRegistry = [];
   try {
     const { layoutOf } = await mod('store/paths.js');
@@ -96,7 +101,9 @@ async function main() {
 
     const curlT = [];
     const oursT = [];
+    const gnuT = [];
     const ratios = [];
+    const gnuRatios = [];
     const phases = [];
     for (let i = 0; i < runs; i++) {
       const runCurl = async () => {
@@ -117,15 +124,25 @@ async function main() {
         phases.push(JSON.parse(r.trim().split('\n').pop()));
         return secs;
       };
-      let c, o;
-      if (i % 2 === 0) { c = await runCurl(); o = await runOurs(); } else { o = await runOurs(); c = await runCurl(); }
+      const runGnu = async () => {
+        const dir = join(work, `gnu-${i}`);
+        mkdirSync(dir);
+        const s = process.hrtime.bigint();
+        await run('bash', ['-o', 'pipefail', '-c', 'curl -s -f "$@" | tar -xzi -C "$0"', dir, ...blobUrls]);
+        return Number(process.hrtime.bigint() - s) / 1e9;
+      };
+      let c, o, g;
+      if (i % 2 === 0) { c = await runCurl(); o = await runOurs(); g = await runGnu(); } else { g = await runGnu(); o = await runOurs(); c = await runCurl(); }
       curlT.push(c);
       oursT.push(o);
+      gnuT.push(g);
       ratios.push(c / o);
-      console.log(`run ${i + 1}: curl ${c.toFixed(2)} s (${mbps(total, c)}), intact ${o.toFixed(2)} s (${mbps(total, o)}); ratio ${(c / o).toFixed(2)}x  [${fmtPhases(phases.at(-1))}]`);
+      gnuRatios.push(g / o);
+      console.log(`run ${i + 1}: curl ${c.toFixed(2)} s (${mbps(total, c)}), GNU ${g.toFixed(2)} s, intact ${o.toFixed(2)} s (${mbps(total, o)}); ratio ${(c / o).toFixed(2)}x, vs GNU ${(g / o).toFixed(2)}x  [${fmtPhases(phases.at(-1))}]`);
     }
     const med = (a) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
-    console.log(`\nmedian: curl ${med(curlT).toFixed(2)} s, intact ${med(oursT).toFixed(2)} s; median of paired ratios (curl time / intact time): ${med(ratios).toFixed(2)}x (target >= 0.8x)`);
+    console.log(`\nmedian: curl ${med(curlT).toFixed(2)} s, GNU ${med(gnuT).toFixed(2)} s, intact ${med(oursT).toFixed(2)} s`);
+    console.log(`median of paired ratios: curl time / intact time ${med(ratios).toFixed(2)}x (target >= 0.8x); GNU time / intact time ${med(gnuRatios).toFixed(2)}x`);
   } finally {
     for (const stop of stopRegistry.reverse()) await stop().catch(() => undefined);
     execFileSync('chmod', ['-R', 'u+w', work]);
@@ -148,7 +165,6 @@ async function child({ store: root, ref, plan, trusted }) {
   const { parseRef, parsePublicKey, makeSubstituter, credentialLookup } = await mod('cache/index.js');
   const { assertOutputOk } = await mod('build/checks/index.js');
   const { normaliseOutput } = await mod('build/checks/normalise.js');
-  const { treeHash } = await mod('store/tree-hash.js');
   const { extract } = await mod('fetch/extract/index.js');
   const store = layoutOf(root);
   const times = {};
@@ -160,13 +176,15 @@ async function child({ store: root, ref, plan, trusted }) {
       times[name] = (times[name] ?? 0) + (performance.now() - s) / 1000;
     }
   };
-  let downloaded;
+  let downloaded, started, lastByte;
   const sub = makeSubstituter({
     config: { substituters: [parseRef(ref)], trustedKeys: [parsePublicKey(trusted)] },
-    checks: { store, extract: timed('extract', extract), checkOutput: timed('checks', assertOutputOk), normalise: timed('normalise', normaliseOutput), treeHash: timed('hash', treeHash) },
+    checks: { store, extract: timed('extract', extract), checkOutput: timed('checks', assertOutputOk), normalise: timed('normalise', normaliseOutput) },
     plans: [plan],
     lookup: credentialLookup({}),
     onEvent: (e) => {
+      if (e.type === 'start') started ??= performance.now();
+      if (e.type === 'progress' && e.bytes === e.total) lastByte = performance.now();
       if (e.type === 'done') downloaded = performance.now();
     },
   });
@@ -175,6 +193,11 @@ async function child({ store: root, ref, plan, trusted }) {
   await sub.close();
   if (!r.ok) throw new Error(r.reason);
   // Parts are unpacked while later ones download: 'receive' is both, overlapped; 'extract' the sum of the parts' unpacking.
+  // 'find': manifest, metadata and signature, until the first blob request; 'wire':
+  // until the archive's last byte arrived; 'receive': until its last part was unpacked.
+  times.load = (s - t0) / 1000;
+  times.find = (started - s) / 1000;
+  times.wire = (lastByte - s) / 1000;
   times.receive = (downloaded - s) / 1000;
   times.total = (performance.now() - t0) / 1000;
   process.stdout.write(`${JSON.stringify(times)}\n`);

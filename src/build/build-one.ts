@@ -7,6 +7,7 @@ import { closeSync, openSync, readFileSync, writeFileSync, writeSync } from 'nod
 import { copyFile, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import type { Readable } from 'node:stream';
 import { IntactError } from '../errors.js';
 import type { FetchContext } from '../fetch/source.js';
 import { unpackOptions } from '../fetch/unpack-tree.js';
@@ -48,7 +49,7 @@ export interface BuildContext {
   checkOutput: (dir: string, input: OutputCheckInput) => Promise<void>;
   normalise: (dir: string, epochSeconds: number) => Promise<void>;
   treeHash: (dir: string) => Promise<string>;
-  extract: (file: string, dest: string, opts: { strip?: number; archive?: string; archiveIntegrity?: string; path?: string; name?: string; signal?: AbortSignal }) => Promise<unknown>;
+  extract: (file: string, dest: string, opts: { strip?: number; archive?: string; archiveIntegrity?: string; path?: string; name?: string; signal?: AbortSignal; records?: boolean; input?: () => Readable }) => Promise<unknown>;
   onLog?: (name: string, chunk: string) => void;
   signal?: AbortSignal;
   timeoutMs?: number;

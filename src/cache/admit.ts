@@ -1,7 +1,8 @@
 // A received tree (receive.ts) becomes a store entry exactly as a build output
 // does: the same output checks a build must pass (ELF purity, links, path
-// leaks), the same normalisation, then the tree hash, which must equal the
-// signed output hash, and the file bytes, which must equal the signed size;
+// leaks), the same normalisation, then the tree hash (joined from the records
+// receive.ts took of each part as it arrived: normalising changes no content and
+// keeps the executable bit), which must equal the signed output hash, and the file bytes, which must equal the signed size;
 // only then the atomic add. The work folder is removed whatever happens: the
 // store holds the whole entry or nothing new.
 import type { BuildContext } from '../build/build-one.js';
@@ -9,12 +10,13 @@ import { SOURCE_DATE_EPOCH } from '../build/plan.js';
 import { INSIDE } from '../build/types.js';
 import { IntactError } from '../errors.js';
 import { addEntry, entryPath, type EntryMeta } from '../store/entry.js';
+import { joinedTreeHash } from '../store/tree-hash.js';
 import type { SignedEntry } from './artifact.js';
 import type { Received } from './receive.js';
 import { removeTree } from './tmp.js';
 
 /** What admitting needs from the build layer: the very functions builds use. */
-export type EntryChecks = Pick<BuildContext, 'store' | 'checkOutput' | 'normalise' | 'treeHash' | 'extract'>;
+export type EntryChecks = Pick<BuildContext, 'store' | 'checkOutput' | 'normalise' | 'extract'>;
 
 export interface DepEntry {
   name: string;
@@ -33,7 +35,7 @@ export async function admitEntry(got: Received, signed: SignedEntry, meta: Omit<
       entryName: `${meta.key}-${meta.name}-${meta.version}`,
     });
     await checks.normalise(got.out, SOURCE_DATE_EPOCH);
-    const output = await checks.treeHash(got.out);
+    const output = joinedTreeHash(got.out, got.records);
     if (output !== signed.output) {
       throw new IntactError('CACHE_MISMATCH', `${where} unpacks to another tree than the signed one`, {
         expected: signed.output,

@@ -13,6 +13,12 @@
 // parser still never sees a byte that was not verified (a single blob could
 // only be verified once it had arrived whole).
 //
+// Each part also has the sha256 of every CHUNK_BYTES of its compressed bytes,
+// signed with the rest (artifact.ts): a puller verifies a part chunk by chunk
+// as it arrives and unpacks it while it is still downloading
+// (verified-part.ts), which matters when one large file (the Zig binary: 70% of
+// its archive) makes one part most of the download.
+//
 // Unpacking is not here: a pulled part goes through src/fetch/extract like any
 // download (safe paths, no devices, no links out, bomb limits).
 import { createHash } from 'node:crypto';
@@ -29,6 +35,8 @@ import { compareTarNames, DetTarWriter, tarName } from '../fetch/det-tar.js';
 export const GZIP_LEVEL = 6;
 /** Tar bytes per part (fixed too: it decides where parts end). ~5 MiB of gzip for source-like trees. */
 export const PART_TAR_BYTES = 24 * 1024 * 1024;
+/** Compressed bytes per signed chunk digest: the most a puller's unpacking lags behind its download. */
+export const CHUNK_BYTES = 1024 * 1024;
 const READ_CHUNK = 1024 * 1024;
 
 export interface ArchivePart {
@@ -36,6 +44,8 @@ export interface ArchivePart {
   /** `sha256:<hex>` of the compressed bytes. */
   digest: string;
   size: number;
+  /** Hex sha256 of each CHUNK_BYTES of the compressed bytes (the last chunk may be shorter). */
+  chunks: string[];
 }
 
 interface Item {
@@ -83,6 +93,7 @@ class PartWriter {
   tarBytes = 0;
   readonly #gzip = createGzip({ level: GZIP_LEVEL });
   readonly #hash = createHash('sha256');
+  readonly #chunks = new ChunkHasher(CHUNK_BYTES);
   readonly #written: Promise<void>;
   readonly #signal: AbortSignal | undefined;
   #size = 0;
@@ -93,6 +104,7 @@ class PartWriter {
     const counter = new Transform({
       transform: (chunk: Buffer, _enc, cb) => {
         this.#hash.update(chunk);
+        this.#chunks.update(chunk);
         this.#size += chunk.length;
         cb(null, chunk);
       },
@@ -119,13 +131,44 @@ class PartWriter {
     this.tar.end();
     this.#gzip.end();
     await this.#written;
-    return { file: this.file, digest: `sha256:${this.#hash.digest('hex')}`, size: this.#size };
+    return { file: this.file, digest: `sha256:${this.#hash.digest('hex')}`, size: this.#size, chunks: this.#chunks.end() };
   }
 
   async abort(): Promise<void> {
     this.#gzip.destroy();
     await this.#written.catch(() => undefined);
     await rm(this.file, { force: true });
+  }
+}
+
+/** The sha256 of every `size` bytes of a stream, however its writes fall. */
+export class ChunkHasher {
+  readonly #digests: string[] = [];
+  #hash = createHash('sha256');
+  #filled = 0;
+
+  constructor(readonly size: number) {}
+
+  update(data: Buffer): void {
+    let off = 0;
+    while (off < data.length) {
+      const n = Math.min(this.size - this.#filled, data.length - off);
+      this.#hash.update(data.subarray(off, off + n));
+      this.#filled += n;
+      off += n;
+      if (this.#filled === this.size) {
+        this.#digests.push(this.#hash.digest('hex'));
+        this.#hash = createHash('sha256');
+        this.#filled = 0;
+      }
+    }
+  }
+
+  /** The digests, the last (shorter) chunk's included. */
+  end(): string[] {
+    if (this.#filled > 0) this.#digests.push(this.#hash.digest('hex'));
+    this.#filled = 0;
+    return this.#digests;
   }
 }
 

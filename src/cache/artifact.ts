@@ -5,7 +5,8 @@
 //   one for a small entry;
 // - a config blob: the metadata document, which holds what was signed (`entry`:
 //   key, name, version, platform, output hash, size, dependency keys, sandbox
-//   level, bin, and each archive part's digest and size) and the signatures;
+//   level, bin, and each archive part's digest and size, and the digests of its
+//   chunks: archive.ts, verified-part.ts) and the signatures;
 // - a manifest with `artifactType`, those descriptors and informational
 //   annotations, tagged with the entry's store key.
 //
@@ -27,6 +28,9 @@ export const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
 export const MAX_METADATA_BYTES = 1024 * 1024;
 /** 1000 parts of 24 MiB of tar: far beyond any toolchain. */
 export const MAX_PARTS = 1000;
+/** Bounds of a sane chunk size (intact writes archive.ts's CHUNK_BYTES). */
+const MIN_CHUNK = 64 * 1024;
+const MAX_CHUNK = 64 * 1024 * 1024;
 
 export interface Descriptor {
   mediaType: string;
@@ -47,7 +51,12 @@ export interface SignedEntry {
   deps: string[];
   sandbox: 'full' | 'partial' | 'none';
   bin: string[];
-  archive: { mediaType: string; parts: { digest: string; size: number }[] };
+  archive: {
+    mediaType: string;
+    /** Bytes per chunk digest; absent in artifacts pushed before chunks were signed (then a part is verified whole). */
+    chunk?: number;
+    parts: { digest: string; size: number; chunks?: string[] }[];
+  };
 }
 
 export interface EntrySignature {
@@ -109,6 +118,7 @@ export function renderManifest(config: Descriptor, entry: SignedEntry): Buffer {
 }
 
 const DIGEST = /^sha256:[0-9a-f]{64}$/;
+const HEX_DIGEST = /^[0-9a-f]{64}$/;
 const KEY = /^[0-9a-z]{32}$/;
 const OUTPUT = /^sha256-[A-Za-z0-9+/]{43}=$/;
 
@@ -193,12 +203,23 @@ export function parseMetadata(bytes: Buffer, where: string): Metadata {
   const e = s.obj(o['entry'], 'entry', ['key', 'name', 'version', 'platform', 'output', 'size', 'deps', 'sandbox', 'bin', 'archive']);
   const sandbox = e['sandbox'];
   if (sandbox !== 'full' && sandbox !== 'partial' && sandbox !== 'none') throw s.fail('entry.sandbox', 'is not full, partial or none');
-  const ar = s.obj(e['archive'], 'entry.archive', ['mediaType', 'parts']);
+  const ar = s.obj(e['archive'], 'entry.archive', ['mediaType', 'chunk', 'parts']);
   if (ar['mediaType'] !== LAYER_MEDIA_TYPE) throw s.fail('entry.archive.mediaType', `is not ${LAYER_MEDIA_TYPE}`);
+  const chunk = ar['chunk'] === undefined ? undefined : s.int(ar['chunk'], 'entry.archive.chunk');
+  if (chunk !== undefined && (chunk < MIN_CHUNK || chunk > MAX_CHUNK)) throw s.fail('entry.archive.chunk', `is not between ${MIN_CHUNK} and ${MAX_CHUNK}`);
   if (!Array.isArray(ar['parts']) || ar['parts'].length === 0 || ar['parts'].length > MAX_PARTS) throw s.fail('entry.archive.parts', `must hold 1 to ${MAX_PARTS} parts`);
   const parts = ar['parts'].map((x, i) => {
-    const p = s.obj(x, `entry.archive.parts[${i}]`, ['digest', 'size']);
-    return { digest: s.str(p['digest'], `entry.archive.parts[${i}].digest`, DIGEST), size: s.int(p['size'], `entry.archive.parts[${i}].size`) };
+    const field = `entry.archive.parts[${i}]`;
+    const p = s.obj(x, field, ['digest', 'size', 'chunks']);
+    const part: SignedEntry['archive']['parts'][number] = { digest: s.str(p['digest'], `${field}.digest`, DIGEST), size: s.int(p['size'], `${field}.size`) };
+    if (part.size === 0) throw s.fail(`${field}.size`, 'is 0');
+    if (chunk === undefined) {
+      if (p['chunks'] !== undefined) throw s.fail(`${field}.chunks`, 'is given without entry.archive.chunk');
+      return part;
+    }
+    const chunks = s.strs(p['chunks'], `${field}.chunks`, HEX_DIGEST, Number.MAX_SAFE_INTEGER);
+    if (chunks.length !== Math.ceil(part.size / chunk)) throw s.fail(`${field}.chunks`, `does not hold one digest per ${chunk} bytes of the part's ${part.size}`);
+    return { ...part, chunks };
   });
   const entry: SignedEntry = {
     key: s.str(e['key'], 'entry.key', KEY),
@@ -210,7 +231,7 @@ export function parseMetadata(bytes: Buffer, where: string): Metadata {
     deps: s.strs(e['deps'], 'entry.deps', KEY),
     sandbox,
     bin: s.strs(e['bin'], 'entry.bin'),
-    archive: { mediaType: LAYER_MEDIA_TYPE, parts },
+    archive: { mediaType: LAYER_MEDIA_TYPE, ...(chunk !== undefined ? { chunk } : {}), parts },
   };
   if (!Array.isArray(o['signatures']) || o['signatures'].length > 32) throw s.fail('signatures', 'is not a list (of at most 32)');
   const signatures = o['signatures'].map((x, i) => {

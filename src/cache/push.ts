@@ -13,7 +13,7 @@ import { IntactError, isIntactError } from '../errors.js';
 import { entryPath, hasEntry, readMeta, type EntryMeta } from '../store/entry.js';
 import type { StoreLayout } from '../store/paths.js';
 import { treeHash } from '../store/tree-hash.js';
-import { packTree, type ArchivePart } from './archive.js';
+import { CHUNK_BYTES, packTree, type ArchivePart } from './archive.js';
 import { CONFIG_MEDIA_TYPE, LAYER_MEDIA_TYPE, METADATA_FORMAT, parseManifest, parseMetadata, renderManifest, renderMetadata, MAX_METADATA_BYTES, type Descriptor, type SignedEntry } from './artifact.js';
 import type { SecretKey } from './keys.js';
 import type { RegistryClient } from './oci/client.js';
@@ -116,7 +116,7 @@ async function pushOne(t: PushTarget, o: PushOptions): Promise<PushReport> {
       deps: [...meta.deps].sort(),
       sandbox: meta.sandbox,
       bin: meta.bin,
-      archive: { mediaType: LAYER_MEDIA_TYPE, parts: parts.map((p) => ({ digest: p.digest, size: p.size })) },
+      archive: { mediaType: LAYER_MEDIA_TYPE, chunk: CHUNK_BYTES, parts: parts.map((p) => ({ digest: p.digest, size: p.size, chunks: p.chunks })) },
     };
     const metadata = renderMetadata({ format: METADATA_FORMAT, entry, signatures: [signEntry(entry, o.key)] });
     const config: Descriptor = { mediaType: CONFIG_MEDIA_TYPE, digest: `sha256:${createHash('sha256').update(metadata).digest('hex')}`, size: metadata.length };
@@ -140,6 +140,8 @@ async function alreadyThere(o: PushOptions, meta: EntryMeta): Promise<boolean> {
     const md = parseMetadata(await o.client.getSmallBlob(manifest.config.digest, manifest.config.size, MAX_METADATA_BYTES), meta.key);
     checkSignatures(md, [o.key.public], meta.key);
     if (md.entry.key !== meta.key || md.entry.output !== meta.output) return false;
+    // Pushed before chunks were signed: replaced, so pullers can unpack while downloading.
+    if (md.entry.archive.chunk === undefined) return false;
     checkBinding(md.entry, manifest.layers, { key: meta.key, name: meta.name, version: meta.version, platform: meta.platform, deps: [...meta.deps].sort() }, meta.key);
     for (const p of md.entry.archive.parts) if (!(await o.client.hasBlob(p.digest))) return false;
     return true;

@@ -30,6 +30,7 @@
 // (src/store/manifest.ts) without reading every file a second time.
 import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
+import { IntactError } from '../errors.js';
 import { scanTree, type TreeRecord } from './tree-scan.js';
 
 export const TREE_HASH_FORMAT = 'intact-tree-1';
@@ -39,6 +40,27 @@ export async function treeHash(dir: string): Promise<string> {
   const { records } = await scanTree(dir);
   const hash = hashRecords(records);
   remember(dir, hash, records);
+  return hash;
+}
+
+/**
+ * The tree hash of `dir` when it was made by moving in, whole, trees that were
+ * scanned before (their records relative to each one's own root, which is
+ * `dir`'s root too): the records of a folder several of them share count once.
+ * For trees that arrive in parts (src/cache/receive.ts), so that each part is
+ * hashed while the next one is still downloading. Anything else found twice
+ * means the parts overlap, which joining refuses before this is asked.
+ */
+export function joinedTreeHash(dir: string, parts: readonly (readonly TreeRecord[])[]): string {
+  const records = parts.flat().sort((a, b) => Buffer.compare(a.rel, b.rel));
+  const once = records.filter((r, i) => {
+    const prev = records[i - 1];
+    if (prev === undefined || !prev.rel.equals(r.rel)) return true;
+    if (r.kind === 'd' && prev.kind === 'd') return false;
+    throw new IntactError('INTERNAL', `${r.rel.toString()} is in two of the parts joined into ${dir}`, { file: dir });
+  });
+  const hash = hashRecords(once);
+  remember(dir, hash, once);
   return hash;
 }
 

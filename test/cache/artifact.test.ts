@@ -1,17 +1,17 @@
 // The artifact format and the trust decision, without a registry: strict
 // parsing of manifests and metadata, every reason an artifact is refused, and
 // the archive (deterministic, and unpacked by the safe extractor to the same tree).
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { packTree } from '../../src/cache/archive.js';
+import { CHUNK_BYTES, ChunkHasher, packTree } from '../../src/cache/archive.js';
 import { mergeTree } from '../../src/cache/merge.js';
 import { CONFIG_MEDIA_TYPE, LAYER_MEDIA_TYPE, METADATA_FORMAT, parseManifest, parseMetadata, renderManifest, renderMetadata, type Descriptor, type Metadata, type SignedEntry } from '../../src/cache/artifact.js';
 import { checkBinding, checkSignatures, signEntry, type Wanted } from '../../src/cache/trust.js';
 import { IntactError } from '../../src/errors.js';
 import { extract } from '../../src/fetch/extract/index.js';
-import { treeHash } from '../../src/store/tree-hash.js';
+import { joinedTreeHash, treeHash } from '../../src/store/tree-hash.js';
 import { testKey } from '../helpers/registry-craft.js';
 import { writeTree } from '../helpers/registry-entries.js';
 
@@ -81,10 +81,37 @@ describe('manifest and metadata', () => {
     ['a bad key', (m: Record<string, unknown>) => ((m['entry'] as SignedEntry).key = '../../etc')],
     ['an unknown sandbox level', (m: Record<string, unknown>) => ((m['entry'] as Record<string, unknown>)['sandbox'] = 'maybe')],
     ['a malformed signature', (m: Record<string, unknown>) => (m['signatures'] = [{ key: 'ci-1', sig: 'short' }])],
+    ['an empty part', (m: Record<string, unknown>) => (archiveOf(m).parts = [{ digest: DIGEST, size: 0 }])],
+    ['chunk digests without a chunk size', (m: Record<string, unknown>) => (archiveOf(m).parts = [{ digest: DIGEST, size: 100, chunks: ['ab'.repeat(32)] }])],
+    ['a tiny chunk size', (m: Record<string, unknown>) => Object.assign(archiveOf(m), chunked(16))],
+    ['too few chunk digests', (m: Record<string, unknown>) => Object.assign(archiveOf(m), { chunk: 65536, parts: [{ digest: DIGEST, size: 65537, chunks: ['ab'.repeat(32)] }] })],
+    ['a malformed chunk digest', (m: Record<string, unknown>) => Object.assign(archiveOf(m), { chunk: 65536, parts: [{ digest: DIGEST, size: 100, chunks: ['xy'] }] })],
+    ['a chunk size but a part without digests', (m: Record<string, unknown>) => Object.assign(archiveOf(m), { chunk: 65536, parts: [{ digest: DIGEST, size: 100 }] })],
   ])('refuses metadata with %s', (_what, change) => {
     const m = structuredClone(signed) as unknown as Record<string, unknown>;
     change(m);
     expect(codeOf(() => parseMetadata(Buffer.from(JSON.stringify(m)), 'x'))).toBe('CACHE_INVALID');
+  });
+});
+
+function archiveOf(m: Record<string, unknown>): SignedEntry['archive'] {
+  return (m['entry'] as SignedEntry).archive;
+}
+
+function chunked(chunk: number): Partial<SignedEntry['archive']> {
+  return { chunk, parts: [{ digest: DIGEST, size: 100, chunks: Array.from({ length: Math.ceil(100 / chunk) }, () => 'ab'.repeat(32)) }] };
+}
+
+describe('chunked metadata', () => {
+  it('parses back with its chunk digests, and they are signed', () => {
+    const e: SignedEntry = { ...entry, archive: { mediaType: LAYER_MEDIA_TYPE, chunk: 65536, parts: [{ digest: DIGEST, size: 70000, chunks: ['ab'.repeat(32), 'cd'.repeat(32)] }] } };
+    const m: Metadata = { format: METADATA_FORMAT, entry: e, signatures: [signEntry(e, ci.secret)] };
+    expect(parseMetadata(renderMetadata(m), 'x')).toEqual(m);
+    expect(checkSignatures(m, [ci.public], 'x').name).toBe('ci-1');
+    // Another chunk digest under the same signature: the signature no longer verifies.
+    const moved = structuredClone(m);
+    moved.entry.archive.parts[0]!.chunks![1] = 'ef'.repeat(32);
+    expect(codeOf(() => checkSignatures(moved, [ci.public], 'x'))).toBe('CACHE_BAD_SIGNATURE');
   });
 });
 
@@ -134,17 +161,32 @@ describe('the archive', () => {
     expect(pa.map((p) => [p.digest, p.size])).toEqual(pb.map((p) => [p.digest, p.size]));
     expect(pa).toHaveLength(1);
     expect(pa[0]!.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
+    const h = new ChunkHasher(CHUNK_BYTES);
+    h.update(await readFile(pa[0]!.file));
+    expect(pa[0]!.chunks).toEqual(h.end());
     await extract(pa[0]!.file, join(d, 'out'));
     expect(await treeHash(join(d, 'out'))).toBe(await treeHash(join(d, 'a')));
     // Small parts: several complete archives, unpacked one by one and merged, give the same tree.
     const parts = await packTree(join(d, 'a'), join(d, 'small'), undefined, 1024);
     expect(parts.length).toBeGreaterThan(3);
-    await extract(parts[0]!.file, join(d, 'merged'));
+    const records = [(await extract(parts[0]!.file, join(d, 'merged'), { records: true })).records!];
     for (const [i, p] of parts.entries()) {
       if (i === 0) continue;
-      await extract(p.file, join(d, `part-${i}`));
+      records.push((await extract(p.file, join(d, `part-${i}`), { records: true })).records!);
       await mergeTree(join(d, `part-${i}`), join(d, 'merged'), 'test');
     }
     expect(await treeHash(join(d, 'merged'))).toBe(await treeHash(join(d, 'a')));
+    // What install admits by: the parts' records joined, folders they share counted once.
+    expect(new Set(records.flat().map((r) => r.rel.toString())).size).toBeLessThan(records.flat().length);
+    expect(joinedTreeHash(join(d, 'merged'), records)).toBe(await treeHash(join(d, 'a')));
+    // A file in two parts is never joined into a hash.
+    const twice = [records[0]!, [records.flat().find((r) => r.kind === 'f')!]];
+    let code: string | undefined;
+    try {
+      joinedTreeHash(join(d, 'merged'), twice);
+    } catch (e) {
+      code = (e as { code?: string }).code;
+    }
+    expect(code).toBe('INTERNAL');
   });
 });

@@ -99,6 +99,23 @@ describe('substitution accepts a good artifact', () => {
   });
 });
 
+describe('an artifact pushed before chunks were signed', () => {
+  it('is verified part by part and substituted; a push replaces it with a chunked one', async () => {
+    await pushTo('team/unchunked', [dep]);
+    const c = clientFor(reg.ref('team/unchunked'));
+    const a = await readArtifact(c, dep.key);
+    const parts = a.metadata.entry.archive.parts.map(({ digest, size }) => ({ digest, size }));
+    await writeArtifact(c, dep.key, resign({ ...a.metadata, entry: { ...a.metadata.entry, archive: { mediaType: a.metadata.entry.archive.mediaType, parts } } }, ci.secret));
+    expect((await readArtifact(c, dep.key)).metadata.entry.archive.chunk).toBeUndefined();
+    const { outcomes, into } = await substitute(reg.ref('team/unchunked'), [dep]);
+    expect(outcomes[0]!.ok, JSON.stringify(outcomes[0])).toBe(true);
+    expect(await entriesOf(into)).toEqual([dep.entry]);
+    await pushTo('team/unchunked', [dep]);
+    expect((await readArtifact(c, dep.key)).metadata.entry.archive.chunk).toBeGreaterThan(0);
+    await c.close();
+  });
+});
+
 describe('artifacts that must be refused', () => {
   it('blob bytes that do not match their digest (the registry storage tampered with)', async () => {
     await pushTo('team/tampered', [dep]);
@@ -107,6 +124,20 @@ describe('artifacts that must be refused', () => {
     const original = await tamper(file);
     try {
       await expectRefused(reg.ref('team/tampered'), dep, 'CACHE_DIGEST_MISMATCH', /^mismatching: .*team\/tampered.*: the blob's bytes do not match its digest/);
+    } finally {
+      await writeFile(file, original);
+    }
+  });
+
+  it('a bad byte in the last signed chunk of a part that was already being unpacked', async () => {
+    await pushTo('team/tampered-tail', [dep]);
+    const { manifest, metadata } = await readArtifact(clientFor(reg.ref('team/tampered-tail')), dep.key);
+    // More than one chunk: the first is verified and unpacked while the rest downloads.
+    expect(metadata.entry.archive.parts[0]!.chunks!.length).toBeGreaterThan(1);
+    const file = reg.blobFile(manifest.layers[0]!.digest);
+    const original = await tamper(file, -10);
+    try {
+      await expectRefused(reg.ref('team/tampered-tail'), dep, 'CACHE_DIGEST_MISMATCH', /^mismatching: .*team\/tampered-tail.*: the blob's bytes do not match its digest \(signed for bytes 1048576-/);
     } finally {
       await writeFile(file, original);
     }

@@ -3,8 +3,11 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { extract } from '../../src/fetch/extract/index.js';
+import { hashRecords, treeHash } from '../../src/store/tree-hash.js';
+import { scanTree } from '../../src/store/tree-scan.js';
 import { compressWith, hasTool, readTree, tar, tgz, workspace, zip, type TarEntry, type Workspace } from '../helpers/archives.js';
 
 let ws: Workspace;
@@ -216,5 +219,49 @@ describe('extract: nested archive', () => {
     const file = ws.input('o.zip', zip([{ name: 'top/deps/in.tgz', body: inner, deflate: true }]));
     await extract(file, ws.dest, { archive: 'deps/in.tgz', archiveIntegrity: sri });
     expect(existsSync(join(ws.dest, 'sqlite-autoconf/sqlite3.c'))).toBe(true);
+  });
+});
+
+describe('extract: tree-hash records', () => {
+  // What the writer hashed while writing must be what reading the tree back gives,
+  // or a substituted entry would be admitted under a hash its files do not have.
+  it.each([
+    ['tgz', () => tgz(PKG), {}],
+    ['zip', () => zip(PKG), {}],
+    ['tgz under path and strip', () => tgz(PKG), { strip: 1, path: 'opt/pkg' }],
+  ])('%s: equal the records of the unpacked tree, hardlinks, links and empty folders included', async (_name, make, opts) => {
+    const file = ws.input('download.bin', make());
+    const r = await extract(file, ws.dest, { ...opts, records: true });
+    expect(r.records).toBeDefined();
+    const written = [...r.records!].sort((a, b) => Buffer.compare(a.rel, b.rel));
+    const { records: read } = await scanTree(ws.dest);
+    expect(written.map(show)).toEqual(read.map(show));
+    expect(hashRecords(written)).toBe(await treeHash(ws.dest));
+  });
+
+  it('are not made unless asked for', async () => {
+    const r = await extract(ws.input('download.bin', tgz(PKG)), ws.dest);
+    expect(r.records).toBeUndefined();
+  });
+});
+
+function show(r: { kind: string; rel: Buffer; payload?: Buffer }): string {
+  return `${r.kind} ${r.rel.toString()} ${r.payload?.toString('hex') ?? ''}`;
+}
+
+describe('extract: from a stream', () => {
+  it('reads a tar archive from the given input (the file only tells the format)', async () => {
+    const bytes = tgz(PKG);
+    // The file holds only the head: everything else must come from the stream.
+    const file = ws.input('part.bin', bytes.subarray(0, 512));
+    await extract(file, ws.dest, { input: () => Readable.from([bytes.subarray(0, 1000), bytes.subarray(1000)]) });
+    expect(readTree(ws.dest)).toEqual(TREE);
+  });
+
+  it('refuses a zip, which needs the whole file, and leaves nothing', async () => {
+    const bytes = zip(PKG);
+    const file = ws.input('part.bin', bytes);
+    await expect(extract(file, ws.dest, { input: () => Readable.from([bytes]) })).rejects.toMatchObject({ code: 'EXTRACT_OPTIONS' });
+    expect(ws.leftovers()).toEqual([]);
   });
 });

@@ -81,7 +81,6 @@ export function checksFor(store: StoreLayout): EntryChecks {
       await assertOutputOk(dir, input);
     },
     normalise: normaliseOutput,
-    treeHash,
     extract,
   };
 }

@@ -117,10 +117,11 @@ async function waitUp(port: number, child: ChildProcess): Promise<boolean> {
 }
 
 /** Flips one byte in the middle of a file of the registry's storage, keeping its size. */
-export async function tamper(file: string): Promise<Buffer> {
+/** Flips one byte of `file` (in the middle, or at `at` from the end when negative); returns the original bytes. */
+export async function tamper(file: string, at?: number): Promise<Buffer> {
   const original = await readFile(file);
   const changed = Buffer.from(original);
-  const i = Math.floor(changed.length / 2);
+  const i = at === undefined ? Math.floor(changed.length / 2) : at < 0 ? changed.length + at : at;
   changed[i] = changed[i]! ^ 0xff;
   await writeFile(file, changed);
   return original;

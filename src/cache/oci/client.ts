@@ -80,16 +80,9 @@ export class RegistryClient {
     this.#opts = opts;
     this.limits = { ...DEFAULT_CLIENT_LIMITS, ...opts.limits };
     this.#signal = opts.signal ?? new AbortController().signal;
-    const env = opts.env ?? process.env;
-    this.#dispatcher = import('undici').then(
-      ({ EnvHttpProxyAgent }) =>
-        new EnvHttpProxyAgent({
-          httpProxy: env['http_proxy'] ?? env['HTTP_PROXY'] ?? '',
-          httpsProxy: env['https_proxy'] ?? env['HTTPS_PROXY'] ?? '',
-          noProxy: env['no_proxy'] ?? env['NO_PROXY'] ?? '',
-          connectTimeout: this.limits.connectTimeoutMs,
-        }),
-    );
+    // One pool for every request to this registry, blob downloads included, so
+    // that the parts of an archive do not each pay for a new connection.
+    this.#dispatcher = import('../../fetch/agent.js').then(({ makeAgent }) => makeAgent({ env: opts.env ?? process.env, connectTimeoutMs: this.limits.connectTimeoutMs }));
     this.#auth = this.#dispatcher.then((dispatcher) => new Authenticator({ host: ref.host, secure: !ref.insecure, lookup: opts.lookup, dispatcher }));
   }
 
@@ -161,8 +154,9 @@ export class RegistryClient {
   /**
    * Streams a blob into `sink`, checking its size and sha256 as it streams
    * (via src/fetch/http.ts: Range resume after a cut connection, total deadline).
+   * `signal` stops this download alone.
    */
-  async downloadBlob(digest: string, size: number, sink: ByteSink, id: string, onEvent = this.#opts.onEvent): Promise<void> {
+  async downloadBlob(digest: string, size: number, sink: ByteSink, id: string, onEvent = this.#opts.onEvent, signal?: AbortSignal): Promise<void> {
     const { download } = await import('../../fetch/http.js');
     const url = this.url(`blobs/${digest}`).href;
     const scopes = [this.scope('pull')];
@@ -181,11 +175,11 @@ export class RegistryClient {
       try {
         await download(url, hashing, {
           limits,
-          signal: this.#signal,
+          signal: signal ? AbortSignal.any([this.#signal, signal]) : this.#signal,
           headers: { 'user-agent': 'intact', ...(auth ? { authorization: auth } : {}) },
           id,
+          dispatcher: await this.#dispatcher,
           ...(onEvent ? { onEvent } : {}),
-          ...(this.#opts.env ? { env: this.#opts.env } : {}),
         });
         break;
       } catch (e) {

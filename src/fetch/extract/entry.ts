@@ -2,6 +2,7 @@
 // their entries (writer.ts builds the tree; inner.ts picks one nested archive).
 // Readers only translate a format into these plain records and stream bodies;
 // every safety decision is taken once, by the consumer, the same for all formats.
+import type { Readable } from 'node:stream';
 import type { ExtractLimits } from './limits.js';
 
 export type EntryKind = 'file' | 'dir' | 'symlink' | 'hardlink' | 'special' | 'unsupported';
@@ -40,4 +41,10 @@ export interface ReadContext {
   where: string;
   limits: ExtractLimits;
   signal?: AbortSignal | undefined;
+  /**
+   * The archive's bytes from a stream instead of reading the file (tar only):
+   * a file that is still arriving and is readable only as far as it is verified
+   * (src/cache/verified-part.ts).
+   */
+  input?: (() => Readable) | undefined;
 }

@@ -28,6 +28,7 @@
 import { lstatSync, mkdirSync, statSync, chmodSync } from 'node:fs';
 import { mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
+import type { Readable } from 'node:stream';
 import { IntactError } from '../../errors.js';
 import { parseStrongIntegrity, type HashAlgorithm, type StrongIntegrity } from '../sri.js';
 import { detect, type Format } from './detect.js';
@@ -38,11 +39,11 @@ import { optionParts } from './paths.js';
 import { problem } from './problem.js';
 import { nameFromSource, placeSingle } from './single.js';
 import { readTar } from './tar.js';
-import { TreeWriter, type ExtractResult } from './writer.js';
+import { TreeWriter, type ExtractResult, type WrittenRecord } from './writer.js';
 import { readZip } from './zip.js';
 
 export { DEFAULT_EXTRACT_LIMITS, type ExtractLimits } from './limits.js';
-export type { ExtractResult } from './writer.js';
+export type { ExtractResult, WrittenRecord } from './writer.js';
 
 export interface ExtractOptions {
   strip?: number;
@@ -53,6 +54,14 @@ export interface ExtractOptions {
   signal?: AbortSignal;
   /** The URL or npm spec the file came from, for messages (defaults to the file's path). */
   name?: string;
+  /** Also return the tree-hash records of what an archive unpacked to (writer.ts); not for a single file. */
+  records?: boolean;
+  /**
+   * Read the archive from this stream rather than from `file` (a tar archive
+   * still arriving: src/cache/receive.ts). Its first 512 bytes must already be
+   * in `file`: the format is still detected from there.
+   */
+  input?: () => Readable;
 }
 
 export async function extract(file: string, dest: string, opts: ExtractOptions = {}): Promise<ExtractResult> {
@@ -76,6 +85,9 @@ export async function extract(file: string, dest: string, opts: ExtractOptions =
     });
   }
   const ctx: ReadContext = { where, limits, signal: opts.signal };
+  if (opts.input !== undefined && (archiveParts !== undefined || opts.archive !== undefined)) {
+    throw problem('EXTRACT_OPTIONS', where, undefined, 'cannot be unpacked: a streamed input cannot hold a nested `archive`.');
+  }
   let work: string | undefined;
   try {
     opts.signal?.throwIfAborted();
@@ -108,7 +120,10 @@ export async function extract(file: string, dest: string, opts: ExtractOptions =
     }
 
     const format = await detect(source);
-    const innerCtx: ReadContext = { ...ctx, where: sourceWhere };
+    if (opts.input !== undefined && format.kind !== 'tar') {
+      throw problem('EXTRACT_OPTIONS', where, undefined, `cannot be unpacked from a stream: only a tar archive can be, and this is ${format.kind === 'zip' ? 'a zip archive' : 'not an archive'}.`);
+    }
+    const innerCtx: ReadContext = { ...ctx, where: sourceWhere, ...(opts.input !== undefined ? { input: opts.input } : {}) };
     let result: ExtractResult;
     if (format.kind === 'unsupported') {
       throw problem('EXTRACT_UNSUPPORTED', sourceWhere, undefined, `is a ${format.name} archive, which intact does not unpack.`);
@@ -123,13 +138,14 @@ export async function extract(file: string, dest: string, opts: ExtractOptions =
       result = await placeSingle(source, join(parent, name), sourceWhere, limits);
     } else {
       const root = makeDirs(out, pathParts, fixModes);
-      const writer = new TreeWriter({ root, strip, where: sourceWhere, limits, fixModes });
+      const writer = new TreeWriter({ root, strip, where: sourceWhere, limits, fixModes, ...(opts.records ? { records: true } : {}) });
       try {
         await read(format, source, writer, innerCtx);
       } finally {
         writer.close();
       }
       result = writer.finish();
+      if (result.records !== undefined && pathParts.length > 0) result.records = underPath(result.records, pathParts);
     }
     opts.signal?.throwIfAborted();
     try {
@@ -182,6 +198,13 @@ function read(format: Format, file: string, visitor: Visitor, ctx: ReadContext):
   if (format.kind === 'zip') return readZip(file, visitor, ctx);
   if (format.kind === 'tar') return readTar(file, format.compression, visitor, ctx);
   throw new Error(`internal: read() called for ${format.kind}`);
+}
+
+/** Records relative to dest/<path> made relative to dest: the folders of `path` count too. */
+function underPath(records: WrittenRecord[], parts: readonly string[]): WrittenRecord[] {
+  const prefix = parts.join('/');
+  const dirs = parts.map((_, i) => ({ kind: 'd' as const, rel: Buffer.from(parts.slice(0, i + 1).join('/')) }));
+  return [...dirs, ...records.map((r) => ({ ...r, rel: Buffer.from(`${prefix}/${r.rel.toString()}`) }))];
 }
 
 function exists(p: string): boolean {

@@ -61,7 +61,7 @@ function stage(c: Compression): Stage {
 }
 
 export async function readTar(file: string, compression: Compression, visitor: Visitor, ctx: ReadContext): Promise<void> {
-  const source = createReadStream(file, { highWaterMark: compression === 'none' ? CHUNK : SOURCE_CHUNK });
+  const source = ctx.input?.() ?? createReadStream(file, { highWaterMark: compression === 'none' ? CHUNK : SOURCE_CHUNK });
   // Bytes handed to the decompressor, not bytes read ahead from disk: the ratio
   // check must see a bomb's real ratio, not one diluted by buffering.
   let consumed = 0;

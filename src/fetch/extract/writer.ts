@@ -16,6 +16,13 @@
 //   which drops setuid, setgid and sticky bits.
 // Writes are synchronous on purpose: the reader calls us from inside the parser,
 // so the body never needs buffering and memory stays flat.
+//
+// With `records`, it also hashes what it writes into the records of the tree
+// hash (src/store/tree-scan.ts: kind, path, content sha256 or link target), so
+// a caller that must hash the unpacked tree need not read it all back: sha256
+// runs at ~1.8 GB/s here, reading 13.5k files back cost ~0.5 s (bench/cache.mjs).
+// The model is the truth here too: modes are exactly 0644/0755, so 'x' is 0755.
+import { createHash } from 'node:crypto';
 import { closeSync, constants, fchmodSync, chmodSync, linkSync, mkdirSync, openSync, symlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Body, Entry, Visitor } from './entry.js';
@@ -34,6 +41,17 @@ export interface WriterOptions {
   limits: ExtractLimits;
   /** True when the umask would change 0644/0755, so every mode must be set explicitly. */
   fixModes: boolean;
+  /** Also hash what is written into tree-hash records. */
+  records?: boolean;
+}
+
+/** One entry as the tree hash sees it (the shape of src/store/tree-scan.ts's TreeRecord). */
+export interface WrittenRecord {
+  kind: 'd' | 'f' | 'x' | 'l';
+  /** Path relative to the destination, '/'-separated. */
+  rel: Buffer;
+  /** f, x: sha256 of the content; l: the link target; d: none. */
+  payload?: Buffer;
 }
 
 export interface ExtractResult {
@@ -41,6 +59,8 @@ export interface ExtractResult {
   files: number;
   /** Bytes of regular file content written. */
   bytes: number;
+  /** With the `records` option, for archives: every entry written, in no particular order. */
+  records?: WrittenRecord[];
 }
 
 export class TreeWriter implements Visitor {
@@ -50,9 +70,12 @@ export class TreeWriter implements Visitor {
   #bytes = 0;
   #kept = 0;
   #fd = -1;
+  /** With `records`: by path, so a hardlink can take its target's hash. */
+  readonly #records: Map<string, WrittenRecord> | undefined;
 
   constructor(o: WriterOptions) {
     this.#o = o;
+    this.#records = o.records ? new Map() : undefined;
   }
 
   entry(e: Entry): Body | undefined {
@@ -99,7 +122,7 @@ export class TreeWriter implements Visitor {
       });
     }
     checkLinkChains(this.#nodes, o.where);
-    return { files: this.#files, bytes: this.#bytes };
+    return { files: this.#files, bytes: this.#bytes, ...(this.#records ? { records: [...this.#records.values()] } : {}) };
   }
 
   /** Releases a file left open by a body that never ended (the extraction failed). */
@@ -128,6 +151,7 @@ export class TreeWriter implements Visitor {
     this.#fs(name, () => mkdirSync(abs, 0o755));
     if (this.#o.fixModes) chmodSync(abs, 0o755);
     this.#nodes.set(key, DIR);
+    this.#records?.set(key, { kind: 'd', rel: Buffer.from(key) });
   }
 
   #symlink(parts: readonly string[], key: string, abs: string, e: Entry): undefined {
@@ -136,6 +160,7 @@ export class TreeWriter implements Visitor {
     if (why !== undefined) throw problem('EXTRACT_LINK_ESCAPE', this.#o.where, e.name, `${why}.`);
     this.#fs(e.name, () => symlinkSync(target, abs));
     this.#nodes.set(key, target);
+    this.#records?.set(key, { kind: 'l', rel: Buffer.from(key), payload: Buffer.from(target) });
     this.#files++;
     return undefined;
   }
@@ -155,6 +180,8 @@ export class TreeWriter implements Visitor {
     }
     this.#fs(e.name, () => linkSync(join(o.root, tkey), abs));
     this.#nodes.set(key, FILE);
+    const tr = this.#records?.get(tkey);
+    if (tr !== undefined) this.#records!.set(key, { ...tr, rel: Buffer.from(key) });
     this.#files++;
     return undefined;
   }
@@ -166,15 +193,18 @@ export class TreeWriter implements Visitor {
     if (this.#o.fixModes) fchmodSync(fd, mode);
     this.#nodes.set(key, FILE);
     this.#files++;
+    const hash = this.#records ? createHash('sha256') : undefined;
     return {
       write: (chunk) => {
         let off = 0;
         while (off < chunk.length) off += writeSync(fd, chunk, off);
+        hash?.update(chunk);
         this.#bytes += chunk.length;
       },
       end: () => {
         this.#fd = -1;
         closeSync(fd);
+        if (hash) this.#records!.set(key, { kind: mode === 0o755 ? 'x' : 'f', rel: Buffer.from(key), payload: hash.digest() });
       },
     };
   }
