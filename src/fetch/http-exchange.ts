@@ -6,6 +6,7 @@
 // the parser is paused under backpressure (shared TRAPS.md #1). A dispatch
 // handler receives each chunk synchronously from the parser and never calls
 // pause(), so there is no buffer and no moment in which the parser is paused.
+import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 
 export type ResponseHeaders = Record<string, string | string[] | undefined>;
@@ -32,6 +33,10 @@ export class IdleTimeoutError extends Error {
 export interface ExchangeOptions {
   dispatcher: Dispatcher;
   target: URL;
+  /** GET unless said otherwise. */
+  method?: 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  /** The request body (a stream is sent once: a retry needs a fresh one). */
+  body?: Buffer | Readable;
   headers: Record<string, string>;
   idleTimeoutMs: number;
   signal: AbortSignal;
@@ -43,7 +48,7 @@ export interface ExchangeOptions {
 }
 
 /**
- * Sends a GET and resolves with the status and headers once the body (if
+ * Sends the request and resolves with the status and headers once the body (if
  * wanted) has been fully consumed. Rejects with undici's error, an
  * IdleTimeoutError, the signal's reason, or whatever onStart/the consumer threw.
  *
@@ -127,8 +132,9 @@ export function exchange(o: ExchangeOptions): Promise<ExchangeResult> {
         {
           origin: o.target.origin,
           path: o.target.pathname + o.target.search,
-          method: 'GET',
+          method: o.method ?? 'GET',
           headers: o.headers,
+          body: o.body ?? null,
           // Disabled: the idle timer above replaces both.
           headersTimeout: 0,
           bodyTimeout: 0,

@@ -1,12 +1,13 @@
-// One HTTP request to a registry, any method, over undici's dispatch API with a
-// response body that never pauses (shared TRAPS.md #1; the same pattern as
-// src/fetch/http-exchange.ts, which is GET-only). Responses here are small (a
-// manifest, a token, an error document) and are kept in memory up to a cap that
-// is enforced while they stream (defence in depth: a registry may send a
-// manifest of any size). Large blob downloads go through src/fetch/http.ts.
+// One HTTP request to a registry, any method, through src/fetch/http-exchange.ts
+// (undici's dispatch API: a response body that never pauses, shared TRAPS.md #1;
+// our own idle timer). Responses here are small (a manifest, a token, an error
+// document) and are kept in memory up to a cap that is enforced while they
+// stream (defence in depth: a registry may send a manifest of any size). Large
+// blob downloads go through src/fetch/http.ts.
 import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { IntactError } from '../../errors.js';
+import { exchange } from '../../fetch/http-exchange.js';
 
 export type Method = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 export type Headers = Record<string, string | string[] | undefined>;
@@ -31,87 +32,35 @@ export interface Response {
   body: Buffer;
 }
 
-export class IdleError extends Error {
-  readonly code = 'INTACT_IDLE_TIMEOUT';
-}
-
 export function header(h: Headers, name: string): string | undefined {
   const v = h[name.toLowerCase()];
   return Array.isArray(v) ? v[0] : v;
 }
 
-export function send(dispatcher: Dispatcher, r: Request): Promise<Response> {
-  return new Promise<Response>((resolve, reject) => {
-    let controller: Dispatcher.DispatchController | undefined;
-    let status = 0;
-    let headers: Headers = {};
-    const chunks: Buffer[] = [];
-    let bytes = 0;
-    let settled = false;
-    let idle: NodeJS.Timeout | undefined;
-
-    const settle = (err?: unknown): void => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(idle);
-      r.signal.removeEventListener('abort', onAbort);
-      if (err === undefined && status !== 0) resolve({ status, headers, body: Buffer.concat(chunks) });
-      else reject(err ?? new Error('the response ended before its headers'));
-    };
-    const stop = (err: Error): void => {
-      settle(err);
-      controller?.abort(err);
-    };
-    const onAbort = (): void => stop(r.signal.reason instanceof Error ? r.signal.reason : new Error(String(r.signal.reason)));
-    if (r.signal.aborted) {
-      reject(r.signal.reason);
-      return;
-    }
-    r.signal.addEventListener('abort', onAbort, { once: true });
-    const arm = (): void => {
-      clearTimeout(idle);
-      idle = setTimeout(() => stop(new IdleError(`no data from ${r.url.host} for ${r.idleTimeoutMs} ms`)), r.idleTimeoutMs);
-    };
-
-    const handler: Dispatcher.DispatchHandler = {
-      onRequestStart(c) {
-        controller = c;
-        if (settled) c.abort(new Error('request no longer wanted'));
-        else arm();
-      },
-      onResponseStart(c, code, h) {
-        controller = c;
-        if (settled || code < 200) return;
-        arm();
-        status = code;
-        headers = h as Headers;
-        const length = Number(header(headers, 'content-length'));
-        if (Number.isFinite(length) && length > r.maxBody && r.method !== 'HEAD') stop(tooLarge(r, `${length} bytes announced`));
-      },
-      onResponseData(_c, chunk) {
-        if (settled) return;
-        arm();
+/** Any status is an answer (error documents are read too); network failures and timeouts reject. */
+export async function send(dispatcher: Dispatcher, r: Request): Promise<Response> {
+  const chunks: Buffer[] = [];
+  let bytes = 0;
+  const body = r.body === undefined ? undefined : Buffer.isBuffer(r.body) ? r.body : r.body();
+  const res = await exchange({
+    dispatcher,
+    target: r.url,
+    method: r.method,
+    ...(body !== undefined ? { body } : {}),
+    headers: r.headers,
+    idleTimeoutMs: r.idleTimeoutMs,
+    signal: r.signal,
+    onStart: (_status, headers) => {
+      const length = Number(header(headers, 'content-length'));
+      if (Number.isFinite(length) && length > r.maxBody && r.method !== 'HEAD') throw tooLarge(r, `${length} bytes announced`);
+      return (chunk) => {
         bytes += chunk.length;
-        if (bytes > r.maxBody) return stop(tooLarge(r, 'more than that'));
+        if (bytes > r.maxBody) throw tooLarge(r, 'more than that');
         chunks.push(chunk);
-      },
-      onResponseEnd() {
-        settle();
-      },
-      onResponseError(_c, err) {
-        settle(err);
-      },
-    };
-    try {
-      const body = r.body === undefined ? null : Buffer.isBuffer(r.body) ? r.body : r.body();
-      dispatcher.dispatch(
-        { origin: r.url.origin, path: r.url.pathname + r.url.search, method: r.method, headers: r.headers, body, headersTimeout: 0, bodyTimeout: 0 },
-        handler,
-      );
-    } catch (e) {
-      settle(e);
-    }
+      };
+    },
   });
+  return { status: res.status, headers: res.headers, body: Buffer.concat(chunks) };
 }
 
 function tooLarge(r: Request, found: string): IntactError {
