@@ -84,6 +84,7 @@ export const CODES = {
   // the remote or the host failed us; exit 2: the input or configuration is unusable.
   NPM_REGISTRY_UNSET: { exit: 2 },
   NPM_REGISTRY_INVALID: { exit: 2 },
+  NPM_CONFIG_INVALID: { exit: 2 },
   NPM_SPEC_INVALID: { exit: 2 },
   NPM_PACKAGE_NOT_FOUND: { exit: 1 },
   NPM_VERSION_NOT_FOUND: { exit: 1 },

@@ -308,6 +308,14 @@ function isUndiciTimeout(e: unknown): boolean {
   return code !== undefined && code in UNDICI_TIMEOUTS;
 }
 
+/** Error codes of a TLS handshake that refused the server's certificate. */
+const TLS_REFUSED = /CERT|SSL|TLS|SIGNATURE|UNABLE_TO_/;
+
+/** A download that failed because the server's certificate was refused, for callers with a better hint. */
+export function isTlsRefusal(e: unknown): e is IntactError {
+  return isIntactError(e) && e.code === 'FETCH_FAILED' && TLS_REFUSED.test(errorCode(e.cause) ?? '');
+}
+
 /** Turns whatever an attempt threw into a Failure that says whether to retry. */
 function toFailure(e: unknown, url: string): Failure {
   if (e instanceof Failure) return e;
@@ -329,7 +337,7 @@ function toFailure(e: unknown, url: string): Failure {
     return retryable('LENGTH_MISMATCH', message, { url, hint: HINT.truncated, cause: e });
   }
   if (code === 'ENOTFOUND') return fail('the host name does not resolve', HINT.dns, false);
-  if (code !== undefined && /CERT|SSL|TLS|SIGNATURE|UNABLE_TO_/.test(code)) {
+  if (code !== undefined && TLS_REFUSED.test(code)) {
     return fail(`the TLS connection was refused (${describe(e)})`, HINT.tls, false);
   }
   // Anything the socket, the parser or the OS reports is worth another try;

@@ -11,6 +11,8 @@
 //
 // The registry's credentials go only to the registry's own origin: a packument may
 // point its tarballs elsewhere (mirrors rewrite them), and a token must not follow.
+// The CA set npm is configured with (`ca`/`cafile`, see npm-tls.ts) is trusted for
+// every request, packument and tarball alike, wherever the tarball lives, as npm does.
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { Writable } from 'node:stream';
@@ -19,9 +21,10 @@ import semver from 'semver';
 import { IntactError, type Place } from '../errors.js';
 import { classifyVersion, splitSpec } from '../recipe/exact.js';
 import type { DownloadCache, Ingested } from './cache.js';
-import { download } from './http.js';
+import { download, isTlsRefusal } from './http.js';
 import { fetchUrl } from './url.js';
 import { redactUrl, type NpmConfig } from './npmrc.js';
+import { untrustedHint, type RegistryTls } from './npm-tls.js';
 import { parseStrongIntegrity, type HashAlgorithm } from './sri.js';
 import type { ByteSink, FetchLimits, FetchProgress } from './types.js';
 
@@ -164,6 +167,7 @@ export async function fetchNpm(spec: string, cache: DownloadCache, opts: FetchNp
   const resolved = await resolveNpm(parsed, opts.cfg, opts);
   if (opts.expected !== undefined) assertAgrees(resolved, opts.expected, opts.expected);
   const expected = opts.expected ?? resolved.integrity;
+  const tls = await opts.cfg.tls();
   let got: Ingested;
   try {
     got = await fetchUrl([resolved.tarballUrl], cache, {
@@ -175,8 +179,10 @@ export async function fetchNpm(spec: string, cache: DownloadCache, opts: FetchNp
       ...signal,
       ...(opts.onEvent ? { onEvent: opts.onEvent } : {}),
       ...(opts.env ? { env: opts.env } : {}),
+      ...(tls.ca ? { ca: tls.ca } : {}),
     });
   } catch (e) {
+    if (isTlsRefusal(e)) throw new IntactError(e.code, e.message, { ...(e.url !== undefined ? { url: e.url } : {}), cause: e, hint: untrustedHint(tls) });
     // No pin yet: the only claim the bytes failed is the registry's own.
     if (opts.expected === undefined && e instanceof IntactError && e.code === 'INTEGRITY_MISMATCH') {
       throw new IntactError('NPM_INTEGRITY_CHANGED', `${what} from ${redactUrl(resolved.tarballUrl)} does not match the registry's dist.integrity`, {
@@ -306,6 +312,7 @@ export async function fetchPackumentDoc(name: string, cfg: NpmConfig, opts: Reso
 async function getPackument(url: string, name: string, cfg: NpmConfig, opts: ResolveNpmOptions, kind: 'abbreviated' | 'full' = 'abbreviated'): Promise<Json> {
   const sink = new MemorySink();
   const auth = cfg.authFor(url);
+  const tls = await cfg.tls();
   const max = kind === 'full' ? MAX_FULL_PACKUMENT_BYTES : MAX_PACKUMENT_BYTES;
   try {
     await download(url, sink, {
@@ -313,9 +320,10 @@ async function getPackument(url: string, name: string, cfg: NpmConfig, opts: Res
       headers: { accept: kind === 'full' ? 'application/json' : ACCEPT, ...auth },
       ...(opts.signal ? { signal: opts.signal } : {}),
       ...(opts.env ? { env: opts.env } : {}),
+      ...(tls.ca ? { ca: tls.ca } : {}),
     });
   } catch (e) {
-    throw registryError(e, url, name, Object.keys(auth).length > 0);
+    throw registryError(e, url, name, Object.keys(auth).length > 0, tls);
   }
   let doc: unknown;
   try {
@@ -349,7 +357,7 @@ class MemorySink implements ByteSink {
 }
 
 /** The registry's answers, in npm's terms. */
-function registryError(e: unknown, url: string, name: string, sentAuth: boolean): unknown {
+function registryError(e: unknown, url: string, name: string, sentAuth: boolean, tls: RegistryTls): unknown {
   if (!(e instanceof IntactError)) return e;
   const shown = redactUrl(url);
   if (e.code === 'TOO_LARGE') return packumentInvalid(url, `it is larger than ${MAX_PACKUMENT_BYTES} bytes`, e);
@@ -357,7 +365,7 @@ function registryError(e: unknown, url: string, name: string, sentAuth: boolean)
     return new IntactError('NPM_REGISTRY_ERROR', `cannot reach the npm registry for ${name}: ${e.message}`, {
       url: shown,
       cause: e,
-      hint: 'check the network and proxy settings (https_proxy), and the configured registry (npm_config_registry, or registry= in .npmrc)',
+      hint: isTlsRefusal(e) ? untrustedHint(tls) : 'check the network and proxy settings (https_proxy), and the configured registry (npm_config_registry, or registry= in .npmrc)',
     });
   }
   if (e.code !== 'HTTP_STATUS') return e;

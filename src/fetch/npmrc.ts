@@ -19,9 +19,13 @@
 // A file that does not exist is skipped; one that cannot be read is an error.
 //
 // File syntax follows npm's `ini`: `key = value` lines, `;` or `#` comments, quoted
-// values, `\;` `\#` escapes, keys after a `[section]` header ignored (npm ignores
-// them too); `${VAR}` in keys and values is replaced from the environment, left as
-// is when VAR is unset, and `${VAR?}` becomes empty when unset.
+// values, `\;` `\#` escapes, `key[]` lines making a list, keys after a `[section]`
+// header ignored (npm ignores them too); `${VAR}` in keys and values is replaced
+// from the environment, left as is when VAR is unset, and `${VAR?}` becomes empty
+// when unset.
+//
+// TLS trust (`ca`, `cafile`, `strict-ssl`) is read here and interpreted in
+// npm-tls.ts.
 //
 // The default registry is not written here: intact uses only configuration. When
 // nothing configures one, the environment this process was launched with is the
@@ -31,6 +35,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { IntactError } from '../errors.js';
+import { loadRegistryTls, type RegistryTls, type Setting } from './npm-tls.js';
 
 export interface NpmConfig {
   /** The registry for a package (its scope's registry, else `registry`), ending in "/". */
@@ -42,13 +47,19 @@ export interface NpmConfig {
   authFor(url: string): Record<string, string>;
   /** Where a key's value came from (a file path, or "environment"), for messages. */
   sourceOf(key: string): string | undefined;
+  /**
+   * The CA certificates every request to a registry or its tarball hosts must
+   * trust (npm's `ca` / `cafile`), read on first use and then kept; rejects with
+   * NPM_CONFIG_INVALID when the configured ones are unusable.
+   */
+  tls(): Promise<RegistryTls>;
 }
 
 export interface LoadNpmConfigOptions {
   cwd: string;
   /** The environment to read `npm_config_*` and `${VAR}` from; default process.env. */
   env?: NodeJS.ProcessEnv;
-  /** Home folder for `~/.npmrc`; default os.homedir(). */
+  /** Home folder for `~/.npmrc` and a `~/` cafile; default os.homedir(). */
   home?: string;
   /**
    * The environment npm/npx launched this process with, consulted only for a
@@ -82,7 +93,8 @@ export async function loadNpmConfig(opts: LoadNpmConfigOptions): Promise<NpmConf
 
   const projectDir = await findProjectDir(resolve(opts.cwd));
   await addFile(projectDir === undefined ? undefined : join(projectDir, '.npmrc'));
-  await addFile(envGet('userconfig') ?? join(opts.home ?? homedir(), '.npmrc'));
+  const home = opts.home ?? homedir();
+  await addFile(envGet('userconfig') ?? join(home, '.npmrc'));
   const prefix = envGet('prefix') ?? nonEmpty(env.PREFIX) ?? dirname(dirname(opts.execPath ?? process.execPath));
   await addFile(envGet('globalconfig') ?? join(prefix, 'etc', 'npmrc'));
   const npmExec = nonEmpty(env.npm_execpath);
@@ -92,17 +104,31 @@ export async function loadNpmConfig(opts: LoadNpmConfigOptions): Promise<NpmConf
   const launcherRegistry = nonEmpty(launcher.npm_config_registry) ?? nonEmpty(launcher.NPM_CONFIG_REGISTRY);
   if (launcherRegistry !== undefined) layers.push({ source: 'environment (set by npm)', values: new Map([['registry', launcherRegistry]]) });
 
-  return makeConfig(layers);
+  return makeConfig(layers, home);
 }
 
-function makeConfig(layers: Layer[]): NpmConfig {
-  const find = (key: string): { value: string; source: string } | undefined => {
+function makeConfig(layers: Layer[], home: string): NpmConfig {
+  const find = (key: string): Setting | undefined => {
     for (const l of layers) {
       const value = l.values.get(key);
-      if (value !== undefined) return { value, source: l.source };
+      if (value !== undefined) return { key, value, source: l.source };
     }
     return undefined;
   };
+  /**
+   * npm's rule for keys that set one option (`ca` and `cafile` both set its `ca`):
+   * the highest layer holding any of them decides, and within that layer the key
+   * whose first line comes last, since npm applies a layer's keys in that order.
+   */
+  const lastOf = (keys: readonly string[]): Setting | undefined => {
+    for (const l of layers) {
+      let hit: Setting | undefined;
+      for (const [key, value] of l.values) if (keys.includes(key)) hit = { key, value, source: l.source };
+      if (hit !== undefined) return hit;
+    }
+    return undefined;
+  };
+  let tls: Promise<RegistryTls> | undefined;
 
   return {
     registryFor(packageName) {
@@ -144,6 +170,10 @@ function makeConfig(layers: Layer[]): NpmConfig {
     },
     sourceOf(key) {
       return find(key)?.source;
+    },
+    tls() {
+      tls ??= loadRegistryTls(lastOf(['ca', 'cafile']), find('strict-ssl'), home);
+      return tls;
     },
   };
 }
@@ -196,9 +226,14 @@ function fromEnv(env: NodeJS.ProcessEnv): Layer {
   return { source: 'environment', values };
 }
 
-/** Parse .npmrc text into its top-level string settings. */
+/**
+ * Parse .npmrc text into its top-level string settings. A list (`ca[]=a`,
+ * `ca[]=b`) is one value with its items joined by a blank line, the way npm
+ * passes lists through the environment.
+ */
 export function parseNpmrc(text: string, env: NodeJS.ProcessEnv): Map<string, string> {
   const values = new Map<string, string>();
+  const lists = new Set<string>();
   let inSection = false;
   for (const line of text.split(/[\r\n]+/)) {
     if (/^\s*(?:[;#]|$)/.test(line)) continue;
@@ -211,7 +246,13 @@ export function parseNpmrc(text: string, env: NodeJS.ProcessEnv): Map<string, st
     const eq = line.indexOf('=');
     const key = unquote(eq < 0 ? line : line.slice(0, eq));
     if (key === '' || eq < 0) continue; // a bare key is a boolean: never a registry or credential
-    values.set(expandEnv(key, env), expandEnv(unquote(line.slice(eq + 1)), env));
+    const isList = key.length > 2 && key.endsWith('[]');
+    const name = expandEnv(isList ? key.slice(0, -2) : key, env);
+    const value = expandEnv(unquote(line.slice(eq + 1)), env);
+    const before = values.get(name);
+    // As ini: `k[]` after `k` extends it, and `k` after `k[]` appends rather than resets.
+    values.set(name, (isList || lists.has(name)) && before !== undefined ? `${before}\n\n${value}` : value);
+    if (isList) lists.add(name);
   }
   return values;
 }

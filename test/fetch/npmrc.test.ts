@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { expandEnv, loadNpmConfig, parseNpmrc, type LoadNpmConfigOptions } from '../../src/fetch/npmrc.js';
+import { selfSignedCert } from '../helpers/http-server.js';
 
 describe('parseNpmrc', () => {
   const env = { TOKEN: 'tok', EMPTY: '' };
@@ -24,6 +25,8 @@ describe('parseNpmrc', () => {
     ['bare keys (booleans) are ignored', 'always-auth\nk=v', { k: 'v' }],
     ['CRLF line ends', 'a=1\r\nb=2\r\n', { a: '1', b: '2' }],
     ['later lines win', 'a=1\na=2', { a: '2' }],
+    ['key[] lines make a list, items joined by a blank line', 'ca[]=x\nca[]=y', { ca: 'x\n\ny' }],
+    ['key[] extends a plain key; a plain key appends to a list (as ini)', 'a=1\na[]=2\nb[]=1\nb=2', { a: '1\n\n2', b: '1\n\n2' }],
   ];
   it.each(cases)('%s', (_what, text, expected) => {
     expect(Object.fromEntries(parseNpmrc(text, env))).toEqual(expected);
@@ -167,6 +170,95 @@ describe('loadNpmConfig', () => {
     it('takes tokens from npm_config_//host/:_authToken too', async () => {
       const cfg = await load({ 'npm_config_//env.test/:_authToken': 'env-token' });
       expect(cfg.authFor('https://env.test/a')).toEqual({ authorization: 'Bearer env-token' });
+    });
+  });
+
+  describe('tls(): npm\'s ca, ca[] and cafile', () => {
+    const a = selfSignedCert();
+    const b = selfSignedCert();
+    const A = a?.cert.trim() ?? '';
+    const B = b?.cert.trim() ?? '';
+    /** npm's documented one-line form: a double-quoted value with "\n" for newlines. */
+    const oneLine = (pem: string): string => JSON.stringify(pem);
+    const userrc = (): string => join(home, '.npmrc');
+    const projectrc = (): string => join(project, '.npmrc');
+
+    it.skipIf(!a || !b)('without ca or cafile: Node\'s default set', async () => {
+      expect(await (await load()).tls()).toEqual({});
+    });
+
+    it.skipIf(!a || !b)('cafile: every certificate in the file, in order, and where they came from', async () => {
+      await writeFile(join(dir, 'ca.pem'), `# corporate roots\n${A}\n\n${B}\n`);
+      await writeFile(userrc(), `cafile=${join(dir, 'ca.pem')}\n`);
+      expect(await (await load()).tls()).toEqual({ ca: [A, B], caFrom: `cafile in ${userrc()}` });
+    });
+
+    it.skipIf(!a || !b)('cafile=~/… is under the home folder', async () => {
+      await writeFile(join(home, 'ca.pem'), A);
+      await writeFile(userrc(), 'cafile=~/ca.pem\n');
+      expect((await (await load()).tls()).ca).toEqual([A]);
+    });
+
+    const values: [string, () => string, () => string[]][] = [
+      ['ca="…" in npm\'s one-line form', () => `ca=${oneLine(A)}`, () => [A]],
+      ['ca=… unquoted, with literal \\n', () => `ca=${A.replace(/\n/g, '\\n')}`, () => [A]],
+      ['ca[] lines, one certificate each', () => `ca[]=${oneLine(A)}\nca[]=${oneLine(B)}`, () => [A, B]],
+    ];
+    it.skipIf(!a || !b).each(values)('%s', async (_what, npmrc, expected) => {
+      await writeFile(userrc(), npmrc());
+      expect((await (await load()).tls()).ca).toEqual(expected());
+    });
+
+    // npm flattens layers from the lowest up, each layer's keys in first-appearance
+    // order, and cafile writes the same option as ca: the last one applied wins.
+    const precedence: [string, () => { project?: string; user?: string; env?: NodeJS.ProcessEnv }, () => string[] | undefined][] = [
+      ['a higher layer\'s ca beats a lower layer\'s cafile', () => ({ project: `ca=${oneLine(A)}`, user: `cafile=${join(dir, 'b.pem')}` }), () => [A]],
+      ['a higher layer\'s cafile beats a lower layer\'s ca', () => ({ project: `cafile=${join(dir, 'b.pem')}`, user: `ca=${oneLine(A)}` }), () => [B]],
+      ['in one file, ca written after cafile wins', () => ({ user: `cafile=${join(dir, 'b.pem')}\nca=${oneLine(A)}` }), () => [A]],
+      ['in one file, cafile written after ca wins', () => ({ user: `ca=${oneLine(A)}\ncafile=${join(dir, 'b.pem')}` }), () => [B]],
+      ['ca=null in a higher layer restores the default set', () => ({ project: 'ca=null', user: `cafile=${join(dir, 'b.pem')}` }), () => undefined],
+      ['an empty ca= does too', () => ({ project: 'ca=', user: `cafile=${join(dir, 'b.pem')}` }), () => undefined],
+      ['npm_config_cafile beats every file', () => ({ project: `ca=${oneLine(A)}`, env: { npm_config_cafile: join(dir, 'b.pem') } }), () => [B]],
+    ];
+    it.skipIf(!a || !b).each(precedence)('%s', async (_what, setup, expected) => {
+      await writeFile(join(dir, 'b.pem'), B);
+      const s = setup();
+      if (s.project !== undefined) await writeFile(projectrc(), s.project);
+      if (s.user !== undefined) await writeFile(userrc(), s.user);
+      expect((await (await load(s.env)).tls()).ca).toEqual(expected());
+    });
+
+    const broken: [string, (d: string) => Promise<string>, RegExp][] = [
+      ['a cafile that does not exist', async (d) => `cafile=${join(d, 'nope.pem')}`, /names .*nope\.pem, which does not exist/],
+      ['a cafile that cannot be read', async (d) => `cafile=${d}`, /cannot be read/],
+      ['a cafile with no certificate', async (d) => (await writeFile(join(d, 'x.pem'), 'not a certificate\n'), `cafile=${join(d, 'x.pem')}`), /x\.pem, which holds no PEM certificate/],
+      ['a cafile with a damaged certificate', async (d) => (await writeFile(join(d, 'x.pem'), `${B}\n${A.replace(/\n[A-Za-z0-9+/]{8}/, '\n!!!!!!!!')}`), `cafile=${join(d, 'x.pem')}`), /certificate \(2 of 2\) that does not parse/],
+      ['a relative cafile', async () => 'cafile=certs/ca.pem', /is a relative path \(certs\/ca\.pem\)/],
+      ['a ca value with no certificate', async () => 'ca=MIIB…', /npm setting ca in .* holds no PEM certificate/],
+    ];
+    it.skipIf(!a || !b).each(broken)('%s → NPM_CONFIG_INVALID naming the .npmrc, the key and the path', async (_what, line, message) => {
+      await writeFile(projectrc(), `registry=https://r.test/\n${await line(dir)}\n`);
+      const cfg = await load();
+      expect(cfg.registryFor('x')).toBe('https://r.test/'); // only requests need the CA set
+      const err = await cfg.tls().then(() => undefined, (e: unknown) => e);
+      expect(err).toMatchObject({ code: 'NPM_CONFIG_INVALID', file: projectrc(), field: expect.stringMatching(/^ca(file)?$/) });
+      expect((err as Error).message).toContain(projectrc());
+      expect((err as Error).message).toMatch(message);
+      expect((err as { hint?: string }).hint).toBeTruthy();
+    });
+
+    it('strict-ssl=false is noted for hints, and changes nothing else', async () => {
+      await writeFile(userrc(), 'strict-ssl=false\n');
+      expect(await (await load()).tls()).toEqual({ strictSslOffIn: userrc() });
+    });
+
+    it.skipIf(!a || !b)('reads the cafile once: later calls get the first answer', async () => {
+      await writeFile(join(dir, 'ca.pem'), A);
+      await writeFile(userrc(), `cafile=${join(dir, 'ca.pem')}\n`);
+      const cfg = await load();
+      const first = await cfg.tls();
+      await rm(join(dir, 'ca.pem'));
+      expect(await cfg.tls()).toBe(first);
     });
   });
 });

@@ -1,4 +1,4 @@
-// A fake npm registry for tests: node:http on 127.0.0.1, port 0. It serves
+// A fake npm registry for tests: node:http (or https) on 127.0.0.1, port 0. It serves
 // packuments at `<prefix><name>` (scoped names with "/" as %2f, as npm asks):
 // abbreviated when the Accept header asks for that, as installs do, else full,
 // with `time`, license and description; and tarballs at
@@ -6,7 +6,8 @@
 // bearer token, and records every request so tests can check which headers went
 // where. Tarballs are built in the test with node-tar.
 import { createHash } from 'node:crypto';
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -58,6 +59,8 @@ export interface RegistryOptions {
   prefix?: string;
   /** Where the packument says tarballs are (a mirror); default this server. */
   tarballBase?: string;
+  /** Serve https with this key and certificate (see selfSignedCert in http-server.ts). */
+  tls?: { key: string; cert: string };
 }
 
 export function sri(algorithm: 'sha512' | 'sha256' | 'sha1', bytes: Buffer): string {
@@ -72,7 +75,7 @@ export async function startNpmRegistry(opts: RegistryOptions): Promise<FakeRegis
 
   const tarballPath = (name: string, version: string): string => `${prefix}${name}/-/${name.split('/').pop()}-${version}.tgz`;
 
-  const server: Server = createServer((req, res) => {
+  const handler = (req: IncomingMessage, res: ServerResponse): void => {
     const path = req.url ?? '/';
     requests.push({ path, headers: req.headers });
     if (opts.token !== undefined && req.headers.authorization !== `Bearer ${opts.token}`) {
@@ -118,13 +121,14 @@ export async function startNpmRegistry(opts: RegistryOptions): Promise<FakeRegis
     const doc: Record<string, unknown> = { name: pkg.name, 'dist-tags': latest ? { latest } : {}, versions, modified: '2001-01-01T00:00:00.000Z' };
     if (full) doc.time = time;
     res.writeHead(200, { 'content-type': full ? 'application/json' : 'application/vnd.npm.install-v1+json' }).end(JSON.stringify(doc));
-  });
+  };
+  const server = opts.tls ? createHttpsServer({ key: opts.tls.key, cert: opts.tls.cert }, handler) : createServer(handler);
 
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const address = server.address();
   if (address === null || typeof address === 'string') throw new Error('no port');
   const host = `127.0.0.1:${address.port}`;
-  base = `http://${host}${prefix}`;
+  base = `${opts.tls ? 'https' : 'http'}://${host}${prefix}`;
   return {
     url: base,
     host,
