@@ -2,9 +2,8 @@
 // cache file of every pinned source (every platform's, not only this one's: the
 // lock pins them all) and the git fetcher's mirror of every pinned git remote.
 // gc lives in the store layer, which does not read lockfiles; it asks this.
-import { createHash } from 'node:crypto';
-import { join } from 'node:path';
 import { DownloadCache } from '../fetch/cache.js';
+import { gitMirrorDir } from '../fetch/git.js';
 import { readLock } from '../lock/index.js';
 import type { Pins } from '../store/gc.js';
 import type { StoreLayout } from '../store/paths.js';
@@ -30,8 +29,7 @@ export async function projectPins(store: StoreLayout, projectDir: string): Promi
           // a malformed pin names no file; `intact verify` reports it
         }
       }
-      // The mirror's place, as src/fetch/git.ts makes it: <store>/git/<sha256 hex of the URL>.
-      if (s.git !== undefined) pins.gitMirrors.push(join(store.root, 'git', createHash('sha256').update(s.git).digest('hex')));
+      if (s.git !== undefined) pins.gitMirrors.push(gitMirrorDir(store, s.git));
     }
   }
   return pins;

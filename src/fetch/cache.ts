@@ -21,6 +21,7 @@ import {
 } from './sri.js';
 import type { ByteSink } from './types.js';
 import { processAlive } from '../process-alive.js';
+import { layoutOf, type StoreLayout } from '../store/paths.js';
 
 export interface IngestOptions {
   /** The pinned SRI; absent on a first lock. */
@@ -50,14 +51,15 @@ const TEMP_RE = /^dl-(.+)-(\d+)-[0-9a-f]+\.part$/;
 const HOST = hostname().replace(/[^A-Za-z0-9.]/g, '_') || 'host';
 
 export class DownloadCache {
-  readonly #root: string;
+  /** The store this cache lives in (its temp folder, and the git fetcher's mirrors, are there too). */
+  readonly store: StoreLayout;
 
   constructor(storeDir: string) {
-    this.#root = resolve(storeDir);
+    this.store = layoutOf(resolve(storeDir));
   }
 
   get tmpDir(): string {
-    return join(this.#root, 'tmp');
+    return this.store.tmp;
   }
 
   /** Where the bytes with this integrity live (whether or not they are there yet). */
@@ -169,7 +171,7 @@ export class DownloadCache {
   }
 
   #pathOf(i: StrongIntegrity): string {
-    return join(this.#root, 'cache', i.algorithm, i.hex.slice(0, 2), i.hex);
+    return join(this.store.cache, i.algorithm, i.hex.slice(0, 2), i.hex);
   }
 
   /** Makes a stored file reachable under a second hash too (same inode). */

@@ -27,6 +27,7 @@ import type { DownloadCache, Ingested } from './cache.js';
 import { DetTarWriter, compareTarNames, tarName } from './det-tar.js';
 import type { ByteSink } from './types.js';
 import { exists } from '../fs-exists.js';
+import type { StoreLayout } from '../store/paths.js';
 
 export interface FetchGitOptions {
   /** The lock's pin (SRI of the export); on a cache hit git is not run at all. */
@@ -41,14 +42,18 @@ export interface GitFetched extends Ingested {
   rev: string;
 }
 
+/** Where the store keeps its bare mirror of the remote at `url` (gc keeps the pinned ones). */
+export function gitMirrorDir(store: StoreLayout, url: string): string {
+  return join(store.git, createHash('sha256').update(url).digest('hex'));
+}
+
 /** Fetch `rev` of the repository at `url` and store its deterministic tree export. */
 export async function fetchGit(url: string, rev: string, cache: DownloadCache, opts: FetchGitOptions = {}): Promise<GitFetched> {
   checkRev(rev);
   checkGitUrl(url);
   const what = `git ${url}#${rev}`;
   const got = await cache.ingest({ ...(opts.expected !== undefined ? { expected: opts.expected } : {}), algorithm: 'sha512', what, ...(opts.signal ? { signal: opts.signal } : {}) }, async (sink) => {
-    // The cache does not name its root; its temp folder is `<store>/tmp`.
-    const repoDir = join(dirname(cache.tmpDir), 'git', createHash('sha256').update(url).digest('hex'));
+    const repoDir = gitMirrorDir(cache.store, url);
     await withRepoLock(repoDir, async () => {
       const home = await mkdtemp(join(tmpdir(), 'intact-git-home-'));
       try {

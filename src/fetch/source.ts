@@ -1,8 +1,7 @@
 // One door for every source kind: a recipe source (and its pin, if any) in, a
 // verified file in the download cache out. The fetchers only produce bytes; the
 // cache verifies them (src/fetch/cache.ts). Offline runs are decided here, once,
-// for every kind.
-import { IntactError } from '../errors.js';
+// for every kind (src/fetch/offline.ts).
 import { sourceKind, type Source } from '../recipe/types.js';
 import type { DownloadCache, Ingested } from './cache.js';
 import type { NpmConfig } from './npmrc.js';
@@ -52,7 +51,11 @@ const running = new WeakMap<FetchContext, Map<string, Promise<Ingested>>>();
 async function fetchOnce(s: Source, pin: string | undefined, ctx: FetchContext): Promise<Ingested> {
   const expected = pin ?? s.integrity;
   const id = describeSource(s);
-  if (ctx.offline) return fromCacheOnly(s, expected, ctx, id);
+  // Repository files are local: offline changes nothing for them.
+  if (ctx.offline && sourceKind(s) !== 'file') {
+    const { fromCacheOnly } = await import('./offline.js');
+    return fromCacheOnly(id, expected, ctx);
+  }
   const common = {
     ...(expected !== undefined ? { expected } : {}),
     ...(ctx.signal ? { signal: ctx.signal } : {}),
@@ -81,21 +84,4 @@ async function fetchOnce(s: Source, pin: string | undefined, ctx: FetchContext):
       return got;
     }
   }
-}
-
-async function fromCacheOnly(s: Source, expected: string | undefined, ctx: FetchContext, id: string): Promise<Ingested> {
-  if (sourceKind(s) === 'file') {
-    // Repository files are local: offline changes nothing for them.
-    return fetchOnce(s, expected, { ...ctx, offline: false });
-  }
-  const missing = (why: string): IntactError =>
-    new IntactError('OFFLINE_MISSING', `offline: ${id} ${why}`, {
-      url: id,
-      hint: 'run once with the network (`intact fetch`) to fill the download cache, or drop --offline',
-    });
-  if (expected === undefined) throw missing('is not pinned yet, so it cannot come from the cache');
-  if (!(await ctx.cache.has(expected))) throw missing('is not in the download cache');
-  const got = await ctx.cache.ingest({ expected, what: id, ...(ctx.signal ? { signal: ctx.signal } : {}) }, () => Promise.reject(missing('is damaged in the download cache')));
-  ctx.onEvent?.({ type: 'done', id, bytes: got.bytes, cached: true });
-  return got;
 }

@@ -273,9 +273,8 @@ async function collectCache(
   }
   if (!opts.dryRun) for (const d of emptied) await rmdir(d).catch(() => undefined);
 
-  const gitDir = join(store.root, 'git');
-  for (const name of await readdir(gitDir).catch(() => [] as string[])) {
-    const p = join(gitDir, name);
+  for (const name of await readdir(store.git).catch(() => [] as string[])) {
+    const p = join(store.git, name);
     if (keepGit.has(p) || (await mtimeOf(p)) > cutoff) continue;
     const bytes = await treeBytes(p);
     if (!opts.dryRun) await removeTree(p);

@@ -2,7 +2,7 @@
 // without an entry, and anything in the store's root that intact did not put
 // there. `verify --store`, `gc`, `list` and `why` all start from this one view.
 import { lstat, readdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { EntryMeta } from './entry.js';
 import { entryName } from './key.js';
 import type { StoreLayout } from './paths.js';
@@ -10,8 +10,10 @@ import type { StoreLayout } from './paths.js';
 /** `<key>-<rest>`: a key is 32 characters of Nix's base32 alphabet (src/store/key.ts). */
 const ENTRY_RE = /^([0-9abcdfghijklmnpqrsvwxyz]{32})-(.+)$/;
 
-/** The store's own folders (src/store/paths.ts, plus `git`: the git fetcher's mirrors). */
-export const STORE_FOLDERS: ReadonlySet<string> = new Set(['cache', 'tmp', 'meta', 'logs', 'locks', 'roots', 'git']);
+/** The store's own folders: every one its layout (src/store/paths.ts) places in the root. */
+function storeFolders(store: StoreLayout): ReadonlySet<string> {
+  return new Set(Object.entries(store).filter(([k]) => k !== 'root').map(([, p]) => basename(p)));
+}
 /** Files a store root may hold: the project-local store ships a `.gitkeep`. */
 const STORE_FILES: ReadonlySet<string> = new Set(['.gitkeep']);
 
@@ -50,10 +52,11 @@ export async function listStore(store: StoreLayout): Promise<StoreListing> {
   const names = await readdir(store.root).catch(() => [] as string[]);
   const entries: StoredEntry[] = [];
   const unknown: string[] = [];
+  const own = storeFolders(store);
   for (const folder of names.sort()) {
     const key = keyOfFolder(folder);
     if (!key) {
-      if (!STORE_FOLDERS.has(folder) && !STORE_FILES.has(folder)) unknown.push(folder);
+      if (!own.has(folder) && !STORE_FILES.has(folder)) unknown.push(folder);
       continue;
     }
     const path = join(store.root, folder);

@@ -20,6 +20,8 @@ export interface StoreLayout {
   locks: string;
   /** Projects whose profiles keep entries alive (gc roots). */
   roots: string;
+  /** Per git remote: the git fetcher's bare mirror (`<sha256 hex of the URL>`, src/fetch/git.ts). */
+  git: string;
 }
 
 /**
@@ -38,5 +40,5 @@ export function resolveStore(projectDir: string, option: string | undefined, cwd
 
 export function layoutOf(root: string): StoreLayout {
   const at = (d: string) => join(root, d);
-  return { root, cache: at('cache'), tmp: at('tmp'), meta: at('meta'), logs: at('logs'), locks: at('locks'), roots: at('roots') };
+  return { root, cache: at('cache'), tmp: at('tmp'), meta: at('meta'), logs: at('logs'), locks: at('locks'), roots: at('roots'), git: at('git') };
 }

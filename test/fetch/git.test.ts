@@ -5,7 +5,9 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DownloadCache } from '../../src/fetch/cache.js';
 import { fetchFile } from '../../src/fetch/file.js';
-import { checkGitUrl, fetchGit } from '../../src/fetch/git.js';
+import { checkGitUrl, fetchGit, gitMirrorDir } from '../../src/fetch/git.js';
+import { listStore } from '../../src/store/listing.js';
+import { layoutOf } from '../../src/store/paths.js';
 import { makeGitRepo, readTar, type Snapshot } from '../helpers/git-repo.js';
 
 const env = { PATH: process.env.PATH };
@@ -64,6 +66,11 @@ describe('fetchGit', () => {
     await fetchGit(repo.url, repo.commits[0]!, cache, { env });
     const repos = await readdir(join(dir, 'store', 'git'));
     expect(repos).toEqual([createHash('sha256').update(repo.url).digest('hex')]);
+    // Where gc keeps a pinned remote's mirror (build/project-pins.ts) is where it is,
+    // and the store's listing counts `git/` as the store's own, not a stray folder.
+    const store = layoutOf(join(dir, 'store'));
+    expect(gitMirrorDir(store, repo.url)).toBe(join(store.git, repos[0]!));
+    expect((await listStore(store)).unknown).toEqual([]);
   });
 
   it('the same tree gives the same bytes from different commits, repositories and stores', async () => {

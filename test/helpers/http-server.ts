@@ -18,6 +18,8 @@ export interface TestServer {
   url(path: string): string;
   /** Requests seen per path, with their headers. */
   requests(path: string): IncomingMessage['headers'][];
+  /** Requests seen on any path, and connections opened (even those that sent nothing). */
+  total(): { requests: number; connections: number };
   route(path: string, handler: Handler): void;
   close(): Promise<void>;
 }
@@ -31,6 +33,7 @@ export async function startServer(routes: Record<string, Handler> = {}, opts: Se
   const table = new Map(Object.entries(routes));
   const seen = new Map<string, IncomingMessage['headers'][]>();
   const sockets = new Set<Socket>();
+  let connections = 0;
   const listener = (req: IncomingMessage, res: ServerResponse): void => {
     const path = (req.url ?? '/').split('?')[0]!;
     const list = seen.get(path) ?? [];
@@ -45,6 +48,7 @@ export async function startServer(routes: Record<string, Handler> = {}, opts: Se
   };
   const server = opts.tls ? https.createServer({ key: opts.tls.key, cert: opts.tls.cert }, listener) : http.createServer(listener);
   server.on('connection', (s: Socket) => {
+    connections++;
     sockets.add(s);
     s.on('close', () => sockets.delete(s));
   });
@@ -56,6 +60,7 @@ export async function startServer(routes: Record<string, Handler> = {}, opts: Se
     port,
     url: (p) => origin + p,
     requests: (p) => seen.get(p) ?? [],
+    total: () => ({ requests: [...seen.values()].reduce((n, l) => n + l.length, 0), connections }),
     route: (p, h) => void table.set(p, h),
     close: async () => {
       for (const s of sockets) s.destroy();
