@@ -2,11 +2,16 @@
 // carries a stable `code` from CODES, a `hint` that tells the user what to do, and
 // the place at fault (file:line:col, field, URL). Exit statuses come from the code,
 // in one place (exitStatus), so a command never picks a number by itself.
+import { constants } from 'node:os';
 
-/** exit: 1 = the work failed or a check found something; 2 = the input is unusable. */
+/**
+ * exit: 1 = the work failed or a check found something; 2 = the input is unusable;
+ * 130 = stopped by a signal (128 + its number, the shell's convention: see errorExitStatus).
+ */
 export const CODES = {
   // usage and project
   USAGE: { exit: 2 },
+  INTERRUPTED: { exit: 130 },
   PROJECT_NOT_FOUND: { exit: 2 },
   INIT_EXISTS: { exit: 2 },
   IO: { exit: 1 },
@@ -215,6 +220,7 @@ export const CODES = {
 } as const;
 
 export type ErrorCode = keyof typeof CODES;
+export type ExitStatus = (typeof CODES)[ErrorCode]['exit'];
 
 /** Where a problem is. Lines and columns are 1-based, as editors show them. */
 export interface Place {
@@ -231,6 +237,8 @@ export interface ProblemFields extends Place {
   expected?: string;
   found?: string;
   cause?: unknown;
+  /** INTERRUPTED: the signal that stopped the run; it sets the exit status. */
+  signal?: NodeJS.Signals;
 }
 
 /** A problem reported without throwing, so that a check can report all of them. */
@@ -254,6 +262,7 @@ export class IntactError extends Error {
   readonly url: string | undefined;
   readonly expected: string | undefined;
   readonly found: string | undefined;
+  readonly signal: NodeJS.Signals | undefined;
 
   constructor(code: ErrorCode, message: string, fields: ProblemFields = {}) {
     super(message, fields.cause === undefined ? undefined : { cause: fields.cause });
@@ -267,6 +276,7 @@ export class IntactError extends Error {
     this.url = fields.url;
     this.expected = fields.expected;
     this.found = fields.found;
+    this.signal = fields.signal;
   }
 
   toFinding(): Finding {
@@ -292,17 +302,32 @@ export function isIntactError(e: unknown): e is IntactError {
 }
 
 /** The exit status for one error code. */
-export function exitStatus(code: ErrorCode): 0 | 1 | 2 {
+export function exitStatus(code: ErrorCode): ExitStatus {
   return CODES[code].exit;
 }
 
-/** The exit status for a set of findings: the worst of them; 0 when none fail. */
+/** The exit status for a thrown error: its code's, or 128 + the signal that interrupted the run. */
+export function errorExitStatus(e: IntactError): number {
+  if (e.code === 'INTERRUPTED' && e.signal !== undefined) return 128 + constants.signals[e.signal];
+  return exitStatus(e.code);
+}
+
+/** The error a run ends with when a signal stops it (SIGINT: 130, SIGTERM: 143). */
+export function interrupted(signal: NodeJS.Signals): IntactError {
+  return new IntactError('INTERRUPTED', `interrupted by ${signal}`, { signal, hint: 'nothing partial was kept; run the command again' });
+}
+
+/**
+ * The exit status for a set of findings: the worst of them; 0 when none fail.
+ * An interruption is thrown, never reported as a finding; were one a finding, it
+ * would count as failed work.
+ */
 export function exitStatusOf(findings: readonly Finding[]): 0 | 1 | 2 {
   let worst: 0 | 1 | 2 = 0;
   for (const f of findings) {
     const s = exitStatus(f.code);
     if (s === 2) return 2;
-    if (s > worst) worst = s;
+    if (s !== 0) worst = 1;
   }
   return worst;
 }

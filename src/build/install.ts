@@ -5,7 +5,9 @@
 // dependants, names the root cause, and leaves the profile as it was.
 import { byCodePoint } from '../canonical-json.js';
 import { IntactError, exitStatusOf, type Finding } from '../errors.js';
-import { checkLock, LOCK_FILE, projectState, readLock } from '../lock/index.js';
+import { requireRecipes } from '../recipe/names.js';
+import { checkLock, LOCK_FILE, projectState, readLock, type Lockfile, type ProjectState } from '../lock/index.js';
+import { checkOffline } from '../fetch/offline.js';
 import { hostPlatform } from '../platform.js';
 import { topoOrder } from '../recipe/index.js';
 import type { Platform } from '../recipe/types.js';
@@ -45,23 +47,20 @@ export interface Selection {
   skipped: { name: string; reason: string }[];
 }
 
-/** Check the lock and plan the selected recipes (and their closure) for this platform. */
+/** Check the names and the lock, and plan the selected recipes (and their closure) for this platform. */
 export async function planInstall(projectDir: string, names: readonly string[], platform: Platform): Promise<Selection & { findings: Finding[] }> {
   const [project, read] = await Promise.all([projectState(projectDir), readLock(projectDir)]);
   const findings = project.findings.filter((f) => f.severity === 'error');
   if (exitStatusOf(findings) === 2) return { plans: [], skipped: [], findings };
+  const byName = new Map(project.states.map((s) => [s.loaded.recipe.name, s]));
+  requireRecipes(names, byName.keys());
   if (!read) throw new IntactError('LOCK_MISSING', `there is no ${LOCK_FILE}`, { file: LOCK_FILE, hint: 'run `intact lock` and commit intact.lock' });
-  const stale = checkLock({ recipes: project.states, graph: project.graph, lock: read.lock, lockText: read.text });
+  const stale = staleEntries(project, read.lock);
   if (stale.length > 0) {
-    const names = [...new Set(stale.map((f) => /^([^:\s]+)/.exec(f.message)?.[1] ?? '?'))].sort(byCodePoint);
-    throw new IntactError('NOT_LOCKED', `intact.lock is not current for: ${names.join(', ')}`, {
+    throw new IntactError('NOT_LOCKED', `intact.lock is not current for: ${stale.join(', ')}`, {
       file: LOCK_FILE,
       hint: `run \`intact lock\` and commit intact.lock (install never writes the lock); \`intact verify\` shows the details`,
     });
-  }
-  const byName = new Map(project.states.map((s) => [s.loaded.recipe.name, s]));
-  for (const n of names) {
-    if (!byName.has(n)) throw new IntactError('USAGE', `there is no recipe named "${n}"`, { hint: `the recipes are: ${[...byName.keys()].sort(byCodePoint).join(', ')}` });
   }
   const skipped: { name: string; reason: string }[] = [];
   let roots = names.length > 0 ? [...names] : [...byName.keys()].sort(byCodePoint);
@@ -89,6 +88,9 @@ export async function install(projectDir: string, opts: InstallOptions): Promise
     throw new IntactError(first.code, `${first.file ? `${first.file}: ` : ''}${first.message}${sel.findings.length > 1 ? ` (and ${sel.findings.length - 1} more; run \`intact verify\`)` : ''}`, first);
   }
   for (const s of sel.skipped) opts.onEvent?.({ type: 'skip', ...s });
+  // Offline, every source of a build still to run is named at once, before any build starts.
+  const toBuild = sel.plans.filter((p) => !hasEntrySync(opts.build.store, p.key, p.name, p.version));
+  await checkOffline(toBuild.flatMap((p) => p.sources.map(({ source, pin }) => ({ recipe: p.name, source, integrity: pin.integrity }))), opts.build.fetch);
   await cleanStaleBuilds(opts.build.store);
   // A pending gc root before anything is built or reused (src/store/roots.ts), so a
   // concurrent `intact gc` keeps what this install is about to put in the profile.
@@ -151,6 +153,24 @@ async function installPlanned(projectDir: string, opts: InstallOptions, sel: Sel
     profile: Object.keys(manifest.links).sort(byCodePoint),
     outcomes,
   };
+}
+
+/**
+ * The names whose lock entry is not current: lock entries left without a recipe,
+ * and recipes checkLock finds fault with. To name them from the data, never from
+ * a finding's wording, a stale lock is checked again one recipe at a time (with
+ * the whole lock, which keys and closures need; LOCK_ENTRY_EXTRA then concerns
+ * the recipes left out of that call).
+ */
+function staleEntries(project: ProjectState, lock: Lockfile): string[] {
+  const { states, graph } = project;
+  if (checkLock({ recipes: states, graph, lock }).length === 0) return [];
+  const recipes = new Set(states.map((s) => s.loaded.recipe.name));
+  const stale = Object.keys(lock.recipes).filter((n) => !recipes.has(n));
+  for (const s of states) {
+    if (checkLock({ recipes: [s], graph, lock }).some((f) => f.code !== 'LOCK_ENTRY_EXTRA')) stale.push(s.loaded.recipe.name);
+  }
+  return stale.sort(byCodePoint);
 }
 
 function fields(e: IntactError) {

@@ -4,6 +4,7 @@
 // on NAME, directly or through others, whether or not they are installed).
 import { byCodePoint } from '../canonical-json.js';
 import { IntactError } from '../errors.js';
+import { requireRecipes } from '../recipe/names.js';
 import { projectState } from '../lock/index.js';
 import type { StoreLayout } from '../store/paths.js';
 import { whyInStore, type WhyEntry } from '../store/why.js';
@@ -21,18 +22,22 @@ export async function why(store: StoreLayout, projectDir: string | undefined, na
   const inStore = await whyInStore(store, name);
   const recipes: WhyResult['recipes'] = [];
   let isRecipe = false;
+  let known: string[] | undefined;
   if (projectDir !== undefined) {
     const { graph } = await projectState(projectDir);
+    known = [...graph.byName.keys()].sort(byCodePoint);
     const bare = name.includes('@') ? name.slice(0, name.lastIndexOf('@')) : name;
     isRecipe = graph.byName.has(bare);
-    for (const r of [...graph.byName.keys()].sort(byCodePoint)) {
+    for (const r of known) {
       if (r === bare) continue;
       const path = shortestPath(graph.edges, r, bare);
       if (path) recipes.push({ recipe: r, path });
     }
   }
   if (inStore.length === 0 && !isRecipe) {
-    throw new IntactError('NOT_INSTALLED', `nothing named ${name} is in the store${projectDir ? ' or among the recipes' : ''}`, {
+    // In a project, a name that is neither one of its recipes nor in the store is bad input.
+    if (known !== undefined) requireRecipes([name], known);
+    throw new IntactError('NOT_INSTALLED', `nothing named ${name} is in the store`, {
       hint: '`intact list` shows what the store holds',
     });
   }

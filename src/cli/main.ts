@@ -3,16 +3,18 @@
 // errors.ts. Commands are loaded lazily so `intact --help` stays fast.
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
-import { exitStatus, IntactError, isIntactError } from '../errors.js';
+import { errorExitStatus, exitStatus, interrupted, IntactError, isIntactError } from '../errors.js';
 import { Output, type GlobalOptions } from './output.js';
 import { registerCommands } from './commands/index.js';
-import { rewriteVerifyArgv } from './commands/verify.js';
+import { hasFlag, rewriteVerifyArgv } from './argv.js';
 
 export interface CliContext {
   globals(): GlobalOptions;
   output(): Output;
   /** Aborted on SIGINT/SIGTERM: fetches and build steps stop, temp files are cleaned. */
   signal: AbortSignal;
+  /** Until the returned function is called, SIGINT and SIGTERM go to `to` (a child of `run` or `shell`) instead. */
+  forwardSignals(to: (sig: NodeJS.Signals) => void): () => void;
   /** Set by a command: the exit status of its run. */
   setExit(code: number): void;
 }
@@ -53,45 +55,65 @@ export async function main(argv: string[]): Promise<void> {
   // Build steps run in their own process groups (the sandbox kills whole trees),
   // so a Ctrl-C must reach them through this signal; a second one exits at once.
   const abort = new AbortController();
+  // Not a count of process listeners: libraries add their own (signal-exit, loaded
+  // with proper-lockfile, listens to both).
+  let forward: ((sig: NodeJS.Signals) => void) | undefined;
   const onSignal = (sig: NodeJS.Signals): void => {
-    // `intact run` and `intact shell` pass signals to their child instead.
-    if (process.listenerCount(sig) > 1) return;
-    if (abort.signal.aborted) process.exit(128 + (sig === 'SIGINT' ? 2 : 15));
-    abort.abort(new IntactError('USAGE', `interrupted by ${sig}`, { hint: 'nothing partial was kept; run the command again' }));
+    if (forward) return forward(sig);
+    if (abort.signal.aborted) process.exit(errorExitStatus(interrupted(sig)));
+    abort.abort(interrupted(sig));
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   const ctx: CliContext = {
     signal: abort.signal,
+    forwardSignals: (to) => {
+      forward = to;
+      return () => {
+        forward = undefined;
+      };
+    },
     globals: () => program!.opts<GlobalOptions>(),
     output: () => new Output(program!.opts<GlobalOptions>()),
     setExit: (code) => {
       status = code;
     },
   };
+  let failure: { error: unknown } | undefined;
   try {
     const args = rewriteVerifyArgv(argv);
     program = await buildProgram(ctx, args);
     await program.parseAsync(args);
   } catch (e) {
-    status = report(e, ctx, program);
+    failure = { error: e };
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
-  process.exitCode = status;
+  // Whatever a command made of the abort (a cancelled step, fetch or upload), the
+  // run was interrupted: that is what it reports, with the signal's exit status.
+  if (abort.signal.aborted) failure = { error: abort.signal.reason };
+  process.exitCode = failure ? report(failure.error, argv, program) : status;
 }
 
-function report(e: unknown, ctx: CliContext, program: Command | undefined): number {
+function report(e: unknown, argv: readonly string[], program: Command | undefined): number {
+  // Commander may have failed before it parsed the global flags: argv says too.
+  const opts = program?.opts<GlobalOptions>();
+  const out = new Output({
+    json: Boolean(opts?.json) || hasFlag(argv, '--json'),
+    quiet: Boolean(opts?.quiet) || hasFlag(argv, '-q', '--quiet'),
+    verbose: Boolean(opts?.verbose) || hasFlag(argv, '-v', '--verbose'),
+  });
   if (e instanceof CommanderError) {
     // --help and --version end through here with exit code 0.
     if (e.exitCode === 0) return 0;
+    // Commander printed its message (stderr); with --json it is a USAGE document too.
+    if (out.json) out.error(commanderUsage(e));
     return exitStatus('USAGE');
   }
-  const out = program ? ctx.output() : new Output({ json: false, quiet: false, verbose: true });
   if (isIntactError(e)) {
     out.error(e);
-    return exitStatus(e.code);
+    return errorExitStatus(e);
   }
   const err = new IntactError('INTERNAL', `internal error: ${(e as Error)?.message ?? String(e)}`, {
     cause: e,
@@ -100,4 +122,10 @@ function report(e: unknown, ctx: CliContext, program: Command | undefined): numb
   out.error(err);
   if (!out.verbose && e instanceof Error && e.stack) out.debug(e.stack);
   return exitStatus(err.code);
+}
+
+/** A commander parse error (unknown option or command, missing argument) as intact's USAGE error. */
+function commanderUsage(e: CommanderError): IntactError {
+  const message = e.code === 'commander.help' ? 'no command given' : e.message.replace(/^error: /, '');
+  return new IntactError('USAGE', message, { hint: 'run with --help for usage' });
 }

@@ -1,6 +1,6 @@
-// How commands talk to the user: human lines on stderr/stdout, or with --json one
-// machine-readable document on stdout and nothing else there. Colour only on a
-// terminal and never with NO_COLOR.
+// How commands talk to the user: human lines on stderr/stdout, or with --json
+// JSON on stdout and nothing else there (NDJSON: progress events, then one result
+// document; docs/errors.md). Colour only on a terminal and never with NO_COLOR.
 import { formatPlace, type Finding, type IntactError } from '../errors.js';
 
 export interface GlobalOptions {

@@ -2,6 +2,7 @@
 // download cache, verified against its pin. Reads only the lock.
 import { byCodePoint } from '../canonical-json.js';
 import { IntactError } from '../errors.js';
+import { checkOffline } from '../fetch/offline.js';
 import { describeSource, fetchSource, type FetchContext } from '../fetch/source.js';
 import { hostPlatform } from '../platform.js';
 import type { Source } from '../recipe/types.js';
@@ -57,15 +58,17 @@ export async function fetchLocked(projectDir: string, opts: FetchLockedOptions):
   const read = await readLock(projectDir);
   if (!read) throw new IntactError('LOCK_MISSING', `there is no ${LOCK_FILE}`, { file: LOCK_FILE, hint: 'run `intact lock` and commit intact.lock' });
   const platform = hostPlatform();
-  const pins: LockedSource[] = [];
+  const pins: { recipe: string; pin: LockedSource }[] = [];
   for (const name of selectWithClosure(read.lock, opts.names)) {
     for (const p of read.lock.recipes[name]!.sources) {
-      if (opts.allPlatforms || !p.platforms || (platform !== undefined && p.platforms.includes(platform))) pins.push(p);
+      if (opts.allPlatforms || !p.platforms || (platform !== undefined && p.platforms.includes(platform))) pins.push({ recipe: name, pin: p });
     }
   }
+  // Offline, every missing source is named at once, before anything is read.
+  await checkOffline(pins.map(({ recipe, pin }) => ({ recipe, source: sourceOfPin(pin), integrity: pin.integrity })), opts.fetch);
   let fetched = 0;
   let cached = 0;
-  await runLimited(pins.map((p) => async () => {
+  await runLimited(pins.map(({ pin: p }) => async () => {
     const src = sourceOfPin(p);
     const got = await fetchSource(src, p.integrity, opts.fetch).catch((e: unknown) => {
       if (e instanceof IntactError) throw e;

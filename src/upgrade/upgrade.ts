@@ -10,6 +10,7 @@
 // 5. only then write recipe(s) and lock into the project (stage.ts);
 // 6. build, when the caller passes a build function.
 // Entries of the lock that are not NAME or its dependants never change.
+import { requireRecipes } from '../recipe/names.js';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { byCodePoint } from '../canonical-json.js';
@@ -75,10 +76,8 @@ export async function upgrade(projectDir: string, opts: UpgradeOptions): Promise
     throw new IntactError('VERSION_FLOATING', `cannot upgrade ${name} to "${to}": ${verdict.reason ?? 'it floats'}`, { found: to, hint: verdict.hint ?? 'give an exact version' });
   }
   const { recipes } = await loadRecipes(projectDir);
-  const target = recipes.find((r) => r.recipe.name === name);
-  if (!target) {
-    throw new IntactError('USAGE', `there is no recipe named "${name}"`, { hint: `the recipes are: ${recipes.map((r) => r.recipe.name).sort(byCodePoint).join(', ') || 'none'}; add one with \`intact add\`` });
-  }
+  requireRecipes([name], recipes.map((r) => r.recipe.name));
+  const target = recipes.find((r) => r.recipe.name === name)!;
   const from = target.recipe.version;
   if (from === to) {
     throw new IntactError('UPGRADE_SAME_VERSION', `${name} is already at ${to}`, { file: target.file, ...target.locate(['version']), field: 'version', hint: 'to pin its sources again, run `intact lock ' + name + '`' });

@@ -106,7 +106,10 @@ describe('intact gc', () => {
     expect(why.stdout).toContain('hello: hello -> bb');
     const whyJunk = await runStoreCli(['why', 'junk'], env(dir));
     expect(whyJunk.stdout).toContain('no project uses it');
-    expect((await runStoreCli(['why', 'nothing'], env(dir))).code).toBe(1);
+    // Neither a recipe of the project nor in the store: bad input, as for every command.
+    const whyNothing = await runStoreCli(['why', 'nothing'], env(dir));
+    expect(whyNothing.code).toBe(2);
+    expect(whyNothing.stderr).toContain('error[USAGE]: there is no recipe named "nothing"');
 
     const dry = await runStoreCli(['gc', '--dry-run', '--min-age', '0'], env(dir));
     expect(dry.code, dry.stderr).toBe(0);

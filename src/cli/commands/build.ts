@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import type { CliContext } from '../main.js';
 import { openBuildSession, parseSandboxMode } from '../build-context.js';
 import { defaultJobs } from '../fetch-context.js';
+import { checkRecipeNames } from '../recipe-names.js';
 
 
 export function registerBuild(program: Command, ctx: CliContext): void {
@@ -15,6 +16,7 @@ export function registerBuild(program: Command, ctx: CliContext): void {
     .option('--sandbox <mode>', 'require | auto | off', parseSandboxMode, 'auto')
     .action(async (name: string, opts: { keepFailed: boolean; offline: boolean; sandbox: 'require' | 'auto' | 'off' }) => {
       const { out, globals, project, progress, built } = await openBuildSession(ctx, opts);
+      await checkRecipeNames(project, [name]);
       const { rebuild } = await import('../../build/rebuild.js');
       let r;
       try {

@@ -11,6 +11,7 @@ import { findProject } from '../../project.js';
 import type { CliContext } from '../main.js';
 import { defaultJobs, makeFetchContext } from '../fetch-context.js';
 import { formatBytes, progressFor } from '../progress.js';
+import { checkRecipeNames } from '../recipe-names.js';
 
 /** The plans of the named recipes and their closure, in dependency order (install's own selection). */
 async function selectPlans(project: string, names: readonly string[]): Promise<BuildPlan[]> {
@@ -83,6 +84,7 @@ Entries that came from a binary cache are not re-signed; build them here first.`
       const out = ctx.output();
       const globals = ctx.globals();
       const project = await findProject(process.cwd());
+      await checkRecipeNames(project, names);
       const { loadCacheConfig, parseRef, findSecretKey, RegistryClient, credentialLookup, pushEntries, requireBuilt } = await import('../../cache/index.js');
       const { resolveStore } = await import('../../store/paths.js');
       const config = await loadCacheConfig(project);
@@ -123,11 +125,12 @@ Entries that came from a binary cache are not re-signed; build them here first.`
       const out = ctx.output();
       const globals = ctx.globals();
       const project = await findProject(process.cwd());
-      const { loadCacheConfig, parseRef, makeSubstituter, credentialLookup, pullEntries } = await import('../../cache/index.js');
-      const config = await loadCacheConfig(project);
       const [first, ...rest] = args;
       const explicit = first !== undefined && first.includes('/');
       const names = explicit ? rest : args;
+      await checkRecipeNames(project, names);
+      const { loadCacheConfig, parseRef, makeSubstituter, credentialLookup, pullEntries } = await import('../../cache/index.js');
+      const config = await loadCacheConfig(project);
       const substituters = explicit ? [parseRef(first, config.insecureRegistries)] : config.substituters;
       if (substituters.length === 0 || config.trustedKeys.length === 0) {
         throw new IntactError('CACHE_NOT_CONFIGURED', substituters.length === 0 ? 'no registry to pull from: intact.yaml lists no cache.substituters' : 'intact.yaml lists no cache.trusted-keys, so nothing could be accepted', {

@@ -5,6 +5,7 @@ import { findProject } from '../../project.js';
 import type { CliContext } from '../main.js';
 import { defaultJobs, makeFetchContext } from '../fetch-context.js';
 import { progressFor } from '../progress.js';
+import { checkRecipeNames } from '../recipe-names.js';
 
 export function registerFetch(program: Command, ctx: CliContext): void {
   program
@@ -17,6 +18,7 @@ export function registerFetch(program: Command, ctx: CliContext): void {
       const out = ctx.output();
       const globals = ctx.globals();
       const project = await findProject(process.cwd());
+      await checkRecipeNames(project, names);
       const progress = progressFor(out);
       const { ctx: fetch } = await makeFetchContext(project, globals, { offline: opts.offline, onEvent: progress.onEvent, signal: ctx.signal });
       const { fetchLocked } = await import('../../lock/fetch-locked.js');

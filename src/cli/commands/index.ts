@@ -6,6 +6,7 @@
 // command being run is loaded; `intact --help` (or an unknown command) loads all.
 import type { Command } from 'commander';
 import type { CliContext } from '../main.js';
+import { commandWord } from '../argv.js';
 
 type Register = (program: Command, ctx: CliContext) => void;
 
@@ -34,23 +35,6 @@ const COMMANDS: Record<string, () => Promise<Register>> = {
   cache: async () => (await import('./cache.js')).registerCache,
 };
 const ALIASES: Record<string, string> = { run: 'use', shell: 'use', env: 'use' };
-
-/** Global options that take a value, so their value is not taken for the command. */
-const VALUE_OPTIONS = new Set(['--store', '--jobs', '-j']);
-
-/** The command word in argv (after node and the script), if any. */
-export function commandWord(argv: readonly string[]): string | undefined {
-  for (let i = 2; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a === '--') return undefined;
-    if (a.startsWith('-')) {
-      if (VALUE_OPTIONS.has(a)) i++;
-      continue;
-    }
-    return a;
-  }
-  return undefined;
-}
 
 export async function registerCommands(program: Command, ctx: CliContext, argv: readonly string[]): Promise<void> {
   const word = commandWord(argv);

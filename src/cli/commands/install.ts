@@ -5,6 +5,7 @@ import type { CliContext } from '../main.js';
 import { openBuildSession, parseSandboxMode } from '../build-context.js';
 import { defaultJobs } from '../fetch-context.js';
 import { formatBytes } from '../progress.js';
+import { checkRecipeNames } from '../recipe-names.js';
 
 export function registerInstall(program: Command, ctx: CliContext): void {
   program
@@ -30,6 +31,7 @@ export function registerInstall(program: Command, ctx: CliContext): void {
           }
         },
       });
+      await checkRecipeNames(project, names);
       const { install } = await import('../../build/install.js');
       const jobs = defaultJobs(globals, 'build');
       const say = (s: string): void => {

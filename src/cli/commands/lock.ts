@@ -6,6 +6,7 @@ import type { CliContext } from '../main.js';
 import { defaultJobs, makeFetchContext } from '../fetch-context.js';
 import { isCi, progressFor } from '../progress.js';
 import { parseSandboxMode } from '../build-context.js';
+import { checkRecipeNames } from '../recipe-names.js';
 
 export function registerLock(program: Command, ctx: CliContext): void {
   program
@@ -25,6 +26,7 @@ committed); use --dry-run there to see what is missing.`)
       const out = ctx.output();
       const globals = ctx.globals();
       const project = await findProject(process.cwd());
+      await checkRecipeNames(project, names);
       const progress = progressFor(out);
       const { ctx: fetch } = await makeFetchContext(project, globals, { offline: opts.offline, onEvent: progress.onEvent, signal: ctx.signal });
       const { relock } = await import('../../lock/relock.js');

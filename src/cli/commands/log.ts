@@ -6,6 +6,7 @@ import { IntactError } from '../../errors.js';
 import { findProject } from '../../project.js';
 import { resolveStore } from '../../store/paths.js';
 import type { CliContext } from '../main.js';
+import { checkRecipeNames } from '../recipe-names.js';
 
 export function registerLog(program: Command, ctx: CliContext): void {
   program
@@ -18,6 +19,8 @@ export function registerLog(program: Command, ctx: CliContext): void {
       const keys = await readFile(join(store.logs, `${name}.last`), 'utf8').catch(() => '');
       const key = keys.trim().split('\n').filter(Boolean).pop();
       const text = key ? await readFile(join(store.logs, `${key}.log`), 'utf8').catch(() => undefined) : undefined;
+      // A log the store keeps is shown even for a recipe this project no longer has.
+      if (text === undefined) await checkRecipeNames(project, [name]);
       if (text === undefined) throw new IntactError('NOT_INSTALLED', `no build log for ${name} in ${store.root}`, { hint: `build it with \`intact install ${name}\` or \`intact build ${name}\`` });
       ctx.output().out.write(text);
     });

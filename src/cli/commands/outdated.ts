@@ -5,6 +5,7 @@ import { exitStatusOf, IntactError } from '../../errors.js';
 import { findProject } from '../../project.js';
 import type { CliContext } from '../main.js';
 import { defaultJobs, makeFetchContext } from '../fetch-context.js';
+import { checkRecipeNames } from '../recipe-names.js';
 
 function parseDays(v: string): number {
   const n = Number(v);
@@ -31,6 +32,7 @@ To move a recipe: \`intact upgrade NAME VERSION\`.`)
       const out = ctx.output();
       const globals = ctx.globals();
       const project = await findProject(process.cwd());
+      await checkRecipeNames(project, names);
       const { ctx: fetch } = await makeFetchContext(project, globals, { offline: false, signal: ctx.signal });
       const { outdated } = await import('../../upgrade/outdated.js');
       const report = await outdated(project, {

@@ -4,6 +4,7 @@ import type { Command } from 'commander';
 import type { CliContext } from '../main.js';
 import { openBuildSession, parseSandboxMode } from '../build-context.js';
 import { defaultJobs } from '../fetch-context.js';
+import { checkStoreNames } from '../recipe-names.js';
 
 
 export function registerRepair(program: Command, ctx: CliContext): void {
@@ -21,7 +22,8 @@ only the modes changed; the file manifest recorded again when only it is
 missing. Entries this project's profile uses that are gone are built again.
 Exit 0 when everything found was repaired, 1 otherwise.`)
     .action(async (names: string[], opts: { offline: boolean; keepFailed: boolean; sandbox: 'require' | 'auto' | 'off' }) => {
-      const { out, globals, project, progress, built } = await openBuildSession(ctx, opts);
+      const { out, globals, project, progress, built, store } = await openBuildSession(ctx, opts);
+      await checkStoreNames(project, store, names);
       const { repairStore } = await import('../../build/repair.js');
       let r;
       try {

@@ -8,6 +8,7 @@ import type { CliContext } from '../main.js';
 import { parseSandboxMode } from '../build-context.js';
 import { defaultJobs, makeFetchContext } from '../fetch-context.js';
 import { isCi, progressFor } from '../progress.js';
+import { checkRecipeNames } from '../recipe-names.js';
 
 export function registerUpgrade(program: Command, ctx: CliContext): void {
   program
@@ -30,6 +31,7 @@ they were. Comments and layout of the recipe are kept.`)
       const out = ctx.output();
       const globals = ctx.globals();
       const project = await findProject(process.cwd());
+      await checkRecipeNames(project, [name]);
       if (isCi(process.env)) {
         throw new IntactError('LOCK_REFUSED', 'CI=true: `intact upgrade` writes a recipe and intact.lock, which never happens in CI', {
           hint: 'run it on your machine and commit the result (an upgrade bot that means to write may unset CI for this command)',

@@ -1,33 +1,48 @@
 // Using what is installed: `intact run`, `intact shell`, `intact env`. Each puts
 // the project's profile (.intact/bin) first on PATH; nothing here builds.
 import { spawn } from 'node:child_process';
+import { constants } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { IntactError } from '../../errors.js';
 import { findProject, PROFILE_DIR } from '../../project.js';
 import type { CliContext } from '../main.js';
+import { checkRecipeNames } from '../recipe-names.js';
 
 // Loaded when a command runs, not at start-up.
 const profileModule = () => import('../../build/profile.js');
 
+const nothingInstalled = (): IntactError => new IntactError('NOT_INSTALLED', 'nothing is installed in this project yet', { hint: 'run `intact install` first' });
+
 async function profileOf(project: string) {
   const { readProfile } = await profileModule();
   const p = await readProfile(project);
-  if (!p) throw new IntactError('NOT_INSTALLED', 'nothing is installed in this project yet', { hint: 'run `intact install` first' });
+  if (!p) throw nothingInstalled();
   return p;
 }
 
-/** Run a program to its end, passing signals on, and return its exit status. */
-function runToEnd(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<number> {
+/**
+ * Run a program to its end, passing signals on (SIGINT and SIGTERM through main,
+ * which would otherwise abort the run), and return its exit status: the shell's
+ * 128 + N when a signal ended it.
+ */
+function runToEnd(ctx: CliContext, cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<number> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { stdio: 'inherit', env });
     const forward = (sig: NodeJS.Signals) => child.kill(sig);
-    const sigs: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
-    for (const s of sigs) process.on(s, forward);
-    child.on('error', (e) => reject(new IntactError('IO', `cannot start ${cmd}: ${e.message}`, { cause: e, hint: 'run `intact install` again; the profile may point at a removed entry' })));
+    const unforward = ctx.forwardSignals(forward);
+    process.on('SIGHUP', forward);
+    const done = (): void => {
+      unforward();
+      process.off('SIGHUP', forward);
+    };
+    child.on('error', (e) => {
+      done();
+      reject(new IntactError('IO', `cannot start ${cmd}: ${e.message}`, { cause: e, hint: 'run `intact install` again; the profile may point at a removed entry' }));
+    });
     child.on('exit', (code, signal) => {
-      for (const s of sigs) process.off(s, forward);
-      resolve(code ?? (signal ? 128 + 15 : 1));
+      done();
+      resolve(code ?? (signal ? 128 + constants.signals[signal] : 1));
     });
   });
 }
@@ -40,18 +55,23 @@ export function registerUse(program: Command, ctx: CliContext): void {
     .argument('[args...]', 'arguments for the program (put them after --)')
     .action(async (spec: string, args: string[]) => {
       const project = await findProject(process.cwd());
-      const p = await profileOf(project);
+      const { readProfile, binName } = await profileModule();
+      const p = await readProfile(project);
       const [recipe, bin] = spec.split(':', 2) as [string, string | undefined];
-      const item = p.items.find((i) => i.recipe === recipe);
-      if (!item) throw new IntactError('NOT_INSTALLED', `${recipe} is not installed in this project`, { hint: `run \`intact install ${recipe}\`` });
-      const { binName } = await profileModule();
+      const item = p?.items.find((i) => i.recipe === recipe);
+      if (!p || !item) {
+        // What the profile holds runs even if its recipe is gone since; anything
+        // else must at least be a recipe of the project.
+        await checkRecipeNames(project, [recipe]);
+        throw p ? new IntactError('NOT_INSTALLED', `${recipe} is not installed in this project`, { hint: `run \`intact install ${recipe}\`` }) : nothingInstalled();
+      }
       const names = item.bin.map(binName);
       const chosen = bin ?? (names.length === 1 ? names[0] : names.find((n) => n === recipe));
       if (!chosen || !names.includes(chosen)) {
         throw new IntactError('USAGE', names.length === 0 ? `${recipe} has no programs (no \`bin\`)` : `which program of ${recipe}? it has ${names.join(', ')}`, { hint: names.length > 0 ? `e.g. intact run ${recipe}:${names[0]} -- ...` : 'add `bin:` to the recipe' });
       }
       const binDir = join(project, PROFILE_DIR, 'bin');
-      ctx.setExit(await runToEnd(p.links[chosen]!, args, { ...process.env, PATH: `${binDir}:${process.env['PATH'] ?? ''}` }));
+      ctx.setExit(await runToEnd(ctx, p.links[chosen]!, args, { ...process.env, PATH: `${binDir}:${process.env['PATH'] ?? ''}` }));
     });
 
   program
@@ -66,19 +86,23 @@ export function registerUse(program: Command, ctx: CliContext): void {
       const keep = ['HOME', 'USER', 'LOGNAME', 'TERM', 'LANG', 'LC_ALL', 'TZ'];
       const base = opts.pure ? Object.fromEntries(keep.filter((k) => process.env[k] !== undefined).map((k) => [k, process.env[k]!])) : { ...process.env };
       const env = { ...base, PATH: opts.pure ? binDir : `${binDir}:${process.env['PATH'] ?? ''}`, INTACT_SHELL: project };
-      ctx.setExit(await runToEnd(shell, [], env));
+      ctx.setExit(await runToEnd(ctx, shell, [], env));
     });
 
   program
     .command('env')
     .description('print the environment that puts the project\'s programs on PATH (eval it in your shell)')
-    .option('--format <format>', 'sh | fish | json', 'sh')
-    .action(async (opts: { format: string }) => {
+    .option('--format <format>', 'sh | fish | json (default: sh; json with the global --json)')
+    .action(async (opts: { format?: string }) => {
+      const out = ctx.output();
+      if (out.json && (opts.format === 'sh' || opts.format === 'fish')) {
+        throw new IntactError('USAGE', `--json asks for JSON, but --format asks for ${opts.format}`, { hint: 'give one of them: `intact --json env` or `intact env --format json`' });
+      }
+      const format = opts.format ?? (out.json ? 'json' : 'sh');
       const project = await findProject(process.cwd());
       const binDir = join(project, PROFILE_DIR, 'bin');
       const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
-      const out = ctx.output();
-      switch (opts.format) {
+      switch (format) {
         case 'sh':
           out.out.write(`export PATH=${q(binDir)}:"$PATH"\n`);
           break;
@@ -86,10 +110,10 @@ export function registerUse(program: Command, ctx: CliContext): void {
           out.out.write(`set -gx PATH ${q(binDir)} $PATH\n`);
           break;
         case 'json':
-          out.out.write(`${JSON.stringify({ PATH: `${binDir}:${process.env['PATH'] ?? ''}`, INTACT_BIN: binDir })}\n`);
+          out.document({ PATH: `${binDir}:${process.env['PATH'] ?? ''}`, INTACT_BIN: binDir });
           break;
         default:
-          throw new IntactError('USAGE', `--format takes sh, fish or json, not "${opts.format}"`, { hint: 'e.g. eval "$(intact env)"' });
+          throw new IntactError('USAGE', `--format takes sh, fish or json, not "${format}"`, { hint: 'e.g. eval "$(intact env)"' });
       }
     });
 }

@@ -7,6 +7,7 @@ import { exitStatusOf, type Finding } from '../../errors.js';
 import { findProject } from '../../project.js';
 import type { CliContext } from '../main.js';
 import { parseSandboxMode } from '../build-context.js';
+import { checkRecipeNames, checkStoreNames, projectRecipes } from '../recipe-names.js';
 
 interface VerifyOptions {
   fetch: boolean;
@@ -14,17 +15,6 @@ interface VerifyOptions {
   storeCheck: boolean;
   junit?: string;
   sandbox: 'require' | 'auto' | 'off';
-}
-
-/**
- * `--store` means two things in DESIGN.md: the global store folder, and this
- * check. After the word `verify`, a bare `--store` is the check; give the folder
- * before the command (`intact --store DIR verify --store`) or in INTACT_STORE.
- */
-export function rewriteVerifyArgv(argv: string[]): string[] {
-  const i = argv.indexOf('verify', 2);
-  if (i < 0) return argv;
-  return argv.map((a, j) => (j > i && a === '--store' ? '--store-check' : a));
 }
 
 export function registerVerify(program: Command, ctx: CliContext): void {
@@ -48,13 +38,21 @@ Exit 0 when clean, 1 on findings, 2 on unusable input. Never writes the lock.`)
     .action(async (names: string[], opts: VerifyOptions) => {
       const out = ctx.output();
       const globals = ctx.globals();
-      const { verifyStatic } = await import('../../lock/index.js');
       const project = await findProject(process.cwd());
+      // Names are checked before any work. --store alone also takes entries of the
+      // store (name@version, folders, keys, a shared store's other projects).
+      if (opts.storeCheck && !opts.fetch && !opts.rebuild) {
+        const { resolveStore } = await import('../../store/paths.js');
+        await checkStoreNames(project, resolveStore(project, globals.store), names);
+      } else {
+        await checkRecipeNames(project, names);
+      }
+      const { verifyStatic } = await import('../../lock/index.js');
       const report = await verifyStatic(project);
       const findings: Finding[] = [...report.findings];
       // JUnit cases only when a report is asked for (start-up cost of the plain gate).
       const junit = opts.junit ? await import('../../verify/junit.js') : undefined;
-      const recipeNames = junit ? await recipeList(project) : [];
+      const recipeNames = junit ? await projectRecipes(project) : [];
       const casesFor = junit?.casesFor ?? (() => []);
       const cases = casesFor('static', recipeNames, report.findings);
       const extra: Record<string, unknown> = {};
@@ -113,10 +111,4 @@ Exit 0 when clean, 1 on findings, 2 on unusable input. Never writes the lock.`)
       }
       ctx.setExit(exitCode);
     });
-}
-
-async function recipeList(project: string): Promise<string[]> {
-  const { readdir } = await import('node:fs/promises');
-  const files = await readdir(`${project}/recipes`).catch(() => [] as string[]);
-  return files.filter((f) => f.endsWith('.yaml')).map((f) => f.slice(0, -5)).sort();
 }
