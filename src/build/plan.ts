@@ -3,9 +3,12 @@
 // no I/O, so every decision here is unit-tested and the key depends on nothing
 // but the inputs.
 import { IntactError } from '../errors.js';
+import { buildKey, depName, sourcesOn } from '../lock/keys.js';
 import type { LockEntry, LockedSource } from '../lock/types.js';
-import type { Platform, Recipe, Source, Step } from '../recipe/types.js';
-import { entryName, storeKey } from '../store/key.js';
+import { recipePlatforms, type Platform, type Recipe, type Source, type Step } from '../recipe/types.js';
+import { entryName } from '../store/key.js';
+
+export { recipePlatforms };
 
 export interface PlannedSource {
   /** The recipe's source (strip, path, archive, ...). */
@@ -39,37 +42,31 @@ export interface BuildPlan {
   expectedOutput?: string;
 }
 
-/** The platforms a recipe builds for; the default is linux-x64. */
-export function recipePlatforms(r: Recipe): Platform[] {
-  return r.platforms ?? ['linux-x64'];
-}
-
 export function planBuild(recipe: Recipe, entry: LockEntry, platform: Platform, depPlans: ReadonlyMap<string, BuildPlan>): BuildPlan {
   if (!recipePlatforms(recipe).includes(platform)) {
     throw new IntactError('PLATFORM_UNSUPPORTED', `${recipe.name}@${recipe.version} is not declared for ${platform}`, {
       hint: `its platforms are ${recipePlatforms(recipe).join(', ')}; add ${platform} (with sources for it) to the recipe to build it here`,
     });
   }
-  const all = recipe.sources ?? [];
-  const sources: PlannedSource[] = [];
-  all.forEach((source, i) => {
-    if (source.platforms && !source.platforms.includes(platform)) return;
+  const sources: PlannedSource[] = sourcesOn(recipe, platform).map((i) => {
     const pin = entry.sources[i];
     if (!pin) throw new IntactError('LOCK_STALE', `${recipe.name}: sources[${i}] is not in the lock`, { hint: `run \`intact lock ${recipe.name}\`` });
-    sources.push({ source, pin });
+    return { source: recipe.sources![i]!, pin };
   });
   const deps: PlannedDep[] = (recipe.deps ?? []).map((spec) => {
-    const name = spec.slice(0, spec.lastIndexOf('@'));
+    const name = depName(spec);
     const p = depPlans.get(name);
     if (!p) throw new IntactError('INTERNAL', `no plan for ${name}, a dependency of ${recipe.name}`);
     return { name, version: p.version, key: p.key, entry: p.entry, bin: p.bin };
   });
-  const key = storeKey({
-    recipeHash: entry.recipeHash,
-    sources: sources.map(({ pin }) => ({ integrity: pin.integrity, ...(pin.archiveIntegrity ? { archiveIntegrity: pin.archiveIntegrity } : {}) })),
-    deps: Object.fromEntries(deps.map((d) => [d.name, d.key])),
-    platform,
-  });
+  // The one key formula, shared with the lock's `keys` (src/lock/keys.ts).
+  const key = buildKey(entry.recipeHash, sources.map((s) => s.pin), Object.fromEntries(deps.map((d) => [d.name, d.key])), platform);
+  // Defence in depth: checkLock judges recorded keys too, but only where its lock holds every input.
+  if (entry.keys && entry.keys[platform] !== key) {
+    throw new IntactError('LOCK_STALE', `${recipe.name}: the lock records ${entry.keys[platform] ? 'another' : 'no'} store key for ${platform}`, {
+      expected: key, ...(entry.keys[platform] ? { found: entry.keys[platform] } : {}), hint: `run \`intact lock ${recipe.name}\` and commit the new intact.lock`,
+    });
+  }
   return {
     name: recipe.name,
     version: recipe.version,

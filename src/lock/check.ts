@@ -4,6 +4,7 @@
 import { byCodePoint } from '../canonical-json.js';
 import { finding, type ErrorCode, type Finding } from '../errors.js';
 import { classifyIntegrity, closureOf, sourceKind, type Graph, type LoadedRecipe, type Source } from '../recipe/index.js';
+import { depName, lockKeys, type Keys } from './keys.js';
 import { findKey, LOCK_FILE } from './parse.js';
 import type { LockEntry, LockedSource, Lockfile } from './types.js';
 
@@ -29,6 +30,7 @@ export function checkLock(input: CheckInput): Finding[] {
   const at = (name: string, key?: string) => ({ file: lockFile, ...(key ? findKey(text, key, name) : findKey(text, name, 'recipes')) });
   const out: Finding[] = [];
   const names = new Set(recipes.map((r) => r.loaded.recipe.name));
+  const keys = lockKeys(graph, lock);
 
   for (const name of Object.keys(lock.recipes).sort(byCodePoint)) {
     if (!names.has(name)) {
@@ -38,38 +40,56 @@ export function checkLock(input: CheckInput): Finding[] {
     }
   }
 
+  // Recipes with a finding other than their keys, and those otherwise current.
+  const faulty = new Set<string>();
+  const current: RecipeState[] = [];
   for (const r of recipes) {
-    const { recipe, file } = r.loaded;
-    const entry = lock.recipes[recipe.name];
-    const relock = `run \`intact lock ${recipe.name}\` and commit the new intact.lock`;
-    if (!entry) {
-      out.push(finding('LOCK_ENTRY_MISSING', `${recipe.name}@${recipe.version} is not in the lock`, { file, ...r.loaded.locate(['name']), hint: relock }));
-      continue;
-    }
-    const stale = (message: string, extra: object = {}): void => {
-      out.push(finding('LOCK_STALE', `${recipe.name}: ${message}`, { ...at(recipe.name), hint: relock, ...extra }));
-    };
-    if (entry.version !== recipe.version) {
-      stale(`the recipe is at ${recipe.version} but the lock pins ${entry.version}`, { expected: recipe.version, found: entry.version });
-      continue;
-    }
-    if (entry.recipeHash !== r.hash) {
-      const changed = Object.keys({ ...r.files, ...(entry.files ?? {}) })
-        .filter((f) => r.files[f] !== entry.files?.[f])
-        .sort(byCodePoint);
-      stale(changed.length > 0
-        ? `${changed.join(', ')} changed since the lock was written`
-        : `${file} changed since the lock was written`,
-      { expected: entry.recipeHash, found: r.hash });
-      continue;
-    }
-    out.push(...checkSources(recipe.name, recipe.sources ?? [], entry, (k) => at(recipe.name, k), relock));
-    out.push(...checkDeps(r, graph, entry, (k) => at(recipe.name, k), relock));
+    const name = r.loaded.recipe.name;
+    const found = checkEntry(r, lock.recipes[name], graph, (k) => at(name, k));
+    out.push(...found);
+    if (found.length > 0) faulty.add(name);
+    else current.push(r);
+  }
+
+  // Keys last, and only where the entry and its whole closure are otherwise
+  // current: fixing a stale dependency moves its dependants' keys anyway, so a
+  // finding for each of them would only repeat the dependency's.
+  for (const r of current) {
+    const name = r.loaded.recipe.name;
+    if (closureOf(graph, name).some((d) => faulty.has(depName(d)))) continue;
+    out.push(...checkKeys(name, lock.recipes[name]!, keys.get(name), (k) => at(name, k), relockHint(name)));
   }
   return out;
 }
 
+function relockHint(name: string): string {
+  return `run \`intact lock ${name}\` and commit the new intact.lock`;
+}
+
 type At = (key?: string) => { file: string; line?: number; col?: number };
+
+/** Everything about one entry but its keys. */
+function checkEntry(r: RecipeState, entry: LockEntry | undefined, graph: Graph, at: At): Finding[] {
+  const { recipe, file } = r.loaded;
+  const relock = relockHint(recipe.name);
+  if (!entry) {
+    return [finding('LOCK_ENTRY_MISSING', `${recipe.name}@${recipe.version} is not in the lock`, { file, ...r.loaded.locate(['name']), hint: relock })];
+  }
+  const stale = (message: string, extra: object): Finding[] => [finding('LOCK_STALE', `${recipe.name}: ${message}`, { ...at(), hint: relock, ...extra })];
+  if (entry.version !== recipe.version) {
+    return stale(`the recipe is at ${recipe.version} but the lock pins ${entry.version}`, { expected: recipe.version, found: entry.version });
+  }
+  if (entry.recipeHash !== r.hash) {
+    const changed = Object.keys({ ...r.files, ...(entry.files ?? {}) })
+      .filter((f) => r.files[f] !== entry.files?.[f])
+      .sort(byCodePoint);
+    return stale(changed.length > 0
+      ? `${changed.join(', ')} changed since the lock was written`
+      : `${file} changed since the lock was written`,
+    { expected: entry.recipeHash, found: r.hash });
+  }
+  return [...checkSources(recipe.name, recipe.sources ?? [], entry, at, relock), ...checkDeps(r, graph, entry, at, relock)];
+}
 
 function checkSources(name: string, sources: readonly Source[], entry: LockEntry, at: At, relock: string): Finding[] {
   const out: Finding[] = [];
@@ -126,6 +146,31 @@ function locationMismatch(src: Source, pin: LockedSource): string | undefined {
   pairs.push(['platforms', (src.platforms ?? []).join(' '), (pin.platforms ?? []).join(' ')]);
   for (const [k, want, have] of pairs) if (want !== have) return `${k} ${JSON.stringify(have)} where the recipe has ${JSON.stringify(want)}`;
   return undefined;
+}
+
+/**
+ * The recorded store keys must be the ones the recipes and the lock give now: a
+ * hand-edited key, or an intact whose key formula or store format changed, would
+ * otherwise make `install` build what the lock does not describe. `now` is
+ * undefined when an input is not in this lock (see lockKeys): not judged here.
+ */
+function checkKeys(name: string, entry: LockEntry, now: Keys | undefined, at: At, relock: string): Finding[] {
+  if (entry.keys === undefined) {
+    return [finding('LOCK_STALE', `${name}: the lock records no store keys`, { ...at(), hint: relock })];
+  }
+  if (now === undefined) return [];
+  const recorded = entry.keys;
+  const platforms = [...new Set([...Object.keys(recorded), ...Object.keys(now)])].sort(byCodePoint) as (keyof Keys)[];
+  return platforms.filter((p) => recorded[p] !== now[p]).map((p) => {
+    const message = now[p] === undefined
+      ? `the lock records a store key for ${p}, where it cannot be planned`
+      : recorded[p] === undefined
+        ? `the lock records no store key for ${p}`
+        : `the store key for ${p} is not the one the recipes and the lock give`;
+    return finding('LOCK_STALE', `${name}: ${message}`, {
+      ...at('keys'), ...(now[p] !== undefined ? { expected: now[p] } : {}), ...(recorded[p] !== undefined ? { found: recorded[p] } : {}), hint: relock,
+    });
+  });
 }
 
 function checkDeps(r: RecipeState, graph: Graph, entry: LockEntry, at: At, relock: string): Finding[] {

@@ -98,7 +98,7 @@ function checkEntry(file: string, text: string, name: string, e: unknown): LockE
     if (unknown !== undefined) throw bad(k, `\`${k}\` has the unknown key "${unknown}"`);
     return v as Record<string, string>;
   };
-  const known = ['version', 'recipeHash', 'files', 'sources', 'deps', 'closure', 'output'];
+  const known = ['version', 'recipeHash', 'files', 'sources', 'deps', 'closure', 'keys', 'output'];
   const extra = Object.keys(o).find((k) => !known.includes(k));
   if (extra !== undefined) throw bad(extra, `unknown field \`${extra}\``);
   if (!Array.isArray(o['sources'])) throw bad('sources', '`sources` must be a list');
@@ -111,6 +111,8 @@ function checkEntry(file: string, text: string, name: string, e: unknown): LockE
   };
   const files = strMap('files');
   if (files) entry.files = files;
+  const keys = strMap('keys', PLATFORMS);
+  if (keys) entry.keys = keys;
   const output = strMap('output', PLATFORMS);
   if (output) entry.output = output;
   return entry;

@@ -4,12 +4,15 @@
 // keeps its pin, and a named recipe is fetched against its pin, so a registry or
 // server that now serves other bytes is an error, not a silent re-pin. Versions
 // come only from recipes; this never chooses one.
+import { requireRecipes } from '../recipe/names.js';
 import { byCodePoint } from '../canonical-json.js';
 import { exitStatusOf, IntactError, type Finding } from '../errors.js';
+import { checkOffline, type NeededSource } from '../fetch/offline.js';
 import type { FetchContext } from '../fetch/source.js';
 import { classifyIntegrity, sourceKind, type Source } from '../recipe/index.js';
 import { checkLock, type RecipeState } from './check.js';
 import { makeEntry } from './entry.js';
+import { withKeys, type Keys } from './keys.js';
 import { runLimited } from './limit.js';
 import { readLock, writeLock } from './io.js';
 import { emptyLock, serializeLock } from './parse.js';
@@ -51,11 +54,7 @@ export async function relock(projectDir: string, opts: LockOptions): Promise<Loc
 
   const old = read?.lock ?? emptyLock();
   const byName = new Map(project.states.map((s) => [s.loaded.recipe.name, s]));
-  for (const n of opts.names ?? []) {
-    if (!byName.has(n)) {
-      throw new IntactError('USAGE', `there is no recipe named "${n}"`, { hint: `the recipes are: ${[...byName.keys()].sort(byCodePoint).join(', ') || 'none'}` });
-    }
-  }
+  requireRecipes(opts.names ?? [], byName.keys());
 
   const targets = opts.names
     ? new Set(opts.names)
@@ -63,6 +62,7 @@ export async function relock(projectDir: string, opts: LockOptions): Promise<Loc
 
   const next: Lockfile = { lockfileVersion: old.lockfileVersion, recipes: {} };
   const work: (() => Promise<void>)[] = [];
+  const needed: NeededSource[] = [];
   const pinsFor = new Map<string, LockedSource[]>();
   for (const state of project.states) {
     const name = state.loaded.recipe.name;
@@ -81,6 +81,7 @@ export async function relock(projectDir: string, opts: LockOptions): Promise<Loc
         pins[i] = reuse;
         return;
       }
+      needed.push({ recipe: name, source: src, integrity: src.integrity ?? reuse?.integrity });
       work.push(async () => {
         pins[i] = await pinSource(src, reuse, opts);
       });
@@ -92,6 +93,8 @@ export async function relock(projectDir: string, opts: LockOptions): Promise<Loc
     for (const [name, entry] of Object.entries(old.recipes)) if (!byName.has(name)) next.recipes[name] = entry;
   }
 
+  // Offline, every source that would be fetched and is not in the cache is named at once.
+  await checkOffline(needed, opts.fetch);
   await runLimited(work, opts.jobs);
 
   for (const [name, pins] of pinsFor) {
@@ -99,10 +102,13 @@ export async function relock(projectDir: string, opts: LockOptions): Promise<Loc
     const prev = old.recipes[name];
     next.recipes[name] = makeEntry(state, project.graph, pins, prev?.output && prev.recipeHash === state.hash ? prev.output : undefined);
   }
-  const changes = diffLocks(old, next);
-  const written = !opts.dryRun && (read === undefined || serializeLock(next) !== read.text);
-  if (written) await writeLock(projectDir, next);
-  return { findings: project.findings, changes, written, lock: next };
+  // Keys last and for every entry, named or not: a dependency's new pin moves
+  // the key of each dependant, and a lock that verify calls stale helps no one.
+  const lock = withKeys(next, project.graph);
+  const changes = diffLocks(old, lock);
+  const written = !opts.dryRun && (read === undefined || serializeLock(lock) !== read.text);
+  if (written) await writeLock(projectDir, lock);
+  return { findings: project.findings, changes, written, lock };
 }
 
 /** Recipes whose entry is missing or that `verify` would call out of date. */
@@ -178,6 +184,15 @@ async function pinSource(src: Source, previous: LockedSource | undefined, opts: 
   return pin;
 }
 
+/** Store key changes, a line per platform; a lock that had none says so once. */
+function keyDetails(a: Keys | undefined, b: Keys | undefined): string[] {
+  if (b === undefined) return [];
+  if (a === undefined) return [`recorded store keys (${Object.keys(b).sort(byCodePoint).join(', ') || 'no platform'})`];
+  const short = (k: string | undefined) => (k === undefined ? 'none' : `${k.slice(0, 8)}…`);
+  const platforms = [...new Set([...Object.keys(a), ...Object.keys(b)])].sort(byCodePoint) as (keyof Keys)[];
+  return platforms.filter((p) => a[p] !== b[p]).map((p) => `key ${p} ${short(a[p])} -> ${short(b[p])}`);
+}
+
 /** What changed between two locks, per recipe, in words for the terminal. */
 export function diffLocks(a: Lockfile, b: Lockfile): LockChange[] {
   const names = [...new Set([...Object.keys(a.recipes), ...Object.keys(b.recipes)])].sort(byCodePoint);
@@ -200,6 +215,7 @@ export function diffLocks(a: Lockfile, b: Lockfile): LockChange[] {
         else if (s.tree !== undefined && !trees.has(s.tree)) details.push(`recorded the unpacked tree of ${where}`);
       }
       if (x.closure.join() !== y.closure.join()) details.push(`closure ${x.closure.join(', ') || 'none'} -> ${y.closure.join(', ') || 'none'}`);
+      details.push(...keyDetails(x.keys, y.keys));
       out.push({ name, change: 'updated', details });
     }
   }

@@ -45,6 +45,11 @@ export interface LockEntry {
   deps: string[];
   /** The whole dependency closure, `name@version`, sorted; excludes the recipe itself. */
   closure: string[];
+  /**
+   * The store key of this recipe on each platform it can be planned for from the
+   * lock (src/lock/keys.ts); written by every `intact lock`, checked by `verify`.
+   */
+  keys?: Partial<Record<Platform, string>>;
   /** Output tree hash, recorded only by an explicit `intact lock --outputs`. */
   output?: Partial<Record<Platform, string>>;
 }

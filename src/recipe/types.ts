@@ -91,6 +91,11 @@ export interface Recipe {
   watch?: Watch;
 }
 
+/** The platforms a recipe builds for; the default is linux-x64. */
+export function recipePlatforms(r: Recipe): Platform[] {
+  return r.platforms ?? ['linux-x64'];
+}
+
 /** A recipe as loaded from disk: the model plus where it came from. */
 export interface LoadedRecipe {
   recipe: Recipe;

@@ -1,8 +1,8 @@
 // A diff report as Markdown, written to be pasted (or posted by CI) as a merge
 // request comment: one table that says what moved, then one short section per
 // recipe with the details a reviewer checks — new locations, new pins, closure
-// changes, output hashes. Hashes are shortened for reading; `--format json`
-// carries them whole.
+// changes, rebuilds (store keys), output hashes. Hashes are shortened for
+// reading; `--format json` carries them whole.
 import type { Change, DiffReport, RecipeDiff, RecipeStatus } from './diff.js';
 import { formatBytes } from '../format-bytes.js';
 
@@ -59,12 +59,27 @@ function details(r: RecipeDiff): string[] {
   for (const f of r.files) out.push(`- file ${code(f.path)}: ${pin(f)}`);
   if (r.deps.added.length + r.deps.removed.length > 0) out.push(`- deps: ${listChange(r.deps)}`);
   if (r.closure.added.length + r.closure.removed.length > 0) out.push(`- closure: ${listChange(r.closure)}`);
+  out.push(...keyLines(r));
   for (const o of r.outputs) out.push(`- output ${code(o.platform)}: ${pin(o)}`);
   if (r.license) out.push(`- license: ${r.license.before ?? 'none'} → ${r.license.after ?? 'none'}`);
   const moved = r.sources.length + r.files.length + r.deps.added.length + r.deps.removed.length + (r.license ? 1 : 0);
   if (r.status === 'changed' && moved === 0 && r.recipeChanged) out.push(`- ${code(r.file)} changed (build steps or metadata); sources and pins are the same`);
   if (r.recipeChanged && !r.lockChanged) out.push(`- **the lock entry did not change**: run \`intact lock ${r.name}\``);
-  if (!r.recipeChanged && r.lockChanged && r.status === 'relocked' && r.closure.added.length + r.closure.removed.length === 0 && r.outputs.length === 0) out.push('- **only the lock entry changed**: check why');
+  if (!r.recipeChanged && r.lockChanged && r.status === 'relocked' && r.closure.added.length + r.closure.removed.length === 0 && r.outputs.length === 0 && r.keys.length === 0) out.push('- **only the lock entry changed**: check why');
+  return out;
+}
+
+/** What the store keys say about builds, one line each kind: rebuilt, newly keyed, no longer keyed. */
+function keyLines(r: RecipeDiff): string[] {
+  const on = (f: (k: RecipeDiff['keys'][number]) => boolean) => r.keys.filter(f).map((k) => code(k.platform)).join(', ');
+  const out: string[] = [];
+  const rebuilt = on((k) => k.before !== undefined && k.after !== undefined);
+  if (rebuilt) out.push(`- rebuilds on ${rebuilt} (new store key)`);
+  if (r.status === 'added') return out;
+  const recorded = on((k) => k.before === undefined);
+  if (recorded) out.push(`- store key recorded for ${recorded}`);
+  const dropped = on((k) => k.after === undefined);
+  if (dropped) out.push(`- no store key for ${dropped} any more`);
   return out;
 }
 

@@ -2,8 +2,9 @@
 // recipe: added, removed, upgraded or downgraded (the version moved), changed
 // (the recipe or a file it references changed, same version), or relocked (only
 // its lock entry changed, e.g. a dependency's version moved its closure). For each:
-// sources and their pins, dependencies and closure, recorded output hashes,
-// license. Pure; sizes come later from the store (sizes.ts) where it knows them.
+// sources and their pins, dependencies and closure, store keys, recorded output
+// hashes, license. Pure; sizes come later from the store (sizes.ts) where it
+// knows them.
 import { byCodePoint } from '../canonical-json.js';
 import type { LockEntry, LockedSource } from '../lock/types.js';
 import type { Source } from '../recipe/types.js';
@@ -40,6 +41,8 @@ export interface RecipeDiff {
   /** Referenced repository files whose recorded hash changed (patches, vendored sources). */
   files: ({ path: string } & Change)[];
   outputs: ({ platform: string } & Change)[];
+  /** Recorded store keys that changed: a changed key means a rebuild on that platform. */
+  keys: ({ platform: string } & Change)[];
   license?: Change;
   /** Bytes of the built output on this machine's platform, where the store has it. */
   size?: Change<number>;
@@ -98,6 +101,7 @@ function diffRecipe(name: string, base: Snapshot, head: Snapshot): RecipeDiff | 
     closure: setDiff(ea?.closure ?? [], eb?.closure ?? []),
     files: mapDiff(ea?.files ?? {}, eb?.files ?? {}).map(([path, c]) => ({ path, ...c })),
     outputs: mapDiff(ea?.output ?? {}, eb?.output ?? {}).map(([platform, c]) => ({ platform, ...c })),
+    keys: mapDiff(ea?.keys ?? {}, eb?.keys ?? {}).map(([platform, c]) => ({ platform, ...c })),
   };
   const la = a?.loaded?.recipe.license;
   const lb = b?.loaded?.recipe.license;

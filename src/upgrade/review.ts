@@ -128,7 +128,8 @@ function semanticallyChanged(a: SnapshotRecipe, b: SnapshotRecipe): boolean {
  * A lock entry that changed while its recipe did not. A moved closure (a
  * dependency was upgraded) and changed referenced files (a patch was edited) are
  * explained; recorded output hashes are reported; anything else — new pins, a new
- * recipe hash — is not.
+ * recipe hash — is not. Store keys are not looked at: they follow from the rest
+ * (a dependency's change moves them), and checkLock recomputes every one.
  */
 function unexplained(name: string, a: LockEntry, b: LockEntry): Finding[] {
   const keys = (['version', 'recipeHash', 'files', 'sources', 'deps', 'closure', 'output'] as const).filter((k) => JSON.stringify(a[k]) !== JSON.stringify(b[k]));

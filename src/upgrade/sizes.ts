@@ -1,11 +1,11 @@
 // Size changes where they are known: a recipe's store entry is found by its
 // store key, computed from the snapshot's recipes and lock exactly as a build
-// would (src/build/plan.ts), and the store's metadata records its size. A side
+// would (src/lock/keys.ts), and the store's metadata records its size. A side
 // that was never built here has no size, and the report says nothing about it.
-import { planBuild, type BuildPlan } from '../build/plan.js';
+import { lockKeys } from '../lock/keys.js';
 import { readMeta } from '../store/entry.js';
 import type { StoreLayout } from '../store/paths.js';
-import { buildGraph, topoOrder } from '../recipe/index.js';
+import { buildGraph } from '../recipe/index.js';
 import type { LoadedRecipe, Platform } from '../recipe/types.js';
 import type { DiffReport } from './diff.js';
 import type { Snapshot } from './snapshot.js';
@@ -18,18 +18,10 @@ export function storeKeys(snap: Snapshot, platform: Platform): Map<string, strin
   const loaded = [...snap.recipes.values()].flatMap((r): LoadedRecipe[] => (r.loaded ? [r.loaded] : []));
   const { graph, findings } = buildGraph(loaded);
   if (findings.some((f) => f.code === 'DEP_CYCLE')) return keys;
-  const plans = new Map<string, BuildPlan>();
-  for (const name of topoOrder(graph)) {
-    const r = graph.byName.get(name);
-    const entry = lock.recipes[name];
-    if (!r || !entry || entry.version !== r.recipe.version) continue;
-    try {
-      const plan = planBuild(r.recipe, entry, platform, plans);
-      plans.set(name, plan);
-      keys.set(name, plan.key);
-    } catch {
-      // not for this platform, or a dependency could not be planned: no size
-    }
+  // Not for this platform, or a dependency cannot be planned there: no key, no size.
+  for (const [name, k] of lockKeys(graph, lock)) {
+    const key = k[platform];
+    if (key !== undefined && lock.recipes[name]!.version === graph.byName.get(name)!.recipe.version) keys.set(name, key);
   }
   return keys;
 }

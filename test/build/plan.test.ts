@@ -62,6 +62,13 @@ describe('planBuild', () => {
     expect(a).not.toBe(b);
   });
 
+  it('refuses a lock entry that records another store key for the platform, naming the recipe', () => {
+    const key = plans().zig.key;
+    expect(planBuild(ZIG, { ...zigEntry, keys: { 'linux-x64': key } }, 'linux-x64', new Map()).key).toBe(key);
+    expect(() => planBuild(ZIG, { ...zigEntry, keys: { 'linux-x64': 'x'.repeat(32) } }, 'linux-x64', new Map())).toThrow(/^zig: the lock records another store key for linux-x64/);
+    expect(() => planBuild(ZIG, { ...zigEntry, keys: {} }, 'linux-x64', new Map())).toThrow(/^zig: the lock records no store key for linux-x64/);
+  });
+
   it('refuses a platform the recipe does not declare', () => {
     expect(() => planBuild(ZIG, zigEntry, 'linux-arm64', new Map())).toThrow(/not declared for linux-arm64/);
   });

@@ -10,6 +10,7 @@ import { fixtureProject } from '../helpers/fixture-project.js';
 import { cleanupProjects, runCli } from '../helpers/project.js';
 
 const exec = promisify(execFile);
+type LockJson = { recipes: Record<string, { keys?: Record<string, string> }> };
 afterEach(cleanupProjects);
 
 const HELLO = `name: hello
@@ -72,6 +73,35 @@ describe('intact install', () => {
     expect(r.stderr).toContain('hello');
     expect(r.stderr).toContain('intact lock');
     expect(await readFile(join(dir, 'intact.lock'), 'utf8')).toBe(lock);
+    expect(await entries(dir)).toEqual([]);
+  });
+
+  it.each([
+    ['a hand-edited store key', 'bb', (l: LockJson) => (l.recipes.bb!.keys!['linux-x64'] = '0'.repeat(32))],
+    ['an entry without store keys', 'hello', (l: LockJson) => delete l.recipes.hello!.keys],
+  ])('refuses %s, naming the recipe, and builds nothing', async (_what, name, edit) => {
+    const dir = await fixtureProject({ hello: HELLO });
+    const lock = JSON.parse(await readFile(join(dir, 'intact.lock'), 'utf8')) as LockJson;
+    edit(lock);
+    await writeFile(join(dir, 'intact.lock'), `${JSON.stringify(lock, null, 2)}\n`);
+    const r = await run(dir, ['install']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('NOT_LOCKED');
+    expect(r.stderr).toContain(name);
+    expect(r.stderr).toContain('intact lock');
+    expect(await entries(dir)).toEqual([]);
+  });
+
+  it('refuses a dependant whose store key was edited by hand', async () => {
+    const dir = await fixtureProject({ hello: HELLO });
+    const lock = JSON.parse(await readFile(join(dir, 'intact.lock'), 'utf8')) as LockJson;
+    lock.recipes.hello!.keys!['linux-x64'] = '0'.repeat(32);
+    await writeFile(join(dir, 'intact.lock'), `${JSON.stringify(lock, null, 2)}\n`);
+    const r = await run(dir, ['install']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/NOT_LOCKED|LOCK_STALE/);
+    expect(r.stderr).toContain('hello');
+    expect(r.stderr).toContain('intact lock');
     expect(await entries(dir)).toEqual([]);
   });
 

@@ -86,7 +86,7 @@ describe('intact lock', () => {
     expect(await readLock(dir)).toBe(lockText);
   });
 
-  it('re-locks only the edited recipe and keeps its still-valid pins', async () => {
+  it('re-locks only the edited recipe and keeps its still-valid pins; a dependant gets only its new key', async () => {
     const dir = await project();
     await runCli(['lock'], env(dir));
     const before = JSON.parse(await readLock(dir));
@@ -95,11 +95,37 @@ describe('intact lock', () => {
     const r = await runCli(['lock'], env(dir));
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('updated tool');
-    expect(r.stdout).not.toContain('lib');
+    // lib needs tool: its store key follows tool's, and nothing else of it moves.
+    expect(r.stdout).toMatch(/updated lib\n {2}key linux-x64 [0-9a-z]{8}… -> [0-9a-z]{8}…\n/);
     const after = JSON.parse(await readLock(dir));
     expect(after.recipes.tool.sources).toEqual(before.recipes.tool.sources);
     expect(after.recipes.tool.recipeHash).not.toBe(before.recipes.tool.recipeHash);
-    expect(after.recipes.lib).toEqual(before.recipes.lib);
+    expect(after.recipes.tool.keys['linux-x64']).not.toBe(before.recipes.tool.keys['linux-x64']);
+    expect({ ...after.recipes.lib, keys: undefined }).toEqual({ ...before.recipes.lib, keys: undefined });
+    expect(after.recipes.lib.keys['linux-x64']).not.toBe(before.recipes.lib.keys['linux-x64']);
+    expect(registry.requests.length).toBe(requests);
+    expect((await runCli(['verify'], env(dir))).code).toBe(0);
+  });
+
+  it('puts back a hand-edited or missing store key without fetching anything', async () => {
+    const dir = await project();
+    await runCli(['lock'], env(dir));
+    const good = await readLock(dir);
+    const lock = JSON.parse(good);
+    const key = lock.recipes.lib.keys['linux-x64'];
+    lock.recipes.lib.keys['linux-x64'] = '0'.repeat(32);
+    delete lock.recipes.tool.keys;
+    await writeFile(join(dir, 'intact.lock'), `${JSON.stringify(lock, null, 2)}\n`);
+    const verify = await runCli(['verify'], env(dir));
+    expect(verify.code).toBe(1);
+    expect(verify.stdout + verify.stderr).toContain('lib: the store key for linux-x64');
+    expect(verify.stdout + verify.stderr).toContain('tool: the lock records no store keys');
+    const requests = registry.requests.length;
+    const r = await runCli(['lock'], env(dir));
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`key linux-x64 00000000… -> ${key.slice(0, 8)}…`);
+    expect(r.stdout).toContain('recorded store keys (linux-x64)');
+    expect(await readLock(dir)).toBe(good);
     expect(registry.requests.length).toBe(requests);
   });
 

@@ -1,7 +1,8 @@
 // Writing a lock for a test project without the network: sources get made-up but
-// well-formed sha512 pins, exactly as `intact lock` would lay them out.
+// well-formed sha512 pins, exactly as `intact lock` would lay them out (store keys
+// included, through the writer's own withKeys).
 import { createHash } from 'node:crypto';
-import { makeEntry, projectState, writeLock, type LockedSource, type Lockfile } from '../../src/lock/index.js';
+import { makeEntry, projectState, withKeys, writeLock, type LockedSource, type Lockfile } from '../../src/lock/index.js';
 import { sourceKind, type Source } from '../../src/recipe/index.js';
 
 export function fakePin(seed: string): string {
@@ -15,14 +16,16 @@ export function pinSource(s: Source, seed: string): LockedSource {
   return pin;
 }
 
-export async function lockFor(dir: string): Promise<Lockfile> {
+/** `edit` changes the entries before the store keys are computed, as a relock would. */
+export async function lockFor(dir: string, edit: (l: Lockfile) => void = () => {}): Promise<Lockfile> {
   const { states, graph } = await projectState(dir);
   const lock: Lockfile = { lockfileVersion: 1, recipes: {} };
   for (const s of states) {
     const sources = (s.loaded.recipe.sources ?? []).map((src, i) => pinSource(src, `${s.loaded.recipe.name}:${i}`));
     lock.recipes[s.loaded.recipe.name] = makeEntry(s, graph, sources);
   }
-  return lock;
+  edit(lock);
+  return withKeys(lock, graph);
 }
 
 export async function writeLockFor(dir: string): Promise<Lockfile> {

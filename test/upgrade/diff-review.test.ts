@@ -1,7 +1,7 @@
 // `diff` and `review` on real git repositories: a main branch and a feature
 // branch that upgrades one recipe, adds another, and (in the failing cases)
 // forgets the lock, edits the lock by hand, lets a version float or grows too big.
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { canonicalJson } from '../../src/canonical-json.js';
@@ -21,9 +21,10 @@ const ZLIB = 'name: zlib\nversion: "1.3"\nlicense: Zlib\nsources:\n  - url: http
 
 /** Write a lock for the project as it is, with pins that differ per version. */
 async function relockFake(p: GitProject, edit: (l: Lockfile) => void = () => {}): Promise<void> {
-  const lock = await lockFor(p.dir);
-  for (const [name, e] of Object.entries(lock.recipes)) e.sources.forEach((s, i) => (s.integrity = fakePin(`${name}@${e.version}:${i}`)));
-  edit(lock);
+  const lock = await lockFor(p.dir, (l) => {
+    for (const [name, e] of Object.entries(l.recipes)) e.sources.forEach((s, i) => (s.integrity = fakePin(`${name}@${e.version}:${i}`)));
+    edit(l);
+  });
   await writeFile(join(p.dir, 'intact.lock'), canonicalJson(lock));
 }
 
@@ -72,6 +73,30 @@ describe('diff', () => {
     expect(md).toContain('- `sources[0]`: `npm:tool@1.0.0` → `npm:tool@1.1.0`');
     expect(md).toMatch(/ {2}- integrity: `sha512-.{12}…` → `sha512-.{12}…`/);
     expect(md).toContain('- closure: +`tool@1.1.0`, −`tool@1.0.0`');
+    expect(md).toMatch(/#### `app` 0\.1\.0\n[^#]*- rebuilds on `linux-x64` \(new store key\)/);
+  });
+
+  it('says which dependants a dependency\'s change rebuilds, and when keys are first recorded', async () => {
+    const p = await repo();
+    await p.write({ 'recipes/tool.yaml': TOOL('1.0.0').replace('license: MIT', 'license: MIT\ndescription: the tool') });
+    await relockFake(p);
+    const { report } = await compareWithBase(p.dir, { env: p.env });
+    expect(report.recipes.map((r) => [r.name, r.status])).toEqual([['app', 'relocked'], ['tool', 'changed']]);
+    const app = report.recipes.find((r) => r.name === 'app')!;
+    expect(app.keys).toEqual([{ platform: 'linux-x64', before: expect.any(String), after: expect.any(String) }]);
+    const md = renderMarkdown(report);
+    expect(md).toMatch(/#### `app` 0\.1\.0\n\n- rebuilds on `linux-x64` \(new store key\)\n(\n|$)/);
+    expect(md).not.toContain('only the lock entry changed');
+
+    // A lock written before keys existed: the first relock records them, and says only that.
+    const keyed = JSON.parse(await readFile(join(p.dir, 'intact.lock'), 'utf8')) as Lockfile;
+    for (const e of Object.values(keyed.recipes)) delete e.keys;
+    await writeFile(join(p.dir, 'intact.lock'), canonicalJson(keyed));
+    await p.commit('a lock without keys');
+    await relockFake(p);
+    const first = renderMarkdown((await compareWithBase(p.dir, { env: p.env, base: 'HEAD' })).report);
+    expect(first).toContain('- store key recorded for `linux-x64`');
+    expect(first).not.toContain('rebuilds');
   });
 
   it('takes an explicit base, and compares the work tree (uncommitted edits count)', async () => {
