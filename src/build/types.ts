@@ -1,14 +1,9 @@
 // Shared shapes of the build layer: the sandbox a step runs in, and the checks an
 // output must pass before it may enter the store.
 
-/** How strongly a build is isolated; reported with every entry. */
-export type SandboxLevel =
-  /** New user, mount, network, PID, IPC and UTS namespaces; a root holding only the build folder and declared deps. */
-  | 'full'
-  /** Namespaces for network and PID, but the host's filesystem is visible (no private root could be set up). */
-  | 'partial'
-  /** No isolation: a controlled environment only. */
-  | 'none';
+// The level is defined where it is recorded, with every store entry (the store
+// layer may not import this one).
+export type { SandboxLevel } from '../store/entry.js';
 
 export type SandboxMode = 'require' | 'auto' | 'off';
 

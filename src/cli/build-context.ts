@@ -2,6 +2,7 @@
 // the sandbox at the level this machine allows (or the one demanded), output
 // checks and normalisation. Heavy modules load here, only for commands that build.
 import type { BuildContext } from '../build/build-one.js';
+import { lost } from '../build/sandbox/explain.js';
 import type { SandboxLevel, SandboxMode } from '../build/types.js';
 import type { StoreLayout } from '../store/paths.js';
 import type { FetchContext } from '../fetch/source.js';
@@ -15,13 +16,15 @@ export function parseSandboxMode(v: string): SandboxMode {
 
 /**
  * How a command's builds talk to the user: logs as they come with --verbose, and
- * one warning when the sandbox is weaker than full.
+ * one warning when the sandbox is weaker than full, naming what it loses (DESIGN:
+ * "intact says which protection it lost").
  */
 export function reporting(out: Output): { onLog?: (name: string, chunk: string) => void; onLevel: (level: SandboxLevel, reasons: string[]) => void } {
   return {
     ...(out.verbose && !out.json ? { onLog: (_n: string, s: string) => out.err.write(s) } : {}),
     onLevel: (level, reasons) => {
-      if (level !== 'full' && !out.json) out.err.write(`warning: builds run with sandbox level "${level}": ${reasons.join('; ')} (see \`intact doctor\`)\n`);
+      // On stderr even with --json: stdout stays machine output, and the loss is never silent.
+      if (level !== 'full') out.err.write(`warning: builds run with sandbox level "${level}", which loses this protection: ${lost(level)}; because ${reasons.join('; ')} (see \`intact doctor\`)\n`);
     },
   };
 }

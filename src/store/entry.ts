@@ -10,13 +10,21 @@ import { chmod, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path';
 import { canonicalJson } from '../canonical-json.js';
 import { IntactError } from '../errors.js';
-import type { SandboxLevel } from '../build/types.js';
 import type { Platform } from '../recipe/types.js';
 import { entryName } from './key.js';
 import { writeManifest } from './manifest.js';
 import type { StoreLayout } from './paths.js';
 import { hashRecords, takeRecords } from './tree-hash.js';
 import { scanTree, type TreeRecord } from './tree-scan.js';
+
+/** How strongly a build was isolated (src/build/sandbox); recorded with every entry. */
+export type SandboxLevel =
+  /** New user, mount, network, PID, IPC and UTS namespaces; a root holding only the build folder and declared deps. */
+  | 'full'
+  /** Namespaces for network and PID, but the host's filesystem is visible (no private root could be set up). */
+  | 'partial'
+  /** No isolation: a controlled environment only. */
+  | 'none';
 
 export interface EntryMeta {
   format: 1;

@@ -148,6 +148,16 @@ describe('intact install', () => {
     expect((await entries(dir)).some((e) => e.includes('-bad-'))).toBe(false);
   });
 
+  it('says which protection a weaker sandbox loses, on stderr even with --json', async () => {
+    const dir = await fixtureProject({ note: 'name: note\nversion: 1.0.0\nbuild:\n  - write: $out/share/note.txt\n    content: "note\\n"\n' });
+    const r = await run(dir, ['--json', 'install', 'note', '--sandbox=off']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/sandbox level "none", which loses this protection: network access, the host's files and processes/);
+    expect(r.stderr).toContain('--sandbox=off');
+    // stdout stays machine output: every line is JSON.
+    for (const line of r.stdout.trim().split('\n')) expect(() => JSON.parse(line)).not.toThrow();
+  });
+
   it('refuses an output that carries the store path (relocatability), without a sandbox', async () => {
     const dir = await fixtureProject({ leak: 'name: leak\nversion: 1.0.0\nbuild:\n  - write: $out/where\n    content: "built in $out"\n' });
     const r = await run(dir, ['install', 'leak', '--sandbox=off']);

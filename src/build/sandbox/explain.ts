@@ -10,15 +10,16 @@ const PROTECTS: Record<SandboxProbe['level'], string[]> = {
     `no network (a separate network namespace whose loopback stays down), own PIDs, IPC and hostname "${INSIDE_USER.hostname}"`,
     `steps run as uid ${INSIDE_USER.uid} without capabilities; outputs cannot record where your store is`,
   ],
-  partial: [
-    'build steps have no network and their own PIDs, IPC and hostname',
-    'LOST: the host\'s files are visible and writable as you (undeclared host tools can leak into outputs); the build folder is at its real path',
-  ],
-  none: [
-    'build steps get only the environment intact sets',
-    'LOST: network access, the host\'s files and processes are all open to build steps; outputs may depend on this machine',
-  ],
+  partial: ['build steps have no network and their own PIDs, IPC and hostname', `LOST: ${lost('partial')}`],
+  none: ['build steps get only the environment intact sets', `LOST: ${lost('none')}`],
 };
+
+/** What a level below full gives up, in one line (the build warning says it too). */
+export function lost(level: 'partial' | 'none'): string {
+  return level === 'partial'
+    ? "the host's files are visible and writable as you (undeclared host tools can leak into outputs); the build folder is at its real path"
+    : "network access, the host's files and processes are all open to build steps; outputs may depend on this machine";
+}
 
 const FIXES: { when: RegExp; line: string }[] = [
   { when: /kernel\.unprivileged_userns_clone/, line: 'Debian before 11 and some kernels: sudo sysctl -w kernel.unprivileged_userns_clone=1 (persist it in /etc/sysctl.d/)' },
