@@ -250,6 +250,8 @@ export interface Finding extends Place {
   found?: string;
   /** A warning is reported but does not fail the command. */
   severity: 'error' | 'warning';
+  /** The recipe it is about, when it is about one (so callers never parse a message for it). */
+  recipe?: string;
 }
 
 export class IntactError extends Error {

@@ -164,13 +164,8 @@ async function installPlanned(projectDir: string, opts: InstallOptions, sel: Sel
  */
 function staleEntries(project: ProjectState, lock: Lockfile): string[] {
   const { states, graph } = project;
-  if (checkLock({ recipes: states, graph, lock }).length === 0) return [];
-  const recipes = new Set(states.map((s) => s.loaded.recipe.name));
-  const stale = Object.keys(lock.recipes).filter((n) => !recipes.has(n));
-  for (const s of states) {
-    if (checkLock({ recipes: [s], graph, lock }).some((f) => f.code !== 'LOCK_ENTRY_EXTRA')) stale.push(s.loaded.recipe.name);
-  }
-  return stale.sort(byCodePoint);
+  const named = checkLock({ recipes: states, graph, lock }).flatMap((f) => (f.recipe === undefined ? [] : [f.recipe]));
+  return [...new Set(named)].sort(byCodePoint);
 }
 
 function fields(e: IntactError) {

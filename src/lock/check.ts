@@ -34,9 +34,9 @@ export function checkLock(input: CheckInput): Finding[] {
 
   for (const name of Object.keys(lock.recipes).sort(byCodePoint)) {
     if (!names.has(name)) {
-      out.push(finding('LOCK_ENTRY_EXTRA', `the lock has an entry for "${name}", but there is no recipes/${name}.yaml`, {
+      out.push(...about(name, [finding('LOCK_ENTRY_EXTRA', `the lock has an entry for "${name}", but there is no recipes/${name}.yaml`, {
         ...at(name), hint: `run \`intact lock\` to drop it, or restore recipes/${name}.yaml`,
-      }));
+      })]));
     }
   }
 
@@ -45,7 +45,7 @@ export function checkLock(input: CheckInput): Finding[] {
   const current: RecipeState[] = [];
   for (const r of recipes) {
     const name = r.loaded.recipe.name;
-    const found = checkEntry(r, lock.recipes[name], graph, (k) => at(name, k));
+    const found = about(name, checkEntry(r, lock.recipes[name], graph, (k) => at(name, k)));
     out.push(...found);
     if (found.length > 0) faulty.add(name);
     else current.push(r);
@@ -57,9 +57,14 @@ export function checkLock(input: CheckInput): Finding[] {
   for (const r of current) {
     const name = r.loaded.recipe.name;
     if (closureOf(graph, name).some((d) => faulty.has(depName(d)))) continue;
-    out.push(...checkKeys(name, lock.recipes[name]!, keys.get(name), (k) => at(name, k), relockHint(name)));
+    out.push(...about(name, checkKeys(name, lock.recipes[name]!, keys.get(name), (k) => at(name, k), relockHint(name))));
   }
   return out;
+}
+
+/** Every finding of a check names its recipe in a field (install and relock list them). */
+function about(recipe: string, found: Finding[]): Finding[] {
+  return found.map((f) => ({ ...f, recipe }));
 }
 
 function relockHint(name: string): string {

@@ -115,10 +115,8 @@ export async function relock(projectDir: string, opts: LockOptions): Promise<Loc
 function staleNames(states: readonly RecipeState[], graph: Parameters<typeof checkLock>[0]['graph'], lock: Lockfile): Set<string> {
   const out = new Set<string>();
   for (const s of states) if (!lock.recipes[s.loaded.recipe.name]) out.add(s.loaded.recipe.name);
-  for (const f of checkLock({ recipes: states, graph, lock })) {
-    const m = /^([^:\s]+):/.exec(f.message);
-    if (m && states.some((s) => s.loaded.recipe.name === m[1])) out.add(m[1]!);
-  }
+  const names = new Set(states.map((s) => s.loaded.recipe.name));
+  for (const f of checkLock({ recipes: states, graph, lock })) if (f.recipe !== undefined && names.has(f.recipe)) out.add(f.recipe);
   return out;
 }
 

@@ -80,8 +80,7 @@ export async function review(projectDir: string, opts: ReviewOptions): Promise<R
   }
   if (head.lock) {
     for (const f of checkLock({ recipes: project.states, graph: project.graph, lock: head.lock, lockText: head.lockText ?? '' })) {
-      const name = /^([^:\s]+):/.exec(f.message)?.[1];
-      if (name !== undefined && changedWithoutLock.has(name)) continue; // said above, more plainly
+      if (f.recipe !== undefined && changedWithoutLock.has(f.recipe)) continue; // said above, more plainly
       findings.push(f);
     }
   }

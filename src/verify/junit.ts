@@ -42,8 +42,9 @@ export function renderJunit(cases: readonly JunitCase[]): string {
   return `${out.join('\n')}\n`;
 }
 
-/** Which recipe a finding is about: its recipe file, or a message starting `name:`. */
+/** Which recipe a finding is about: its `recipe` field, its recipe file, or a message starting `name:`. */
 export function recipeOf(f: Finding, names: readonly string[]): string | undefined {
+  if (f.recipe !== undefined && names.includes(f.recipe)) return f.recipe;
   const m = /^recipes\/([^/]+)\.yaml$/.exec(f.file ?? '');
   if (m && names.includes(m[1]!)) return m[1];
   const n = /^([a-z0-9][a-z0-9._-]*):/.exec(f.message)?.[1];

@@ -94,6 +94,8 @@ describe('verifyStatic', () => {
     const r = await verifyStatic(dir);
     expect(codes(r)).toEqual(['LOCK_ENTRY_EXTRA', 'LOCK_ENTRY_MISSING']);
     expect(r.findings.find((f) => f.code === 'LOCK_ENTRY_MISSING')!.file).toBe('recipes/app.yaml');
+    // Each names its recipe in a field, so install and relock never parse a message for it.
+    expect(r.findings.map((f) => [f.code, f.recipe])).toEqual([['LOCK_ENTRY_EXTRA', 'ghost'], ['LOCK_ENTRY_MISSING', 'app']]);
   });
 
   it('finds a weak or missing pin in the lock', async () => {
