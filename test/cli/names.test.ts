@@ -71,9 +71,11 @@ describe('a recipe that is not built or installed keeps its code', () => {
     expect(r.code).toBe(1);
   });
 
-  it('verify NAME without a mode flag still passes for a recipe', async () => {
+  it('verify NAME without a mode flag is refused: the static gate checks the whole project', async () => {
     const r = await runCli(['verify', 'zig'], { cwd: await project(), env });
-    expect(r.code).toBe(0);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('error[USAGE]');
+    expect(r.stderr).toContain('only apply with --fetch, --rebuild or --store');
   });
 });
 

@@ -3,7 +3,7 @@
 // builds again under varied conditions; --store re-hashes the store's entries.
 // The checks live in src/lock/verify.ts, src/verify/ and src/store/; this prints.
 import type { Command } from 'commander';
-import { exitStatusOf, type Finding } from '../../errors.js';
+import { exitStatusOf, IntactError, type Finding } from '../../errors.js';
 import { findProject } from '../../project.js';
 import type { CliContext } from '../main.js';
 import { parseSandboxMode } from '../build-context.js';
@@ -46,6 +46,12 @@ Exit 0 when clean, 1 on findings, 2 on unusable input. Never writes the lock.`)
         await checkStoreNames(project, resolveStore(project, globals.store), names);
       } else {
         await checkRecipeNames(project, names);
+      }
+      // The static check is a whole-project gate; names would be silently ignored.
+      if (names.length > 0 && !opts.fetch && !opts.rebuild && !opts.storeCheck) {
+        throw new IntactError('USAGE', `\`intact verify\` checks the whole project; the names ${names.join(', ')} only apply with --fetch, --rebuild or --store`, {
+          hint: `e.g. \`intact verify --fetch ${names.join(' ')}\`, or \`intact verify\` alone for the static gate`,
+        });
       }
       const { verifyStatic } = await import('../../lock/index.js');
       const report = await verifyStatic(project);
