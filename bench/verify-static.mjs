@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 const N = Number(process.argv[2] ?? 200);
 const RUNS = Number(process.argv[3] ?? 15);
 const repo = fileURLToPath(new URL('..', import.meta.url));
-const { makeEntry, projectState, writeLock } = await import(join(repo, 'dist/lock/index.js'));
+const { makeEntry, projectState, withKeys, writeLock } = await import(join(repo, 'dist/lock/index.js'));
 
 const dir = mkdtempSync(join(tmpdir(), 'intact-bench-verify-'));
 mkdirSync(join(dir, 'recipes'));
@@ -48,7 +48,8 @@ for (const s of states) {
   });
   lock.recipes[s.loaded.recipe.name] = makeEntry(s, graph, sources);
 }
-await writeLock(dir, lock);
+// Store keys as `intact lock` records them.
+await writeLock(dir, withKeys(lock, graph));
 
 function time(args, cwd) {
   const t = process.hrtime.bigint();

@@ -1,7 +1,7 @@
 // The store key: a hash of everything that can change a build's output (input
 // addressing, as Nix does). Equal keys mean "the same build"; anything that
 // changes a byte of input changes the key, and so the entry's folder name.
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { canonicalCompact } from '../canonical-json.js';
 import type { Platform } from '../recipe/types.js';
 
@@ -21,9 +21,8 @@ export interface KeyInput {
 const ALPHABET = '0123456789abcdfghijklmnpqrsvwxyz';
 
 export function storeKey(input: KeyInput): string {
-  const digest = createHash('sha256')
-    .update(canonicalCompact({ format: STORE_FORMAT_VERSION, ...input }))
-    .digest();
+  // One-shot hash: verify computes a key per recipe and platform, in a cold process.
+  const digest = hash('sha256', canonicalCompact({ format: STORE_FORMAT_VERSION, ...input }), 'buffer');
   return base32(digest.subarray(0, 20));
 }
 
