@@ -58,6 +58,8 @@ export interface BuildContext {
    * Resolves true when the entry was added to the store; false to build from source.
    */
   substitute?: (plan: BuildPlan) => Promise<boolean>;
+  /** Told when a build from source really starts: not for an entry present or substituted. */
+  onBuildStart?: (plan: BuildPlan) => void;
 }
 
 export interface BuildOutcome {
@@ -104,6 +106,7 @@ export async function buildOne(plan: BuildPlan, ctx: BuildContext, opts: { fresh
     if (!opts.fresh && ctx.substitute && (await ctx.substitute(plan))) {
       return { status: 'substituted', path: final, meta: await readMeta(ctx.store, plan.key) };
     }
+    ctx.onBuildStart?.(plan);
     return await buildFresh(plan, ctx, opts.fresh === true);
   } finally {
     await release();

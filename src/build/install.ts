@@ -105,7 +105,13 @@ export async function install(projectDir: string, opts: InstallOptions): Promise
 async function installPlanned(projectDir: string, opts: InstallOptions, sel: Selection): Promise<InstallResult> {
   const plans = new Map(sel.plans.map((p) => [p.name, p]));
   const concurrent = Math.max(1, opts.jobs);
-  const ctx: BuildContext = { ...opts.build, plans, jobs: opts.build.jobs ?? Math.max(1, Math.floor(concurrent)) };
+  const ctx: BuildContext = {
+    ...opts.build,
+    plans,
+    jobs: opts.build.jobs ?? Math.max(1, Math.floor(concurrent)),
+    // "build" only for what is really built: not for entries present or substituted.
+    onBuildStart: (plan) => opts.onEvent?.({ type: 'build-start', name: plan.name, version: plan.version }),
+  };
   const outcomes: Record<string, BuildOutcome> = {};
   const failures = new Map<string, IntactError>();
   await runGraph(sel.plans, concurrent, async (plan) => {
@@ -117,8 +123,6 @@ async function installPlanned(projectDir: string, opts: InstallOptions, sel: Sel
       return;
     }
     const t = Date.now();
-    // Say "build" only for what is not in the store already.
-    if (!hasEntrySync(ctx.store, plan.key, plan.name, plan.version)) opts.onEvent?.({ type: 'build-start', name: plan.name, version: plan.version });
     try {
       const o = await buildOne(plan, ctx);
       outcomes[plan.name] = o;

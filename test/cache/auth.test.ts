@@ -150,6 +150,16 @@ describe('the rules of authentication', () => {
     expect(parseChallenges(header)).toEqual(want);
   });
 
+  it('a reference without a scheme to a plain-http registry says to write http://', async () => {
+    // reg speaks plain http; `host/repo` means https, as in docker.
+    const client = new RegistryClient(parseRef(`${reg.host}/team/scheme`), { lookup: credentialLookup({}), env: {}, limits: { retries: 0 } });
+    const err = await client.getManifest('0'.repeat(32)).catch((e: unknown) => e);
+    await client.close();
+    expect(isIntactError(err) && err.code).toBe('CACHE_UNREACHABLE');
+    expect((err as Error).message).toContain('the TLS handshake failed (ERR_SSL_WRONG_VERSION_NUMBER)');
+    expect((err as { hint?: string }).hint).toContain(`write the reference as http://${reg.host}/team/scheme`);
+  });
+
   it('never sends credentials to a token endpoint over plain http off loopback', async () => {
     const { Agent } = await import('undici');
     const dispatcher = new Agent();

@@ -118,6 +118,15 @@ describe('substitution in intact install', () => {
     expect(await names(dir)).toEqual(await names(source));
   });
 
+  it('says "substituted", never "build", for what came from the cache', async () => {
+    const dir = await fixtureProject({ hello: HELLO });
+    await cacheYaml(dir, reg.ref('team/intact'));
+    const r = await runIntact(['install'], { cwd: dir, env: env() });
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/^substituted hello from the binary cache/m);
+    expect(r.stderr).not.toMatch(/^build /m);
+  });
+
   it('--no-substitute builds from source', async () => {
     const dir = await fixtureProject({ hello: HELLO });
     await cacheYaml(dir, reg.ref('team/intact'));
@@ -136,6 +145,7 @@ describe('substitution in intact install', () => {
     const lines = r.stderr.split('\n').filter((l) => l.startsWith('cache: '));
     expect(lines).toHaveLength(2);
     expect(lines[0]).toMatch(/not substituted, building it from source: untrusted: .*signed by ci\.test-1, which cache\.trusted-keys does not list/);
+    expect(r.stderr).toMatch(/^build hello@1\.0\.0$/m);
   });
 
   it('a missing entry falls back to building, naming the registry', async () => {

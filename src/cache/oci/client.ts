@@ -271,7 +271,7 @@ export class RegistryClient {
           await this.#wait(backoffDelay(attempt, this.limits.backoffMs), c, describe(e), attempt);
           continue;
         }
-        throw new IntactError('CACHE_UNREACHABLE', `${this.name} is unreachable (${c.method} ${c.what}): ${describe(e)}`, { url: url.href, cause: e, hint: 'check the network and the registry address; install builds from source meanwhile' });
+        throw new IntactError('CACHE_UNREACHABLE', `${this.name} is unreachable (${c.method} ${c.what}): ${describe(e)}`, { url: url.href, cause: e, hint: this.#unreachableHint(e) });
       }
       if (c.ok.includes(res.status)) return res;
       if (res.status === 401 && !answered) {
@@ -322,6 +322,14 @@ export class RegistryClient {
     }
   }
 
+  #unreachableHint(e: unknown): string {
+    // A reference without a scheme means https; a local registry often speaks plain http.
+    if (!this.ref.insecure && errorCode(e) === 'ERR_SSL_WRONG_VERSION_NUMBER') {
+      return `${this.ref.host} answers plain http, not https: write the reference as http://${this.ref.host}/${this.ref.repository} (plain http is allowed for loopback and for hosts under cache.insecure-registries)`;
+    }
+    return 'check the network and the registry address; install builds from source meanwhile';
+  }
+
   #fromFetch(e: unknown, what: string): unknown {
     if (!isIntactError(e)) return e;
     if (e.code === 'HTTP_STATUS' && (e.found === '401' || e.found === '403')) {
@@ -347,10 +355,17 @@ function registryError(res: Response): string {
   return '';
 }
 
+function errorCode(e: unknown): string | undefined {
+  const code = (e as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
 function describe(e: unknown): string {
-  const code = (e as { code?: unknown }).code;
-  const msg = e instanceof Error ? e.message : String(e);
-  return typeof code === 'string' && !msg.includes(code) ? `${msg} (${code})` : msg;
+  const code = errorCode(e);
+  // OpenSSL's messages are multi-line internals; its code says it all.
+  if (code?.startsWith('ERR_SSL_')) return `the TLS handshake failed (${code})`;
+  const msg = (e instanceof Error ? e.message : String(e)).replace(/\s+/g, ' ').trim();
+  return code !== undefined && !msg.includes(code) ? `${msg} (${code})` : msg;
 }
 
 function digestMismatch(registry: string, url: string, expected: string, found: string, size: number, got: number): IntactError {
