@@ -2,7 +2,7 @@
 // the sandbox at the level this machine allows (or the one demanded), output
 // checks and normalisation. Heavy modules load here, only for commands that build.
 import type { BuildContext } from '../build/build-one.js';
-import { lost } from '../build/sandbox/explain.js';
+import { lost } from '../build/sandbox/lost.js';
 import type { SandboxLevel, SandboxMode } from '../build/types.js';
 import type { StoreLayout } from '../store/paths.js';
 import type { FetchContext } from '../fetch/source.js';

@@ -3,6 +3,7 @@
 import { INSIDE } from '../types.js';
 import type { SandboxProbe } from './probe.js';
 import { INSIDE_USER } from './skeleton.js';
+import { lost } from './lost.js';
 
 const PROTECTS: Record<SandboxProbe['level'], string[]> = {
   full: [
@@ -14,12 +15,6 @@ const PROTECTS: Record<SandboxProbe['level'], string[]> = {
   none: ['build steps get only the environment intact sets', `LOST: ${lost('none')}`],
 };
 
-/** What a level below full gives up, in one line (the build warning says it too). */
-export function lost(level: 'partial' | 'none'): string {
-  return level === 'partial'
-    ? "the host's files are visible and writable as you (undeclared host tools can leak into outputs); the build folder is at its real path"
-    : "network access, the host's files and processes are all open to build steps; outputs may depend on this machine";
-}
 
 const FIXES: { when: RegExp; line: string }[] = [
   { when: /kernel\.unprivileged_userns_clone/, line: 'Debian before 11 and some kernels: sudo sysctl -w kernel.unprivileged_userns_clone=1 (persist it in /etc/sysctl.d/)' },
