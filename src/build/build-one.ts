@@ -40,9 +40,10 @@ export interface BuildContext {
   allowMismatch?: boolean;
   /**
    * `verify --rebuild`: build under deliberately different conditions (job
-   * count, umask, extra locale variables) to expose what a recipe lets leak in.
+   * count, umask, extra locale variables, the full sandbox's hostname) to
+   * expose what a recipe lets leak in.
    */
-  vary?: { jobs: number; umask: number; env: Record<string, string> };
+  vary?: { jobs: number; umask: number; env: Record<string, string>; hostname: string };
   /** Every plan of this run, by name, to reach a dependency's own dependencies. */
   plans: ReadonlyMap<string, BuildPlan>;
   runStep: (p: StepProcess, level: SandboxLevel) => Promise<StepResult>;
@@ -165,6 +166,7 @@ async function buildFresh(plan: BuildPlan, ctx: BuildContext, fresh: boolean): P
         run: ctx.runStep,
         ...(ctx.signal ? { signal: ctx.signal } : {}),
         ...(ctx.timeoutMs ? { timeoutMs: ctx.timeoutMs } : {}),
+        ...(ctx.vary ? { hostname: ctx.vary.hostname } : {}),
       });
       } finally {
         if (umask !== undefined) process.umask(umask);

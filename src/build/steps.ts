@@ -27,6 +27,7 @@ export interface StepContext {
   run: (p: StepProcess, level: SandboxLevel) => Promise<StepResult>;
   signal?: AbortSignal;
   timeoutMs?: number;
+  hostname?: string;
 }
 
 function stepError(ctx: StepContext, i: number, message: string, hint: string, cause?: unknown): IntactError {
@@ -138,7 +139,7 @@ async function runOne(step: Step, i: number, ctx: StepContext): Promise<void> {
         argv = [await resolveTool(ctx, step.shell, cwd, i), '-e', file];
       }
       ctx.log(`$ ${argv.join(' ')}\n`);
-      const r = await ctx.run({ argv, env: { ...ctx.env }, cwd, mounts: ctx.mounts, log: (b) => ctx.log(b), ...(ctx.signal ? { signal: ctx.signal } : {}), ...(ctx.timeoutMs ? { timeoutMs: ctx.timeoutMs } : {}) }, ctx.level);
+      const r = await ctx.run({ argv, env: { ...ctx.env }, cwd, mounts: ctx.mounts, log: (b) => ctx.log(b), ...(ctx.signal ? { signal: ctx.signal } : {}), ...(ctx.timeoutMs ? { timeoutMs: ctx.timeoutMs } : {}), ...(ctx.hostname ? { hostname: ctx.hostname } : {}) }, ctx.level);
       if (r.exitCode !== 0) {
         const how = r.signal ? `was killed by ${r.signal}` : `exited with status ${r.exitCode}`;
         throw stepError(ctx, i, `${posix.basename(argv[0]!)} ${how}`, `see the log above (\`intact log ${ctx.recipe}\`); \`intact build ${ctx.recipe} --keep-failed\` keeps the build folder`);

@@ -34,6 +34,8 @@ export interface StepProcess {
   log: (chunk: Buffer) => void;
   signal?: AbortSignal;
   timeoutMs?: number;
+  /** The hostname inside a full sandbox (default "intact"); `verify --rebuild` varies it. Other levels keep the host's. */
+  hostname?: string;
 }
 
 export interface StepResult {

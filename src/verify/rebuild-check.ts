@@ -1,6 +1,7 @@
 // `intact verify --rebuild`: build each recipe again in a fresh sandbox, with the
 // conditions deliberately varied from the first build (a different build folder
-// path and time, job count, umask and locale variables), and compare the result
+// path and time, job count, umask, locale variables and, in the full sandbox,
+// the hostname), and compare the result
 // with the store's entry and with the output the lock records. A difference
 // names the recipe and lists the differing files with a useful diff.
 import { join } from 'node:path';
@@ -28,6 +29,7 @@ export function variedConditions(jobs: number): NonNullable<BuildContext['vary']
     jobs: jobs > 1 ? 1 : 3,
     umask: 0o077,
     env: { LANG: 'fr_FR.UTF-8', LANGUAGE: 'fr', LC_CTYPE: 'fr_FR.UTF-8' },
+    hostname: 'intact-rebuild',
   };
 }
 

@@ -118,6 +118,11 @@ describe('the full sandbox', () => {
     expect(facts.get('hostname')).toEqual(['intact']);
   });
 
+  it('sets another hostname when the step asks for one (verify --rebuild varies it)', async () => {
+    const { facts } = await run([T, 'hostname'], { hostname: 'intact-rebuild' });
+    expect(facts.get('hostname')).toEqual(['intact-rebuild']);
+  });
+
   it('runs the step as uid 1000 without capabilities, so it cannot chroot out (chroot escape)', async () => {
     const { facts } = await run([T, 'ids', 'caps', 'chroot:/build', 'unshare-user']);
     expect(facts.get('uid')).toEqual(['1000']);

@@ -68,6 +68,9 @@ const STABLE = 'name: stable\nversion: 1.0.0\ndeps: [bb@1.36.0]\nbuild:\n  - scr
 // busybox date has no %N: the kernel's random uuid stands in for "the time of the build".
 const UNSTABLE = 'name: unstable\nversion: 1.0.0\ndeps: [bb@1.36.0]\nbuild:\n  - script: "echo built at $(date +%s) $(cat /proc/sys/kernel/random/uuid) > $out/stamp; echo fixed > $out/other"\n    shell: sh\n';
 
+// The hostname is fixed in the full sandbox, but not at other levels: a build that records it is caught.
+const HOSTNAME = 'name: named\nversion: 1.0.0\ndeps: [bb@1.36.0]\nbuild:\n  - script: "cat /proc/sys/kernel/hostname > $out/built-on"\n    shell: sh\n';
+
 describe('intact verify --rebuild', () => {
   it('passes a reproducible recipe and names the file that differs in one that is not', async () => {
     const dir = await fixtureProject({ stable: STABLE, unstable: UNSTABLE });
@@ -81,6 +84,16 @@ describe('intact verify --rebuild', () => {
     expect(bad.stderr).toContain('unstable: a second build differs from the store\'s entry in 1 file(s): stamp');
     expect(bad.stderr).toMatch(/-built at \d+/);
     expect(bad.stderr).toMatch(/\+built at \d+/);
+  }, 60_000);
+
+  it('varies the hostname of the full sandbox, so a build that records it is caught', async () => {
+    const dir = await fixtureProject({ named: HOSTNAME });
+    expect((await run(dir, ['install', '--sandbox=require'])).code).toBe(0);
+    const r = await run(dir, ['verify', '--rebuild', '--sandbox=require', 'named']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("named: a second build differs from the store's entry in 1 file(s): built-on");
+    expect(r.stderr).toMatch(/-intact$/m);
+    expect(r.stderr).toMatch(/\+intact-rebuild$/m);
   }, 60_000);
 });
 

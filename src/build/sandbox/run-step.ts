@@ -76,7 +76,7 @@ async function runFull(p: StepProcess, tools: HostTools): Promise<StepResult> {
   if (p.cwd !== '/' && p.cwd !== '/tmp') await checkCwd(p.cwd, host(p.cwd), 'inside the sandbox');
   await locateTool(p.argv[0]!, p.cwd, p.env.PATH, host, 'inside the sandbox');
 
-  return execFull(mounts, p.argv, p.env, p.cwd, t, baseOptions(p));
+  return execFull(mounts, p.argv, p.env, p.cwd, p.hostname === undefined ? t : { ...t, name: p.hostname }, baseOptions(p));
 }
 
 /** Build the private root and exec argv in it; used by runStep and by the probe. */

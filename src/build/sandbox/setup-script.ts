@@ -52,7 +52,8 @@ export interface FullPlan {
   argv: string[];
   env: Record<string, string>;
   cwd: string;
-  tools: Required<Pick<HostTools['paths'], 'unshare' | 'mount' | 'sh' | 'env'>> & { hostname?: string };
+  /** `hostname`: the host's tool that sets it; `name`: the name to set (default INSIDE_USER.hostname). */
+  tools: Required<Pick<HostTools['paths'], 'unshare' | 'mount' | 'sh' | 'env'>> & { hostname?: string; name?: string };
 }
 
 /**
@@ -63,7 +64,7 @@ export interface FullPlan {
 export const SETUP_SCRIPT = `set -eu
 die() { printf 'intact-sandbox: %s\\n' "$*" >&2; exit 125; }
 R=$1 FSTAB=$2; shift 2
-[ -z "$INTACT_SB_HOSTNAME" ] || "$INTACT_SB_HOSTNAME" ${INSIDE_USER.hostname} || die "cannot set the hostname"
+[ -z "$INTACT_SB_HOSTNAME" ] || "$INTACT_SB_HOSTNAME" "$INTACT_SB_NAME" || die "cannot set the hostname"
 "$INTACT_SB_MOUNT" -a -T "$FSTAB" || die "cannot mount the private root (see mount's message above)"
 while [ "$1" != -- ]; do
   # Defence in depth: a bind whose read-only remount failed would still be writable.
@@ -136,6 +137,7 @@ export function fullCommand(plan: FullPlan): SpawnSpec {
       LC_ALL: 'C',
       INTACT_SB_MOUNT: t.mount,
       INTACT_SB_HOSTNAME: t.hostname ?? '',
+      INTACT_SB_NAME: t.name ?? INSIDE_USER.hostname,
     },
   };
 }
