@@ -61,7 +61,11 @@ describe('fullCommand', () => {
     process.env.INTACT_CANARY = 'leak';
     const again = fullCommand(plan);
     delete process.env.INTACT_CANARY;
-    expect(again.env).toEqual({ PATH: '/usr/bin:/bin:/usr/sbin:/sbin', LC_ALL: 'C', INTACT_SB_MOUNT: '/usr/bin/mount', INTACT_SB_HOSTNAME: '/bin/hostname' });
+    expect(again.env).toEqual({ PATH: '/usr/bin:/bin:/usr/sbin:/sbin', LC_ALL: 'C', INTACT_SB_MOUNT: '/usr/bin/mount', INTACT_SB_HOSTNAME: '/bin/hostname', INTACT_SB_NAME: 'intact' });
+  });
+
+  it('names the sandbox "intact" unless the step asks for another name', () => {
+    expect(fullCommand({ ...plan, tools: { ...TOOLS, name: 'intact-rebuild' } }).env.INTACT_SB_NAME).toBe('intact-rebuild');
   });
 
   it('skips the hostname when no tool for it was found', () => {
