@@ -53,6 +53,7 @@ export const CODES = {
   DEP_UNKNOWN: { exit: 2 },
   DEP_CYCLE: { exit: 2 },
   PLATFORM_UNDECLARED: { exit: 2 },
+  PLATFORM_NO_SOURCE: { exit: 2 },
 
   // lockfile: unusable input
   LOCK_CORRUPT: { exit: 2 },

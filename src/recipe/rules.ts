@@ -5,7 +5,7 @@ import { finding, type ErrorCode, type Finding } from '../errors.js';
 import { classifyDep, classifyGitRev, classifyNpmSpec, classifyVersion, type VersionVerdict } from './exact.js';
 import { classifyIntegrity } from './integrity.js';
 import { fieldName } from './schema.js';
-import type { Recipe } from './types.js';
+import type { Platform, Recipe } from './types.js';
 import type { FieldPath, Locator } from './yaml.js';
 
 /**
@@ -30,7 +30,7 @@ export function checkRules(recipe: Recipe, file: string, locate: Locator): Findi
     if (!v.exact) floating('VERSION_FLOATING', ['deps', i], `dependency "${dep}"`, v, dep);
   });
 
-  const declared = new Set(list(recipe.platforms).length > 0 ? list(recipe.platforms) : ['linux-x64']);
+  const declared = new Set<Platform>(list(recipe.platforms).length > 0 ? list(recipe.platforms) : ['linux-x64']);
   list(recipe.sources).forEach((src, i) => {
     if (!src || typeof src !== 'object') return;
     if ('npm' in src && typeof src.npm === 'string') {
@@ -55,6 +55,18 @@ export function checkRules(recipe: Recipe, file: string, locate: Locator): Findi
       }
     });
   });
+
+  // The other way round: when every source is for some platforms only, each
+  // declared platform needs one, or its build would start from nothing.
+  const sources = list(recipe.sources).filter((src) => src && typeof src === 'object');
+  if (sources.length > 0 && sources.every((src) => list(src.platforms).length > 0)) {
+    const explicit = list(recipe.platforms);
+    for (const p of declared) {
+      if (sources.some((src) => list(src.platforms).includes(p))) continue;
+      const at = explicit.indexOf(p);
+      report('PLATFORM_NO_SOURCE', at >= 0 ? ['platforms', at] : ['sources'], `platform ${p} is declared, but every source is for other platforms`, `add a source for ${p} (with \`platforms: [${p}]\`), or remove ${p} from the recipe's \`platforms:\``);
+    }
+  }
   return out;
 }
 

@@ -85,6 +85,7 @@ const BAD: [string, string, string, string, number | undefined, string][] = [
   ['a script without a shell', 'x', 'name: x\nversion: 1.0.0\nbuild:\n  - script: make\n', 'RECIPE_SCHEMA', 4, 'shell'],
   ['an unknown platform', 'x', 'name: x\nversion: 1.0.0\nplatforms: [linux-sparc]\n', 'RECIPE_SCHEMA', 3, 'linux-x64'],
   ['a source platform not declared', 'x', 'name: x\nversion: 1.0.0\nsources:\n  - url: https://a.invalid/x\n    platforms: [linux-arm64]\n', 'PLATFORM_UNDECLARED', 5, 'linux-arm64'],
+  ['a declared platform no source is for', 'x', 'name: x\nversion: 1.0.0\nplatforms: [linux-x64, linux-arm64]\nsources:\n  - url: https://a.invalid/x\n    platforms: [linux-x64]\n', 'PLATFORM_NO_SOURCE', 3, 'platform linux-arm64 is declared, but every source is for other platforms'],
   ['a bin path escaping $out', 'x', 'name: x\nversion: 1.0.0\nbin: [../../etc/passwd]\n', 'RECIPE_SCHEMA', 3, 'wrong form'],
   ['an absolute patch path', 'x', 'name: x\nversion: 1.0.0\nbuild:\n  - patch: /etc/passwd\n', 'RECIPE_SCHEMA', 4, 'wrong form'],
   ['a range version', 'x', 'name: x\nversion: ^1.2.3\n', 'VERSION_FLOATING', 2, 'range'],
@@ -115,6 +116,13 @@ describe('parseRecipe: rejections', () => {
     if (line !== undefined) expect(f!.line).toBe(line);
     expect(`${f!.message} ${f!.hint}`).toContain(fragment);
     expect(f!.hint).toBeTruthy();
+  });
+
+  it('accepts a declared platform that a source without `platforms` covers, and one with no sources at all', () => {
+    const shared = parseRecipe('name: x\nversion: 1.0.0\nplatforms: [linux-x64, linux-arm64]\nsources:\n  - url: https://a.invalid/x\n    platforms: [linux-x64]\n  - url: https://a.invalid/all\n', 'recipes/x.yaml');
+    expect(shared.findings.map((f) => f.code)).toEqual([]);
+    const none = parseRecipe('name: x\nversion: 1.0.0\nplatforms: [linux-x64, linux-arm64]\nbuild:\n  - write: $out/x\n    content: x\n', 'recipes/x.yaml');
+    expect(none.findings.map((f) => f.code)).toEqual([]);
   });
 
   it('reports every problem of a recipe at once, not only the first', () => {
