@@ -4,6 +4,8 @@
 import { availableParallelism } from 'node:os';
 import type { FetchContext } from '../fetch/source.js';
 import type { NpmConfig } from '../fetch/npmrc.js';
+import type { LockedSource } from '../lock/types.js';
+import type { Source } from '../recipe/types.js';
 import { resolveStore, type StoreLayout } from '../store/paths.js';
 import type { GlobalOptions } from './output.js';
 
@@ -35,4 +37,20 @@ export async function makeFetchContext(projectDir: string, globals: GlobalOption
     ...(opts.signal ? { signal: opts.signal } : {}),
   };
   return { ctx, store };
+}
+
+/**
+ * What `intact lock` needs from the fetch layer beside fetching (add and upgrade
+ * lock too): nested-archive hashes and unpacked-tree hashes, in the download
+ * cache's temporary folder.
+ */
+export async function lockHelpers(fetch: FetchContext): Promise<{
+  hashMember: (file: string, member: string, o: { algorithm: string; what: string }) => Promise<string>;
+  treeOf: (file: string, source: Source, pin: LockedSource) => Promise<string>;
+}> {
+  const [{ hashMember }, { unpackedTree }] = await Promise.all([import('../fetch/member.js'), import('../fetch/unpack-tree.js')]);
+  return {
+    hashMember: (file, member, o) => hashMember(file, member, { ...o, tmpDir: fetch.cache.tmpDir }),
+    treeOf: (file, source, pin) => unpackedTree(file, source, fetch.cache.tmpDir, pin.archiveIntegrity, pin.npm ?? pin.url ?? pin.git ?? pin.file),
+  };
 }

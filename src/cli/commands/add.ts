@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { IntactError } from '../../errors.js';
 import { findProject } from '../../project.js';
 import type { CliContext } from '../main.js';
-import { defaultJobs, makeFetchContext } from '../fetch-context.js';
+import { defaultJobs, lockHelpers, makeFetchContext } from '../fetch-context.js';
 import { isCi, progressFor } from '../progress.js';
 
 export function registerAdd(program: Command, ctx: CliContext): void {
@@ -32,8 +32,7 @@ was fetched and pinned. Then write its build steps and \`bin\`, and commit both 
       }
       const progress = progressFor(out);
       const { ctx: fetch } = await makeFetchContext(project, globals, { offline: false, onEvent: progress.onEvent, signal: ctx.signal });
-      const { hashMember } = await import('../../fetch/member.js');
-      const { unpackedTree } = await import('../../fetch/unpack-tree.js');
+      const { hashMember, treeOf } = await lockHelpers(fetch);
       const { add } = await import('../../upgrade/add.js');
       let result;
       try {
@@ -44,8 +43,8 @@ was fetched and pinned. Then write its build steps and \`bin\`, and commit both 
           platforms: opts.platforms,
           lock: {
             fetch, jobs: defaultJobs(globals),
-            hashMember: (file, member, o) => hashMember(file, member, { ...o, tmpDir: fetch.cache.tmpDir }),
-            treeOf: (file, src, pin) => unpackedTree(file, src, fetch.cache.tmpDir, pin.archiveIntegrity, pin.npm ?? pin.url ?? pin.git ?? pin.file),
+            hashMember,
+            treeOf,
           },
           env: process.env,
           signal: ctx.signal,

@@ -3,7 +3,7 @@
 import type { Command } from 'commander';
 import { findProject } from '../../project.js';
 import type { CliContext } from '../main.js';
-import { defaultJobs, makeFetchContext } from '../fetch-context.js';
+import { defaultJobs, lockHelpers, makeFetchContext } from '../fetch-context.js';
 import { isCi, progressFor } from '../progress.js';
 import { parseSandboxMode } from '../build-context.js';
 import { checkRecipeNames } from '../recipe-names.js';
@@ -30,8 +30,7 @@ committed); use --dry-run there to see what is missing.`)
       const progress = progressFor(out);
       const { ctx: fetch } = await makeFetchContext(project, globals, { offline: opts.offline, onEvent: progress.onEvent, signal: ctx.signal });
       const { relock } = await import('../../lock/relock.js');
-      const { hashMember } = await import('../../fetch/member.js');
-      const { unpackedTree } = await import('../../fetch/unpack-tree.js');
+      const { hashMember, treeOf } = await lockHelpers(fetch);
       const frozen = isCi(process.env) && !opts.dryRun;
       let result;
       try {
@@ -39,8 +38,8 @@ committed); use --dry-run there to see what is missing.`)
           ...(names.length > 0 ? { names } : {}),
           fetch,
           jobs: defaultJobs(globals),
-          hashMember: (file, member, o) => hashMember(file, member, { ...o, tmpDir: fetch.cache.tmpDir }),
-          treeOf: (file, source, pin) => unpackedTree(file, source, fetch.cache.tmpDir, pin.archiveIntegrity, pin.npm ?? pin.url ?? pin.git ?? pin.file),
+          hashMember,
+          treeOf,
           dryRun: opts.dryRun || frozen,
         });
       } finally {

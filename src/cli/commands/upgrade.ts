@@ -6,7 +6,7 @@ import { IntactError } from '../../errors.js';
 import { findProject } from '../../project.js';
 import type { CliContext } from '../main.js';
 import { parseSandboxMode } from '../build-context.js';
-import { defaultJobs, makeFetchContext } from '../fetch-context.js';
+import { defaultJobs, lockHelpers, makeFetchContext } from '../fetch-context.js';
 import { isCi, progressFor } from '../progress.js';
 import { checkRecipeNames } from '../recipe-names.js';
 
@@ -39,8 +39,7 @@ they were. Comments and layout of the recipe are kept.`)
       }
       const progress = progressFor(out);
       const { ctx: fetch, store } = await makeFetchContext(project, globals, { offline: false, onEvent: progress.onEvent, signal: ctx.signal });
-      const { hashMember } = await import('../../fetch/member.js');
-      const { unpackedTree } = await import('../../fetch/unpack-tree.js');
+      const { hashMember, treeOf } = await lockHelpers(fetch);
       const { upgrade } = await import('../../upgrade/upgrade.js');
       const { upgradeSummary } = await import('../../upgrade/summary.js');
       const build = opts.build
@@ -61,8 +60,8 @@ they were. Comments and layout of the recipe are kept.`)
           ...(opts.rev !== undefined ? { rev: opts.rev } : {}),
           lock: {
             fetch, jobs: defaultJobs(globals),
-            hashMember: (file, member, o) => hashMember(file, member, { ...o, tmpDir: fetch.cache.tmpDir }),
-            treeOf: (file, source, pin) => unpackedTree(file, source, fetch.cache.tmpDir, pin.archiveIntegrity, pin.npm ?? pin.url ?? pin.git ?? pin.file),
+            hashMember,
+            treeOf,
           },
           env: process.env,
           signal: ctx.signal,
