@@ -254,7 +254,7 @@ function fieldsOf(e: IntactError) {
 /** Unpack each source's verified download into $src (merging several sources). */
 async function unpackSources(plan: BuildPlan, ctx: BuildContext, buildDir: string, log: (s: string) => void): Promise<void> {
   const { fetchSource, describeSource } = await import('../fetch/source.js');
-  const got = await Promise.all(plan.sources.map(({ source, pin }) => fetchSource(source, pin.integrity, ctx.fetch)));
+  const got = await Promise.all(plan.sources.map(({ source, pin }) => fetchSource(source, pin, ctx.fetch)));
   const src = join(buildDir, 'src');
   for (let i = 0; i < plan.sources.length; i++) {
     const { source, pin } = plan.sources[i]!;

@@ -218,7 +218,7 @@ async function repairCache(
     }
     try {
       opts.onEvent?.({ type: 'start', label, action: 'refetched' });
-      await fetchSource(users[0]!.source, users[0]!.pin.integrity, ctx.fetch);
+      await fetchSource(users[0]!.source, users[0]!.pin, ctx.fetch);
       result.repaired.push({ label, action: 'refetched' });
       opts.onEvent?.({ type: 'done', label, action: 'refetched' });
     } catch (e) {

@@ -4,7 +4,7 @@
 import { availableParallelism } from 'node:os';
 import type { FetchContext } from '../fetch/source.js';
 import type { NpmConfig } from '../fetch/npmrc.js';
-import type { LockedSource } from '../lock/types.js';
+import { pinLabel, type LockedSource } from '../lock/types.js';
 import type { Source } from '../recipe/types.js';
 import { resolveStore, type StoreLayout } from '../store/paths.js';
 import type { GlobalOptions } from './output.js';
@@ -51,6 +51,6 @@ export async function lockHelpers(fetch: FetchContext): Promise<{
   const [{ hashMember }, { unpackedTree }] = await Promise.all([import('../fetch/member.js'), import('../fetch/unpack-tree.js')]);
   return {
     hashMember: (file, member, o) => hashMember(file, member, { ...o, tmpDir: fetch.cache.tmpDir }),
-    treeOf: (file, source, pin) => unpackedTree(file, source, fetch.cache.tmpDir, pin.archiveIntegrity, pin.npm ?? pin.url ?? pin.git ?? pin.file),
+    treeOf: (file, source, pin) => unpackedTree(file, source, fetch.cache.tmpDir, pin.archiveIntegrity, pinLabel(pin)),
   };
 }

@@ -2,7 +2,8 @@
 // verified file in the download cache out. The fetchers only produce bytes; the
 // cache verifies them (src/fetch/cache.ts). Offline runs are decided here, once,
 // for every kind (src/fetch/offline.ts).
-import { sourceKind, type Source } from '../recipe/types.js';
+import { debArchOf, parseDebBinary, renderDebBinary } from '../recipe/deb.js';
+import { sourceKind, type DebSource, type DebSourceFile, type Source } from '../recipe/types.js';
 import type { DownloadCache, Ingested } from './cache.js';
 import type { NpmConfig } from './npmrc.js';
 import type { FetchLimits, FetchProgress } from './types.js';
@@ -24,19 +25,38 @@ export function describeSource(s: Source): string {
   if ('url' in s) return s.url;
   if ('npm' in s) return `npm:${s.npm}`;
   if ('git' in s) return `git:${s.git}#${s.rev}`;
+  if ('deb' in s) {
+    // Two platforms' sources name one package: the architecture tells them apart.
+    const parsed = parseDebBinary(s.deb);
+    return `deb:${parsed.ok ? renderDebBinary(parsed.spec, debArchOf(parsed.spec, s.platforms)) : s.deb}`;
+  }
+  if ('debSource' in s) return `debSource:${s.debSource}/${s.debFile}`;
   return `file:${s.file}`;
 }
 
+/** What the lock pins of a source: its hash, and for the Debian kinds where the file is. */
+export interface SourcePin {
+  integrity: string;
+  debPath?: string;
+  size?: number;
+}
+
+/** A fetched source; the Debian kinds also say where the file was (for the lock). */
+export interface Fetched extends Ingested {
+  debPath?: string;
+  size?: number;
+}
+
 /**
- * Fetch one source into the cache. `pin` is the lock's integrity (absent on a
+ * Fetch one source into the cache. `pin` is what the lock holds (absent on a
  * first lock; then the recipe's own `integrity`, if any, is what must match).
  */
-export function fetchSource(s: Source, pin: string | undefined, ctx: FetchContext): Promise<Ingested> {
+export function fetchSource(s: Source, pin: SourcePin | undefined, ctx: FetchContext): Promise<Fetched> {
   // Two recipes often share a source (sqlite and libsqlite3 both unpack one npm
   // package): one download serves both, within a run.
   let inflight = running.get(ctx);
   if (!inflight) running.set(ctx, (inflight = new Map()));
-  const key = JSON.stringify([describeSource(s), 'mirrors' in s ? s.mirrors : undefined, pin ?? s.integrity]);
+  const key = JSON.stringify([describeSource(s), 'mirrors' in s ? s.mirrors : undefined, pin?.integrity ?? s.integrity, pin?.debPath, s.platforms]);
   let p = inflight.get(key);
   if (!p) {
     p = fetchOnce(s, pin, ctx);
@@ -46,10 +66,10 @@ export function fetchSource(s: Source, pin: string | undefined, ctx: FetchContex
   return p;
 }
 
-const running = new WeakMap<FetchContext, Map<string, Promise<Ingested>>>();
+const running = new WeakMap<FetchContext, Map<string, Promise<Fetched>>>();
 
-async function fetchOnce(s: Source, pin: string | undefined, ctx: FetchContext): Promise<Ingested> {
-  const expected = pin ?? s.integrity;
+async function fetchOnce(s: Source, pin: SourcePin | undefined, ctx: FetchContext): Promise<Fetched> {
+  const expected = pin?.integrity ?? s.integrity;
   const id = describeSource(s);
   // Repository files are local: offline changes nothing for them.
   if (ctx.offline && sourceKind(s) !== 'file') {
@@ -76,6 +96,11 @@ async function fetchOnce(s: Source, pin: string | undefined, ctx: FetchContext):
       const got = await fetchGit(g.git, g.rev, ctx.cache, { ...common, env: ctx.env });
       ctx.onEvent?.({ type: 'done', id, bytes: got.bytes, cached: got.cached });
       return got;
+    }
+    case 'deb':
+    case 'debSource': {
+      const { fetchDeb } = await import('./deb/fetch.js');
+      return fetchDeb(s as DebSource | DebSourceFile, pin, ctx.cache, { limits: ctx.limits, env: ctx.env, id, ...(ctx.signal ? { signal: ctx.signal } : {}), ...(ctx.onEvent ? { onEvent: ctx.onEvent } : {}) });
     }
     case 'file': {
       const { fetchFile } = await import('./file.js');

@@ -178,6 +178,8 @@ function locationMismatch(src: Source, pin: LockedSource): string | undefined {
   if ('npm' in src) pairs.push(['npm', src.npm, pin.npm]);
   if ('git' in src) pairs.push(['git', src.git, pin.git], ['rev', src.rev, pin.rev]);
   if ('file' in src) pairs.push(['file', src.file, pin.file]);
+  if ('deb' in src) pairs.push(['deb', src.deb, pin.deb]);
+  if ('debSource' in src) pairs.push(['debSource', src.debSource, pin.debSource], ['debFile', src.debFile, pin.debFile]);
   pairs.push(['platforms', (src.platforms ?? []).join(' '), (pin.platforms ?? []).join(' ')]);
   for (const [k, want, have] of pairs) if (want !== have) return `${k} ${JSON.stringify(have)} where the recipe has ${JSON.stringify(want)}`;
   return undefined;

@@ -36,6 +36,10 @@ export function sourceOfPin(p: LockedSource): Source {
       return { git: p.git!, rev: p.rev!, ...common };
     case 'file':
       return { file: p.file!, ...common };
+    case 'deb':
+      return { deb: p.deb!, ...common };
+    case 'debSource':
+      return { debSource: p.debSource!, debFile: p.debFile!, ...common };
   }
 }
 
@@ -70,7 +74,7 @@ export async function fetchLocked(projectDir: string, opts: FetchLockedOptions):
   let cached = 0;
   await runLimited(pins.map(({ pin: p }) => async () => {
     const src = sourceOfPin(p);
-    const got = await fetchSource(src, p.integrity, opts.fetch).catch((e: unknown) => {
+    const got = await fetchSource(src, p, opts.fetch).catch((e: unknown) => {
       if (e instanceof IntactError) throw e;
       throw new IntactError('FETCH_FAILED', `${describeSource(src)}: ${(e as Error).message}`, { cause: e });
     });

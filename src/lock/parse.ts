@@ -118,8 +118,8 @@ function checkEntry(file: string, text: string, name: string, e: unknown): LockE
   return entry;
 }
 
-const SOURCE_KEYS = ['kind', 'url', 'mirrors', 'npm', 'git', 'rev', 'file', 'integrity', 'archive', 'archiveIntegrity', 'tree', 'platforms'];
-const KINDS: readonly SourceKind[] = ['url', 'npm', 'git', 'file'];
+const SOURCE_KEYS = ['kind', 'url', 'mirrors', 'npm', 'git', 'rev', 'file', 'deb', 'debSource', 'debFile', 'debPath', 'size', 'integrity', 'archive', 'archiveIntegrity', 'tree', 'platforms'];
+const KINDS: readonly SourceKind[] = ['url', 'npm', 'git', 'file', 'deb', 'debSource'];
 
 function checkSource(s: unknown, bad: (what: string) => IntactError): LockedSource {
   if (s === null || typeof s !== 'object' || Array.isArray(s)) throw bad('must be an object');
@@ -127,11 +127,17 @@ function checkSource(s: unknown, bad: (what: string) => IntactError): LockedSour
   const extra = Object.keys(o).find((k) => !SOURCE_KEYS.includes(k));
   if (extra !== undefined) throw bad(`unknown field \`${extra}\``);
   if (!KINDS.includes(o['kind'] as SourceKind)) throw bad(`\`kind\` must be one of ${KINDS.join(', ')}`);
-  for (const k of ['url', 'npm', 'git', 'rev', 'file', 'integrity', 'archive', 'archiveIntegrity', 'tree']) {
+  for (const k of ['url', 'npm', 'git', 'rev', 'file', 'deb', 'debSource', 'debFile', 'debPath', 'integrity', 'archive', 'archiveIntegrity', 'tree']) {
     if (o[k] !== undefined && typeof o[k] !== 'string') throw bad(`\`${k}\` must be a string`);
   }
+  if (o['size'] !== undefined && (typeof o['size'] !== 'number' || !Number.isSafeInteger(o['size']) || o['size'] < 0)) throw bad('`size` must be a whole number of bytes');
   const kind = o['kind'] as SourceKind;
   if (typeof o[kind] !== 'string') throw bad(`a ${kind} source needs \`${kind}\``);
+  if (kind === 'debSource' && typeof o['debFile'] !== 'string') throw bad('a debSource source needs `debFile`');
+  // The archive-relative path is joined to every configured mirror: it must stay under the archive's root.
+  if ((kind === 'deb' || kind === 'debSource') && (typeof o['debPath'] !== 'string' || !/^pool\/[A-Za-z0-9._+~%/-]+$/.test(o['debPath']) || /(^|\/)\.\.?(\/|$)/.test(o['debPath']))) {
+    throw bad('`debPath` must be a path under the archive\'s pool/, as the index gives it');
+  }
   if (typeof o['integrity'] !== 'string') throw bad('`integrity` is missing');
   for (const k of ['mirrors', 'platforms']) {
     const v = o[k];

@@ -17,7 +17,8 @@ import { runLimited } from './limit.js';
 import { readLock, writeLock } from './io.js';
 import { emptyLock, serializeLock } from './parse.js';
 import { projectState } from './state.js';
-import type { LockEntry, LockedSource, Lockfile } from './types.js';
+import { locationOf } from './location.js';
+import { pinLabel, type LockEntry, type LockedSource, type Lockfile } from './types.js';
 
 export interface LockOptions {
   /** Recipes to lock again (fetching their sources); default: the new and changed ones. */
@@ -83,7 +84,11 @@ export async function relock(projectDir: string, opts: LockOptions): Promise<Loc
       }
       needed.push({ recipe: name, source: src, integrity: src.integrity ?? reuse?.integrity });
       work.push(async () => {
-        pins[i] = await pinSource(src, reuse, opts);
+        try {
+          pins[i] = await pinSource(src, reuse, opts);
+        } catch (e) {
+          throw atSource(e, state, i);
+        }
       });
     });
   }
@@ -120,26 +125,8 @@ function staleNames(states: readonly RecipeState[], graph: Parameters<typeof che
   return out;
 }
 
-/** The location part of a source, as the lock records it. */
-export function locationOf(src: Source): LockedSource {
-  const pin: LockedSource = { kind: sourceKind(src), integrity: '' };
-  if ('url' in src) {
-    pin.url = src.url;
-    if (src.mirrors && src.mirrors.length > 0) pin.mirrors = [...src.mirrors];
-  }
-  if ('npm' in src) pin.npm = src.npm;
-  if ('git' in src) {
-    pin.git = src.git;
-    pin.rev = src.rev;
-  }
-  if ('file' in src) pin.file = src.file;
-  if (src.archive !== undefined) pin.archive = src.archive;
-  if (src.platforms) pin.platforms = [...src.platforms];
-  return pin;
-}
-
 function sameLocation(a: LockedSource, b: LockedSource): boolean {
-  const key = (p: LockedSource) => JSON.stringify([p.kind, p.url, p.mirrors ?? [], p.npm, p.git, p.rev, p.file, p.archive, p.platforms ?? []]);
+  const key = (p: LockedSource) => JSON.stringify([p.kind, p.url, p.mirrors ?? [], p.npm, p.git, p.rev, p.file, p.deb, p.debSource, p.debFile, p.archive, p.platforms ?? []]);
   return key(a) === key(b);
 }
 
@@ -161,9 +148,11 @@ async function pinSource(src: Source, previous: LockedSource | undefined, opts: 
   // A declared integrity is what the lock records (so both agree); otherwise the
   // previous pin is checked, or the bytes are pinned by sha512 now.
   const expected = src.integrity ?? previous?.integrity;
-  const got = await fetchSource(src, expected, opts.fetch);
+  const got = await fetchSource(src, expected === undefined ? undefined : { integrity: expected, ...debPlace(previous) }, opts.fetch);
   const pin = locationOf(src);
   pin.integrity = src.integrity ?? previous?.integrity ?? got.integrity;
+  if (got.debPath !== undefined) pin.debPath = got.debPath;
+  if (got.size !== undefined && got.debPath !== undefined) pin.size = got.size;
   if (src.archive !== undefined) {
     const declared = src.archiveIntegrity ?? previous?.archiveIntegrity;
     const algorithm = declared ? declared.slice(0, declared.indexOf('-')) : 'sha512';
@@ -180,6 +169,28 @@ async function pinSource(src: Source, previous: LockedSource | undefined, opts: 
   const tree = previous?.tree ?? (await opts.treeOf?.(got.path, src, pin));
   if (tree !== undefined) pin.tree = tree;
   return pin;
+}
+
+/**
+ * A source's failure, placed at the recipe line that names the source, so the
+ * user sees which recipe it is (the URL stays in the error's own fields).
+ */
+function atSource(e: unknown, state: RecipeState, i: number): unknown {
+  if (!(e instanceof IntactError) || e.file !== undefined) return e;
+  const { recipe, file } = state.loaded; // the file:line names the recipe
+  const kind = recipe.sources?.[i] ? sourceKind(recipe.sources[i]!) : undefined;
+  const path = kind === undefined ? ['sources', i] : ['sources', i, kind];
+  return new IntactError(e.code, e.message, {
+    file, ...state.loaded.locate(path), field: `sources[${i}]${kind === undefined ? '' : `.${kind}`}`,
+    ...(e.url !== undefined ? { url: e.url } : {}), ...(e.hint !== undefined ? { hint: e.hint } : {}),
+    ...(e.expected !== undefined ? { expected: e.expected } : {}), ...(e.found !== undefined ? { found: e.found } : {}), cause: e,
+  });
+}
+
+/** Where a previous pin found a Debian file, so a re-check asks for the same one. */
+function debPlace(p: LockedSource | undefined): { debPath?: string; size?: number } {
+  if (p?.debPath === undefined) return {};
+  return { debPath: p.debPath, ...(p.size !== undefined ? { size: p.size } : {}) };
 }
 
 /** Store key changes, a line per platform; a lock that had none says so once. */
@@ -208,7 +219,7 @@ export function diffLocks(a: Lockfile, b: Lockfile): LockChange[] {
       const before = new Set(x.sources.map(pinOf));
       const trees = new Set(x.sources.map((s) => s.tree));
       for (const s of y.sources) {
-        const where = s.npm ?? s.url ?? s.git ?? s.file;
+        const where = pinLabel(s);
         if (!before.has(pinOf(s))) details.push(`pinned ${where} ${s.integrity}`);
         else if (s.tree !== undefined && !trees.has(s.tree)) details.push(`recorded the unpacked tree of ${where}`);
       }

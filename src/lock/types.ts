@@ -17,6 +17,19 @@ export interface LockedSource {
   rev?: string;
   /** file: project-relative path. */
   file?: string;
+  /** deb: the binary package as the recipe pins it, `name[:arch]=version`. */
+  deb?: string;
+  /** debSource: the source package, `name=version`, and the file of it. */
+  debSource?: string;
+  debFile?: string;
+  /**
+   * deb, debSource: the file's path under an archive's root (`pool/main/…`),
+   * read from the archive's index at lock time. Never a host: every configured
+   * archive is asked for this path, so the lock works with any Debian mirror.
+   */
+  debPath?: string;
+  /** deb, debSource: the file's size in bytes, from the index; a download stops past it. */
+  size?: number;
   /**
    * SRI of the fetched bytes (sha512 for new pins). For a git source, the SRI of
    * the deterministic export of the commit's tree (see docs/sources.md).
@@ -52,6 +65,13 @@ export interface LockEntry {
   keys?: Partial<Record<Platform, string>>;
   /** Output tree hash, recorded only by an explicit `intact lock --outputs`. */
   output?: Partial<Record<Platform, string>>;
+}
+
+/** How a pinned source is named in messages and summaries. */
+export function pinLabel(p: LockedSource): string {
+  if (p.deb !== undefined) return `deb:${p.deb}`;
+  if (p.debSource !== undefined) return `debSource:${p.debSource}/${p.debFile ?? ''}`;
+  return p.npm ?? p.url ?? (p.git !== undefined ? `${p.git}#${p.rev ?? ''}` : (p.file ?? ''));
 }
 
 export interface Lockfile {

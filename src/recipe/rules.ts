@@ -3,6 +3,7 @@
 // recipe and reports findings at the field's line and column.
 import { finding, type ErrorCode, type Finding } from '../errors.js';
 import { classifyDep, classifyGitRev, classifyNpmSpec, classifyVersion, type VersionVerdict } from './exact.js';
+import { DEB_ARCH, debArchOf, debFileReason, parseDebBinary, parseDebSource } from './deb.js';
 import { classifyIntegrity } from './integrity.js';
 import { fieldName } from './schema.js';
 import type { Platform, Recipe } from './types.js';
@@ -40,6 +41,21 @@ export function checkRules(recipe: Recipe, file: string, locate: Locator): Findi
     if ('git' in src && typeof src.git === 'string' && typeof src.rev === 'string') {
       const v = classifyGitRev(src.rev);
       if (!v.exact) floating('GIT_REV_FLOATING', ['sources', i, 'rev'], `git rev of ${src.git}`, v, String(src.rev));
+    }
+    if ('deb' in src && typeof src.deb === 'string') {
+      const r = parseDebBinary(src.deb);
+      if (!r.ok) floating('DEB_SPEC_FLOATING', ['sources', i, 'deb'], `Debian package "${src.deb}"`, r.verdict, src.deb);
+      else if (debArchOf(r.spec, list(src.platforms).length > 0 ? list(src.platforms) : [...declared]) === undefined) {
+        const linux = Object.keys(DEB_ARCH).join(', ');
+        report('DEB_ARCH_UNKNOWN', ['sources', i, 'deb'], `Debian package "${src.deb}" has no architecture: the source is for ${list(src.platforms).length > 0 ? list(src.platforms).join(', ') : [...declared].join(', ')}`,
+          `give the source one platform (\`platforms: [linux-x64]\`; Debian architectures exist for ${linux}), one source per platform, or write the architecture: ${r.spec.name}:amd64=${r.spec.version} (or :all)`);
+      }
+    }
+    if ('debSource' in src && typeof src.debSource === 'string') {
+      const r = parseDebSource(src.debSource);
+      if (!r.ok) floating('DEB_SPEC_FLOATING', ['sources', i, 'debSource'], `Debian source package "${src.debSource}"`, r.verdict, src.debSource);
+      const why = typeof src.debFile === 'string' ? debFileReason(src.debFile) : undefined;
+      if (why !== undefined) report('RECIPE_SCHEMA', ['sources', i, 'debFile'], `\`debFile\` is refused: ${why}`, 'write the file name alone, e.g. busybox_1.35.0.orig.tar.bz2', String(src.debFile));
     }
     for (const field of ['integrity', 'archiveIntegrity'] as const) {
       const value = src[field];

@@ -12,7 +12,7 @@ import type { FieldPath, Locator } from './yaml.js';
 /** Shipped in the package beside dist/ and src/: both are two levels below it. */
 export const SCHEMA_PATH = fileURLToPath(new URL('../../schema/recipe.schema.json', import.meta.url));
 
-const SOURCE_KINDS = ['url', 'npm', 'git', 'file'] as const;
+const SOURCE_KINDS = ['url', 'npm', 'git', 'file', 'deb', 'debSource'] as const;
 const STEP_KINDS = ['run', 'script', 'copy', 'symlink', 'write', 'chmod', 'patch', 'env', 'mkdir'] as const;
 
 let validator: ValidateFunction | undefined;

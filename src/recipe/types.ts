@@ -42,13 +42,27 @@ export interface FileSource extends SourceCommon {
   file: string;
 }
 
-export type Source = UrlSource | NpmSource | GitSource | FileSource;
-export type SourceKind = 'url' | 'npm' | 'git' | 'file';
+/** A Debian binary package: `name[:arch]=version` (src/recipe/deb.ts). */
+export interface DebSource extends SourceCommon {
+  deb: string;
+}
+
+/** A file of a Debian source package: `debSource: name=version` and `debFile`. */
+export interface DebSourceFile extends SourceCommon {
+  debSource: string;
+  /** The file's name as the Sources index lists it, e.g. busybox_1.35.0.orig.tar.bz2. */
+  debFile: string;
+}
+
+export type Source = UrlSource | NpmSource | GitSource | FileSource | DebSource | DebSourceFile;
+export type SourceKind = 'url' | 'npm' | 'git' | 'file' | 'deb' | 'debSource';
 
 export function sourceKind(s: Source): SourceKind {
   if ('url' in s) return 'url';
   if ('npm' in s) return 'npm';
   if ('git' in s) return 'git';
+  if ('deb' in s) return 'deb';
+  if ('debSource' in s) return 'debSource';
   return 'file';
 }
 

@@ -5,20 +5,38 @@
 import { IntactError } from '../errors.js';
 import { checkGitUrl } from '../fetch/git.js';
 import { parseNpmSpec } from '../fetch/npm.js';
+import { debFileReason, parseDebBinary, parseDebSource, type DebBinarySpec, type DebSourceSpec } from '../recipe/deb.js';
 import { classifyGitRev, RECIPE_NAME } from '../recipe/index.js';
 import { versionFromTag } from './versions.js';
 
 export type AddSpec =
   | { kind: 'npm'; pkg: string; version: string }
+  | { kind: 'deb'; spec: DebBinarySpec }
+  | { kind: 'debSource'; spec: DebSourceSpec; file: string }
   | { kind: 'git'; url: string; rev: string }
   | { kind: 'url'; url: string };
 
-const FORMS = 'give npm:<package>@<version>, git:<url>#<full commit id>, or an http(s):// URL';
+const FORMS = 'give npm:<package>@<version>, git:<url>#<full commit id>, deb:<package>=<Debian version>, debsource:<package>=<Debian version>/<file>, or an http(s):// URL';
 
 export function parseAddSpec(arg: string): AddSpec {
   if (arg.startsWith('npm:')) {
     const s = parseNpmSpec(arg.slice(4), { field: 'npm' });
     return { kind: 'npm', pkg: s.name, version: s.version };
+  }
+  if (arg.startsWith('deb:')) {
+    const r = parseDebBinary(arg.slice(4));
+    if (!r.ok) throw new IntactError('DEB_SPEC_FLOATING', `${arg}: ${r.verdict.reason ?? 'not exact'}`, { found: arg, hint: r.verdict.hint ?? 'write deb:<package>=<exact Debian version>' });
+    return { kind: 'deb', spec: r.spec };
+  }
+  if (arg.startsWith('debsource:')) {
+    const rest = arg.slice('debsource:'.length);
+    const slash = rest.indexOf('/');
+    const r = parseDebSource(slash < 0 ? rest : rest.slice(0, slash));
+    if (!r.ok) throw new IntactError('DEB_SPEC_FLOATING', `${arg}: ${r.verdict.reason ?? 'not exact'}`, { found: arg, hint: r.verdict.hint ?? 'write debsource:<package>=<exact Debian version>/<file>' });
+    const file = slash < 0 ? '' : rest.slice(slash + 1);
+    const why = debFileReason(file);
+    if (why !== undefined) throw new IntactError('ADD_SPEC_INVALID', `${arg}: ${why}`, { found: arg, hint: 'write debsource:<package>=<version>/<file>, e.g. debsource:busybox=1:1.35.0-4/busybox_1.35.0.orig.tar.bz2' });
+    return { kind: 'debSource', spec: r.spec, file };
   }
   if (arg.startsWith('git:')) {
     const rest = arg.slice(4);
@@ -90,4 +108,9 @@ export function guessFromUrl(url: string): { name?: string; version?: string } {
 export function nameFromGitUrl(url: string): string | undefined {
   const last = url.replace(/\/+$/, '').split(/[/:]/).pop() ?? '';
   return recipeNameFrom(last.replace(/\.git$/i, ''));
+}
+
+/** A Debian version's upstream part: `1:1.35.0-4+b1` → 1.35.0, and a repack suffix (+dfsg, +ds1) dropped. */
+export function upstreamOfDebVersion(v: string): string {
+  return v.replace(/^\d+:/, '').replace(/-[^-]*$/, '').replace(/[+~](dfsg|ds|repack)[0-9.]*$/i, '');
 }

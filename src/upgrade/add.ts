@@ -16,7 +16,9 @@ import { LOCK_FILE, serializeLock, type LockEntry } from '../lock/index.js';
 import type { LockChange } from '../lock/relock.js';
 import { classifyVersion, parseRecipe, RECIPE_NAME, RECIPES_DIR } from '../recipe/index.js';
 import { exists } from '../fs-exists.js';
-import { guessFromUrl, nameFromGitUrl, parseAddSpec, recipeNameFrom, type AddSpec } from './add-spec.js';
+import { guessFromUrl, nameFromGitUrl, parseAddSpec, recipeNameFrom, upstreamOfDebVersion, type AddSpec } from './add-spec.js';
+import { DEB_ARCH } from '../recipe/deb.js';
+import type { Platform } from '../recipe/types.js';
 import { checkLicense } from './license.js';
 import { lockStaged, type LockDeps } from './lock-staged.js';
 import { remoteTags } from './ls-remote.js';
@@ -122,7 +124,60 @@ async function describe(spec: AddSpec, opts: AddOptions): Promise<Described> {
     }
     case 'npm':
       return describeNpm(spec, opts);
+    case 'deb':
+      return describeDeb(spec, opts);
+    case 'debSource': {
+      const out: Described = { sources: [{ kind: 'debSource', value: `${spec.spec.name}=${spec.spec.version}`, file: spec.file }], version: upstreamOfDebVersion(spec.spec.version) };
+      const name = recipeNameFrom(spec.spec.name);
+      if (name !== undefined) out.name = name;
+      return out;
+    }
   }
+}
+
+/**
+ * A Debian binary package: one source per platform whose architecture the
+ * archive's index has at that version (or the one architecture the spec
+ * names); name, description and homepage from the index.
+ */
+async function describeDeb(spec: Extract<AddSpec, { kind: 'deb' }>, opts: AddOptions): Promise<Described> {
+  const { debArchives } = await import('../fetch/deb/archives.js');
+  const { findBinary } = await import('../fetch/deb/fetch.js');
+  const fetch = opts.lock.fetch;
+  const archives = debArchives(fetch.env);
+  const common = { limits: fetch.limits, env: fetch.env, ...(opts.signal ? { signal: opts.signal } : {}) };
+  const wanted: [Platform | undefined, string][] = spec.spec.arch !== undefined
+    ? [[(Object.entries(DEB_ARCH).find(([, a]) => a === spec.spec.arch)?.[0] as Platform | undefined), spec.spec.arch]]
+    : ADD_PLATFORMS.flatMap((p) => (DEB_ARCH[p] !== undefined ? [[p, DEB_ARCH[p]!] as [Platform, string]] : []));
+  const found: { platform: Platform | undefined; stanza: Map<string, string> }[] = [];
+  let firstMiss: unknown;
+  for (const [platform, arch] of wanted) {
+    try {
+      const hit = await findBinary(spec.spec, arch, archives, common);
+      found.push({ platform, stanza: hit.stanza });
+    } catch (e) {
+      if (!(e instanceof IntactError) || e.code !== 'DEB_NOT_IN_INDEX') throw e;
+      firstMiss ??= e;
+    }
+  }
+  if (found.length === 0) throw firstMiss;
+  const value = `${spec.spec.name}=${spec.spec.version}`;
+  const out: Described = { version: upstreamOfDebVersion(spec.spec.version), sources: [] };
+  const name = recipeNameFrom(spec.spec.name.replace(/-static$/, ''));
+  if (name !== undefined) out.name = name;
+  const first = found[0]!.stanza;
+  const description = first.get('description')?.split('\n')[0];
+  if (description) out.description = description;
+  const homepage = first.get('homepage');
+  if (homepage !== undefined && /^https?:\/\//.test(homepage)) out.homepage = homepage;
+  const platforms = found.flatMap((f) => (f.platform !== undefined ? [f.platform] : []));
+  if (spec.spec.arch !== undefined || platforms.length !== found.length) {
+    out.sources = [{ kind: 'deb', value: `${spec.spec.name}:${spec.spec.arch}=${spec.spec.version}` }];
+    return out;
+  }
+  out.platforms = platforms;
+  out.sources = platforms.map((p): TemplateSource => ({ kind: 'deb', value, platforms: [p] }));
+  return out;
 }
 
 async function describeNpm(spec: Extract<AddSpec, { kind: 'npm' }>, opts: AddOptions): Promise<Described> {

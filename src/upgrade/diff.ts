@@ -6,7 +6,8 @@
 // hashes, license. Pure; sizes come later from the store (sizes.ts) where it
 // knows them.
 import { byCodePoint } from '../canonical-json.js';
-import type { LockEntry, LockedSource } from '../lock/types.js';
+import { locationOf } from '../lock/location.js';
+import { pinLabel, type LockEntry, type LockedSource } from '../lock/types.js';
 import type { Source } from '../recipe/types.js';
 import type { Snapshot, SnapshotRecipe } from './snapshot.js';
 import { compareVersions } from './versions.js';
@@ -123,6 +124,7 @@ export function locationOfPin(p: LockedSource): string {
   if (p.npm !== undefined) s = `npm:${p.npm}`;
   else if (p.url !== undefined) s = p.url + (p.mirrors && p.mirrors.length > 0 ? ` (+${p.mirrors.length} mirror${p.mirrors.length > 1 ? 's' : ''})` : '');
   else if (p.git !== undefined) s = `git:${p.git}#${p.rev ?? ''}`;
+  else if (p.deb !== undefined || p.debSource !== undefined) s = pinLabel(p);
   else s = `file:${p.file ?? ''}`;
   if (p.archive !== undefined) s += ` > ${p.archive}`;
   if (p.platforms && p.platforms.length > 0) s += ` [${p.platforms.join(', ')}]`;
@@ -130,20 +132,7 @@ export function locationOfPin(p: LockedSource): string {
 }
 
 function locationOfSource(s: Source): string {
-  const pin: LockedSource = { kind: 'file', integrity: '' };
-  if ('npm' in s) pin.npm = s.npm;
-  if ('url' in s) {
-    pin.url = s.url;
-    if (s.mirrors) pin.mirrors = s.mirrors;
-  }
-  if ('git' in s) {
-    pin.git = s.git;
-    pin.rev = s.rev;
-  }
-  if ('file' in s) pin.file = s.file;
-  if (s.archive !== undefined) pin.archive = s.archive;
-  if (s.platforms) pin.platforms = s.platforms;
-  return locationOfPin(pin);
+  return locationOfPin(locationOf(s));
 }
 
 interface SideSource {

@@ -7,6 +7,7 @@ import { byCodePoint } from '../canonical-json.js';
 import { finding, IntactError, type Finding } from '../errors.js';
 import { checkLock, LOCK_FILE, projectState, readLock, type LockedSource } from '../lock/index.js';
 import { splitSpec } from '../recipe/index.js';
+import { parseDebBinary, parseDebSource } from '../recipe/deb.js';
 import type { Platform } from '../recipe/types.js';
 import { checkLicense, licenseHint } from './license.js';
 
@@ -118,6 +119,16 @@ function sourceOf(p: LockedSource): SbomSource {
     out.location = p.git;
     if (p.rev !== undefined) out.version = p.rev;
     out.hashOf = 'intact deterministic tar export of the commit tree (docs/sources.md)';
+  } else if (p.deb !== undefined || p.debSource !== undefined) {
+    const parsed = p.deb !== undefined ? parseDebBinary(p.deb) : parseDebSource(p.debSource!);
+    if (parsed.ok) {
+      out.name = parsed.spec.name;
+      out.version = parsed.spec.version;
+      const arch = p.debPath !== undefined ? /_([a-z0-9-]+)\.deb$/.exec(p.debPath)?.[1] : undefined;
+      const qualifiers = p.deb !== undefined ? (arch !== undefined ? `?arch=${arch}` : '') : '?arch=source';
+      out.purl = `pkg:deb/debian/${parsed.spec.name}@${encodeURIComponent(parsed.spec.version)}${qualifiers}`;
+    } else out.name = p.deb ?? p.debSource ?? '';
+    if (p.debFile !== undefined) out.hashOf = `the file ${p.debFile} of the source package`;
   } else {
     out.name = p.file ?? '';
     out.hashOf = 'the file in the repository (a folder: its deterministic tar export)';

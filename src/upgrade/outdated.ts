@@ -6,7 +6,10 @@
 // 1. a `watch:` section (an index page and a pattern);
 // 2. an npm source whose spec carries the recipe's version: the package's full
 //    document, whose `time` also says when each version was published;
-// 3. a git source: the remote's version-like tags (`git ls-remote --tags`).
+// 3. a git source: the remote's version-like tags (`git ls-remote --tags`);
+// 4. a Debian source (deb or debSource): the versions the configured archive's
+//    index lists for that package, in dpkg's order, compared with the pinned
+//    Debian version (which the row shows as `current`).
 // Otherwise the row says it cannot tell, and how to make it tell.
 //
 // Pre-releases are hidden unless asked for. `minAgeDays` hides releases younger
@@ -15,6 +18,7 @@
 import { finding, isIntactError, type Finding } from '../errors.js';
 import type { NpmConfig } from '../fetch/npmrc.js';
 import type { FetchLimits } from '../fetch/types.js';
+import { compareDebVersions, debArchOf, parseDebBinary, parseDebSource } from '../recipe/deb.js';
 import { classifyNpmSpec, loadRecipes } from '../recipe/index.js';
 import type { LoadedRecipe } from '../recipe/types.js';
 import { remoteTags } from './ls-remote.js';
@@ -22,7 +26,7 @@ import { fetchPackument } from './packument.js';
 import { compareVersions, isPrerelease, versionFromTag } from './versions.js';
 import { watchVersions } from './watch.js';
 
-export type Tracker = 'npm' | 'git' | 'watch' | 'none';
+export type Tracker = 'npm' | 'git' | 'watch' | 'deb' | 'none';
 
 export interface Release {
   version: string;
@@ -102,7 +106,7 @@ function baseRow(r: LoadedRecipe): Omit<OutdatedRow, 'via'> {
 }
 
 /** Which source tells this recipe's versions. */
-export function trackerOf(r: LoadedRecipe): { via: Tracker; what?: string; npm?: string; git?: string } {
+export function trackerOf(r: LoadedRecipe): { via: Tracker; what?: string; npm?: string; git?: string; deb?: { name: string; arch: string; version: string } } {
   const { recipe } = r;
   if (recipe.watch) return { via: 'watch', what: recipe.watch.url };
   for (const s of recipe.sources ?? []) {
@@ -112,6 +116,13 @@ export function trackerOf(r: LoadedRecipe): { via: Tracker; what?: string; npm?:
   }
   const git = (recipe.sources ?? []).find((s): s is Extract<typeof s, { git: string }> => 'git' in s);
   if (git) return { via: 'git', what: git.git, git: git.git };
+  for (const s of recipe.sources ?? []) {
+    const deb = 'deb' in s ? parseDebBinary(s.deb) : 'debSource' in s ? parseDebSource(s.debSource) : undefined;
+    if (!deb?.ok) continue;
+    const arch = 'deb' in s ? debArchOf(deb.spec, s.platforms ?? recipe.platforms) : 'source';
+    if (arch === undefined) continue;
+    return { via: 'deb', what: `${deb.spec.name}${arch === 'source' ? ' (source)' : `:${arch}`}`, deb: { name: deb.spec.name, arch, version: deb.spec.version } };
+  }
   return { via: 'none' };
 }
 
@@ -143,6 +154,22 @@ async function lookUp(r: LoadedRecipe, opts: OutdatedOptions): Promise<OutdatedR
         return rel;
       });
       break;
+    }
+    case 'deb': {
+      const { debArchives } = await import('../fetch/deb/archives.js');
+      const { listVersions } = await import('../fetch/deb/fetch.js');
+      const d = t.deb!;
+      const versions = await listVersions(d.name, d.arch, debArchives(opts.env), common);
+      const newer = versions.filter((v) => compareDebVersions(v, d.version) > 0).reverse();
+      const shown = newer.filter((v) => opts.prereleases || !v.includes('~'));
+      const latest = shown.at(-1);
+      return {
+        ...base, current: d.version,
+        newer: shown.map((version) => ({ version, prerelease: version.includes('~') })),
+        hidden: { prereleases: newer.length - shown.length, younger: 0 },
+        ...(latest !== undefined ? { latest } : {}),
+        ...(versions.includes(d.version) ? {} : { note: `${d.version} is no longer on the configured archive` }),
+      };
     }
     case 'git': {
       const tags = await remoteTags(t.git!, { env: opts.env, ...(opts.signal ? { signal: opts.signal } : {}) });

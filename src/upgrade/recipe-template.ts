@@ -5,9 +5,11 @@
 import type { Platform } from '../recipe/types.js';
 
 export interface TemplateSource {
-  kind: 'npm' | 'url' | 'git';
+  kind: 'npm' | 'url' | 'git' | 'deb' | 'debSource';
   value: string;
   rev?: string;
+  /** debSource: the file of the source package. */
+  file?: string;
   platforms?: Platform[];
 }
 
@@ -47,8 +49,9 @@ export function renderRecipe(t: TemplateInput): string {
   for (const s of t.sources) {
     l.push(`  - ${s.kind}: ${JSON.stringify(s.value)}`);
     if (s.rev !== undefined) l.push(`    rev: ${JSON.stringify(s.rev)}`);
+    if (s.file !== undefined) l.push(`    debFile: ${JSON.stringify(s.file)}`);
     if (s.platforms) l.push(`    platforms: [${s.platforms.join(', ')}]`);
-    if (s.kind === 'url') l.push('    # strip: 1    # drop the archive\'s top folder');
+    if (s.kind === 'url' || s.kind === 'debSource') l.push('    # strip: 1    # drop the archive\'s top folder');
   }
   l.push('# Other recipes this one needs, as exact name@version:');
   l.push('# deps: [zig@0.11.0]');

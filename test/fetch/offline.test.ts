@@ -81,7 +81,7 @@ describe('checkOffline', () => {
   it('fetchSource offline then fails without the network too, source by source', async () => {
     const ctx = context(true);
     for (const n of twoRecipes()) {
-      const e = await rejection(fetchSource(n.source, n.integrity, ctx));
+      const e = await rejection(fetchSource(n.source, n.integrity === undefined ? undefined : { integrity: n.integrity }, ctx));
       expect(e.code).toBe('OFFLINE_MISSING');
     }
     expect(server.total()).toEqual({ requests: 0, connections: 0 });
@@ -128,7 +128,7 @@ describe('checkOffline', () => {
     await expect(checkOffline(twoRecipes(), ctx)).resolves.toBeUndefined();
     expect(server.total().connections).toBe(0);
     const [first] = twoRecipes();
-    await rejection(fetchSource(first!.source, first!.integrity, ctx));
+    await rejection(fetchSource(first!.source, first!.integrity === undefined ? undefined : { integrity: first!.integrity }, ctx));
     expect(server.total().requests).toBeGreaterThan(0);
   });
 });
@@ -140,7 +140,7 @@ describe('fetchSource, offline', () => {
     const file = ctx.cache.pathFor(pin);
     await mkdir(dirname(file), { recursive: true });
     await writeFile(file, 'not the pinned bytes');
-    const e = await rejection(fetchSource({ url: server.url('/damaged.tar') }, pin, ctx));
+    const e = await rejection(fetchSource({ url: server.url('/damaged.tar') }, { integrity: pin }, ctx));
     expect(e.code).toBe('OFFLINE_MISSING');
     expect(e.message).toBe(`offline: ${server.url('/damaged.tar')} (${pin}) is damaged in the download cache`);
     expect(e.url).toBe(server.url('/damaged.tar'));

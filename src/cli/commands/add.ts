@@ -2,6 +2,7 @@
 // commit or URL, and lock it. The logic is src/upgrade/add.ts; this prints.
 import type { Command } from 'commander';
 import { IntactError } from '../../errors.js';
+import { pinLabel } from '../../lock/types.js';
 import { findProject } from '../../project.js';
 import type { CliContext } from '../main.js';
 import { defaultJobs, lockHelpers, makeFetchContext } from '../fetch-context.js';
@@ -10,8 +11,8 @@ import { isCi, progressFor } from '../progress.js';
 export function registerAdd(program: Command, ctx: CliContext): void {
   program
     .command('add')
-    .description('write a new recipe for a pinned npm package, git commit or URL, and lock it')
-    .argument('<source>', 'npm:<package>@<version>, git:<url>#<full commit id>, or an http(s):// URL')
+    .description('write a new recipe for a pinned npm package, git commit, Debian package or URL, and lock it')
+    .argument('<source>', 'npm:<package>@<version>, git:<url>#<full commit id>, deb:<package>=<Debian version>, debsource:<package>=<version>/<file>, or an http(s):// URL')
     .option('--name <name>', 'the recipe name (default: from the package, repository or file name)')
     // Not --version: commander reads the program's own -V/--version anywhere on the line.
     .option('--recipe-version <version>', 'the exact upstream version (default: from the npm spec, the tag at the commit, or the file name)')
@@ -63,7 +64,7 @@ was fetched and pinned. Then write its build steps and \`bin\`, and commit both 
         return;
       }
       out.info(`wrote ${result.file} and locked ${result.name}@${result.version}:`);
-      for (const s of result.entry?.sources ?? []) out.info(`  ${s.npm ?? s.url ?? (s.git ? `${s.git}#${s.rev ?? ''}` : s.file)}${s.platforms ? ` [${s.platforms.join(', ')}]` : ''} ${s.integrity}`);
+      for (const s of result.entry?.sources ?? []) out.info(`  ${pinLabel(s)}${s.platforms ? ` [${s.platforms.join(', ')}]` : ''} ${s.integrity}`);
       out.info(`next: fill in its build steps and bin, \`intact install ${result.name}\`, then commit ${result.file} with intact.lock`);
     });
 }

@@ -4,7 +4,7 @@
 import { open } from 'node:fs/promises';
 
 export type Compression = 'none' | 'gzip' | 'xz' | 'bzip2' | 'zstd';
-export type Format = { kind: 'tar'; compression: Compression } | { kind: 'zip' } | { kind: 'file' } | { kind: 'unsupported'; name: string };
+export type Format = { kind: 'tar'; compression: Compression } | { kind: 'zip' } | { kind: 'deb' } | { kind: 'file' } | { kind: 'unsupported'; name: string };
 
 const starts = (b: Uint8Array, sig: readonly number[], at = 0): boolean => sig.every((x, i) => b[at + i] === x);
 
@@ -25,6 +25,9 @@ export function sniff(head: Uint8Array): Format {
   // Local file header, or the end record of an empty zip.
   if (starts(head, [0x50, 0x4b, 0x03, 0x04]) || starts(head, [0x50, 0x4b, 0x05, 0x06])) return { kind: 'zip' };
   if (isTarHeader(head)) return { kind: 'tar', compression: 'none' };
+  // A Debian package: an ar archive whose first member is debian-binary. Other
+  // ar archives (static libraries) stay single files.
+  if (Buffer.from(head.subarray(0, 21)).toString('latin1') === '!<arch>\ndebian-binary') return { kind: 'deb' };
   for (const [name, sig] of UNSUPPORTED) if (starts(head, sig)) return { kind: 'unsupported', name };
   return { kind: 'file' };
 }

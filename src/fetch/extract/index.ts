@@ -41,6 +41,7 @@ import { nameFromSource, placeSingle } from './single.js';
 import { readTar } from './tar.js';
 import { TreeWriter, type ExtractResult, type WrittenRecord } from './writer.js';
 import { readZip } from './zip.js';
+import { readDeb } from './deb.js';
 
 export { DEFAULT_EXTRACT_LIMITS, type ExtractLimits } from './limits.js';
 export type { ExtractResult, WrittenRecord } from './writer.js';
@@ -54,6 +55,11 @@ export interface ExtractOptions {
   signal?: AbortSignal;
   /** The URL or npm spec the file came from, for messages (defaults to the file's path). */
   name?: string;
+  /**
+   * The file must be a Debian binary package (a `deb` source): anything else is
+   * refused with the reason, instead of being kept as a single file.
+   */
+  expect?: 'deb';
   /** Also return the tree-hash records of what an archive unpacked to (writer.ts); not for a single file. */
   records?: boolean;
   /**
@@ -104,7 +110,7 @@ export async function extract(file: string, dest: string, opts: ExtractOptions =
     let innerName: string | undefined;
     if (archiveParts !== undefined) {
       const outer = await detect(file);
-      if (outer.kind !== 'tar' && outer.kind !== 'zip') {
+      if (outer.kind !== 'tar' && outer.kind !== 'zip' && outer.kind !== 'deb') {
         throw problem('EXTRACT_OPTIONS', where, undefined, `is not an archive, so \`archive\` ${JSON.stringify(opts.archive)} cannot be found in it.`);
       }
       const finder = new InnerFinder(archiveParts, work, integrity, ctx);
@@ -119,7 +125,7 @@ export async function extract(file: string, dest: string, opts: ExtractOptions =
       sourceWhere = `${where} › ${picked.name}`;
     }
 
-    const format = await detect(source);
+    const format: Format = opts.expect === 'deb' && archiveParts === undefined ? { kind: 'deb' } : await detect(source);
     if (opts.input !== undefined && format.kind !== 'tar') {
       throw problem('EXTRACT_OPTIONS', where, undefined, `cannot be unpacked from a stream: only a tar archive can be, and this is ${format.kind === 'zip' ? 'a zip archive' : 'not an archive'}.`);
     }
@@ -176,7 +182,7 @@ export async function hashArchiveMember(file: string, archive: string, opts: { a
   const ctx: ReadContext = { where, limits, signal: undefined };
   const parts = optionParts('archive', archive, { where, limits });
   const outer = await detect(file);
-  if (outer.kind !== 'tar' && outer.kind !== 'zip') {
+  if (outer.kind !== 'tar' && outer.kind !== 'zip' && outer.kind !== 'deb') {
     throw problem('EXTRACT_OPTIONS', where, undefined, `is not an archive, so \`archive\` ${JSON.stringify(archive)} cannot be found in it.`);
   }
   await mkdir(opts.tmpDir, { recursive: true });
@@ -196,6 +202,7 @@ export async function hashArchiveMember(file: string, archive: string, opts: { a
 
 function read(format: Format, file: string, visitor: Visitor, ctx: ReadContext): Promise<void> {
   if (format.kind === 'zip') return readZip(file, visitor, ctx);
+  if (format.kind === 'deb') return readDeb(file, visitor, ctx);
   if (format.kind === 'tar') return readTar(file, format.compression, visitor, ctx);
   throw new Error(`internal: read() called for ${format.kind}`);
 }
