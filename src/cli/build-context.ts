@@ -88,7 +88,7 @@ export async function makeBuildContext(opts: {
 export async function openBuildSession(ctx: import('./main.js').CliContext, opts: { offline: boolean; keepFailed: boolean; sandbox: SandboxMode; onFetchEvent?: (e: import('../fetch/types.js').FetchEvent) => void }) {
   const out = ctx.output();
   const globals = ctx.globals();
-  const { findProject } = await import('../project.js');
+  const { findProject } = await import('../project/find.js');
   const { progressFor } = await import('./progress.js');
   const { makeFetchContext } = await import('./fetch-context.js');
   const project = await findProject(process.cwd());

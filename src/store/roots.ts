@@ -2,7 +2,7 @@
 // holding {project, entries: [entry folder names]}:
 //
 // - a project's root (`<hash of the project path>.json`, written by the profile,
-//   src/build/profile.ts): live while the project folder exists;
+//   src/project/profile.ts): live while the project folder exists;
 // - a pending root (`pending-<host>-<pid>-<random>.json`, holdRoot below): written
 //   by a process before it starts to build or reuse entries, and removed when it
 //   is done. It closes the window in which an entry was built (or found present)

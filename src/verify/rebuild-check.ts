@@ -7,7 +7,7 @@
 import { join } from 'node:path';
 import { finding, IntactError, type Finding } from '../errors.js';
 import { buildOne, forceRemove, type BuildContext } from '../build/build-one.js';
-import { planInstall } from '../build/install.js';
+import { planInstall } from '../project/install.js';
 import { hostPlatform } from '../platform.js';
 import { entryPath, readMeta } from '../store/entry.js';
 import { diffRecords } from '../store/tree-diff.js';

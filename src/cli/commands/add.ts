@@ -2,7 +2,7 @@
 // commit or URL, and lock it. The logic is src/upgrade/add.ts; this prints.
 import type { Command } from 'commander';
 import { IntactError } from '../../errors.js';
-import { findProject } from '../../project.js';
+import { findProject } from '../../project/find.js';
 import type { CliContext } from '../main.js';
 import { defaultJobs, lockHelpers, makeFetchContext } from '../fetch-context.js';
 import { isCi, progressFor } from '../progress.js';

@@ -17,7 +17,7 @@ export function registerBuild(program: Command, ctx: CliContext): void {
     .action(async (name: string, opts: { keepFailed: boolean; offline: boolean; sandbox: 'require' | 'auto' | 'off' }) => {
       const { out, globals, project, progress, built } = await openBuildSession(ctx, opts);
       await checkRecipeNames(project, [name]);
-      const { rebuild } = await import('../../build/rebuild.js');
+      const { rebuild } = await import('../../project/rebuild.js');
       let r;
       try {
         r = await rebuild(project, name, built.ctx, defaultJobs(globals, 'build'));

@@ -7,7 +7,7 @@ import type { BuildPlan } from '../../build/plan.js';
 import { IntactError } from '../../errors.js';
 import type { FetchProgress } from '../../fetch/types.js';
 import { hostPlatform } from '../../platform.js';
-import { findProject } from '../../project.js';
+import { findProject } from '../../project/find.js';
 import type { CliContext } from '../main.js';
 import { defaultJobs, makeFetchContext } from '../fetch-context.js';
 import { formatBytes, progressFor } from '../progress.js';
@@ -17,7 +17,7 @@ import { checkRecipeNames } from '../recipe-names.js';
 async function selectPlans(project: string, names: readonly string[]): Promise<BuildPlan[]> {
   const platform = hostPlatform();
   if (!platform) throw new IntactError('PLATFORM_UNSUPPORTED', `intact has no platform name for ${process.platform}-${process.arch}`);
-  const { planInstall } = await import('../../build/install.js');
+  const { planInstall } = await import('../../project/install.js');
   const sel = await planInstall(project, names, platform);
   if (sel.findings.length > 0) {
     const f = sel.findings[0]!;

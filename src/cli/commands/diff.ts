@@ -2,7 +2,7 @@
 // Markdown for a merge request or as JSON. The logic is src/upgrade/compare.ts.
 import type { Command } from 'commander';
 import { IntactError } from '../../errors.js';
-import { findProject } from '../../project.js';
+import { findProject } from '../../project/find.js';
 import type { CliContext } from '../main.js';
 
 export function parseDiffFormat(v: string): 'md' | 'json' {

@@ -2,7 +2,7 @@
 import { execFile } from 'node:child_process';
 import { access, constants, mkdir } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { findProject } from '../../project.js';
+import { findProject } from '../../project/find.js';
 import { hostPlatform } from '../../platform.js';
 import { resolveStore } from '../../store/paths.js';
 import type { CliContext } from '../main.js';

@@ -2,7 +2,7 @@
 // project's root reaches (src/store/gc.ts), and say how much space that freed.
 import type { Command } from 'commander';
 import { IntactError } from '../../errors.js';
-import { findProject } from '../../project.js';
+import { findProject } from '../../project/find.js';
 import { resolveStore, type StoreLayout } from '../../store/paths.js';
 import type { CliContext } from '../main.js';
 import { formatBytes } from '../progress.js';
@@ -36,7 +36,7 @@ and an entry is removed only under its lock.`)
       const out = ctx.output();
       const store = await storeOf(ctx);
       const { collectGarbage } = await import('../../store/gc.js');
-      const { projectPins } = await import('../../build/project-pins.js');
+      const { projectPins } = await import('../../project/pins.js');
       const r = await collectGarbage(store, { dryRun: opts.dryRun, minAgeMs: opts.minAge * 60_000, pinsOf: (p) => projectPins(store, p) });
       if (out.json) {
         out.document({ ok: r.findings.length === 0, ...r });

@@ -1,5 +1,5 @@
 // `intact install [NAME...]`: fetch and build the locked closure into the store
-// and switch the project's profile (.intact/bin). The work is src/build/install.ts.
+// and switch the project's profile (.intact/bin). The work is src/project/install.ts.
 import type { Command } from 'commander';
 import type { CliContext } from '../main.js';
 import { openBuildSession, parseSandboxMode } from '../build-context.js';
@@ -32,7 +32,7 @@ export function registerInstall(program: Command, ctx: CliContext): void {
         },
       });
       await checkRecipeNames(project, names);
-      const { install } = await import('../../build/install.js');
+      const { install } = await import('../../project/install.js');
       const jobs = defaultJobs(globals, 'build');
       const say = (s: string): void => {
         if (out.json) out.out.write(`${JSON.stringify({ event: 'build', message: s })}\n`);

@@ -2,7 +2,7 @@
 // tell. Read-only. The logic is src/upgrade/outdated.ts; this prints a table.
 import type { Command } from 'commander';
 import { exitStatusOf, IntactError } from '../../errors.js';
-import { findProject } from '../../project.js';
+import { findProject } from '../../project/find.js';
 import type { CliContext } from '../main.js';
 import { defaultJobs, makeFetchContext } from '../fetch-context.js';
 import { checkRecipeNames } from '../recipe-names.js';

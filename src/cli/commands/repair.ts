@@ -1,5 +1,5 @@
 // `intact repair [NAME...]`: rebuild or re-fetch what `verify --store` finds
-// damaged, replacing each entry atomically. The work is src/build/repair.ts.
+// damaged, replacing each entry atomically. The work is src/project/repair.ts.
 import type { Command } from 'commander';
 import type { CliContext } from '../main.js';
 import { openBuildSession, parseSandboxMode } from '../build-context.js';
@@ -24,7 +24,7 @@ Exit 0 when everything found was repaired, 1 otherwise.`)
     .action(async (names: string[], opts: { offline: boolean; keepFailed: boolean; sandbox: 'require' | 'auto' | 'off' }) => {
       const { out, globals, project, progress, built, store } = await openBuildSession(ctx, opts);
       await checkStoreNames(project, store, names);
-      const { repairStore } = await import('../../build/repair.js');
+      const { repairStore } = await import('../../project/repair.js');
       let r;
       try {
         r = await repairStore(project, {

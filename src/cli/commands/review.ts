@@ -3,7 +3,7 @@
 // logic is src/upgrade/review.ts.
 import type { Command } from 'commander';
 import { IntactError } from '../../errors.js';
-import { findProject } from '../../project.js';
+import { findProject } from '../../project/find.js';
 import type { CliContext } from '../main.js';
 import { parseDiffFormat } from './diff.js';
 

@@ -2,7 +2,7 @@
 // into a file (written atomically). The logic is src/upgrade/sbom.ts.
 import type { Command } from 'commander';
 import { IntactError } from '../../errors.js';
-import { findProject } from '../../project.js';
+import { findProject } from '../../project/find.js';
 import type { CliContext } from '../main.js';
 
 function parseFormat(v: string): 'cyclonedx' | 'spdx' {

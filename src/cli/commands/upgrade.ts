@@ -3,7 +3,7 @@
 // is src/upgrade/upgrade.ts; this wires the lock and build contexts and prints.
 import type { Command } from 'commander';
 import { IntactError } from '../../errors.js';
-import { findProject } from '../../project.js';
+import { findProject } from '../../project/find.js';
 import type { CliContext } from '../main.js';
 import { parseSandboxMode } from '../build-context.js';
 import { defaultJobs, lockHelpers, makeFetchContext } from '../fetch-context.js';
@@ -45,7 +45,7 @@ they were. Comments and layout of the recipe are kept.`)
       const build = opts.build
         ? async (n: string) => {
           const { makeBuildContext } = await import('../build-context.js');
-          const { install } = await import('../../build/install.js');
+          const { install } = await import('../../project/install.js');
           const { hostPlatform } = await import('../../platform.js');
           const built = await makeBuildContext({ projectDir: project, store, fetch, mode: opts.sandbox, keepFailed: false, signal: ctx.signal });
           const r = await install(project, { names: [n], jobs: defaultJobs(globals, 'build'), build: built.ctx });

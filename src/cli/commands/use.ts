@@ -5,12 +5,12 @@ import { constants } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { IntactError } from '../../errors.js';
-import { findProject, PROFILE_DIR } from '../../project.js';
+import { findProject, PROFILE_DIR } from '../../project/find.js';
 import type { CliContext } from '../main.js';
 import { checkRecipeNames } from '../recipe-names.js';
 
 // Loaded when a command runs, not at start-up.
-const profileModule = () => import('../../build/profile.js');
+const profileModule = () => import('../../project/profile.js');
 
 const nothingInstalled = (): IntactError => new IntactError('NOT_INSTALLED', 'nothing is installed in this project yet', { hint: 'run `intact install` first' });
 

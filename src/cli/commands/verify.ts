@@ -4,7 +4,7 @@
 // The checks live in src/lock/verify.ts, src/verify/ and src/store/; this prints.
 import type { Command } from 'commander';
 import { exitStatusOf, IntactError, type Finding } from '../../errors.js';
-import { findProject } from '../../project.js';
+import { findProject } from '../../project/find.js';
 import type { CliContext } from '../main.js';
 import { parseSandboxMode } from '../build-context.js';
 import { checkRecipeNames, checkStoreNames, projectRecipes } from '../recipe-names.js';

@@ -6,7 +6,7 @@ import { IntactError } from '../errors.js';
 import { readLock } from '../lock/index.js';
 import { hostPlatform } from '../platform.js';
 import { addEntry, hasEntry, readMeta } from '../store/entry.js';
-import { buildOne, forceRemove, type BuildContext } from './build-one.js';
+import { buildOne, forceRemove, type BuildContext } from '../build/build-one.js';
 import { planInstall } from './install.js';
 
 export interface RebuildResult {

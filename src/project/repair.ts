@@ -29,9 +29,9 @@ import { holdRoot } from '../store/roots.js';
 import { hashRecords, takeRecords } from '../store/tree-hash.js';
 import { scanTree } from '../store/tree-scan.js';
 import { verifyEntry, verifyStore, type EntryResult, type StoreVerifyReport } from '../store/verify-store.js';
-import { buildOne, forceRemove, type BuildContext } from './build-one.js';
+import { buildOne, forceRemove, type BuildContext } from '../build/build-one.js';
 import { planInstall } from './install.js';
-import { SOURCE_DATE_EPOCH, type BuildPlan } from './plan.js';
+import { SOURCE_DATE_EPOCH, type BuildPlan } from '../build/plan.js';
 
 export type RepairAction = 'rebuilt' | 'sealed' | 'manifest' | 'built' | 'cache-removed' | 'refetched';
 

@@ -7,7 +7,7 @@ import { readLock, writeLock } from '../lock/index.js';
 import { serializeLock } from '../lock/parse.js';
 import { hostPlatform } from '../platform.js';
 import { readMeta } from '../store/entry.js';
-import { buildOne, type BuildContext } from './build-one.js';
+import { buildOne, type BuildContext } from '../build/build-one.js';
 import { planInstall } from './install.js';
 
 export interface RecordedOutput {
