@@ -8,6 +8,7 @@ import type { StoreLayout } from '../store/paths.js';
 import type { FetchContext } from '../fetch/source.js';
 import { IntactError } from '../errors.js';
 import type { Output } from './output.js';
+import type { CliContext } from './commands/context.js';
 
 export function parseSandboxMode(v: string): SandboxMode {
   if (v === 'require' || v === 'auto' || v === 'off') return v;
@@ -85,7 +86,7 @@ export async function makeBuildContext(opts: {
  * Everything a building command sets up, in one place: the project, progress
  * display, fetch context and build context (install, build, repair).
  */
-export async function openBuildSession(ctx: import('./main.js').CliContext, opts: { offline: boolean; keepFailed: boolean; sandbox: SandboxMode; onFetchEvent?: (e: import('../fetch/types.js').FetchEvent) => void }) {
+export async function openBuildSession(ctx: CliContext, opts: { offline: boolean; keepFailed: boolean; sandbox: SandboxMode; onFetchEvent?: (e: import('../fetch/types.js').FetchEvent) => void }) {
   const out = ctx.output();
   const globals = ctx.globals();
   const { findProject } = await import('../project/find.js');

@@ -6,18 +6,8 @@ import { Command, CommanderError, Option } from 'commander';
 import { errorExitStatus, exitStatus, interrupted, IntactError, isIntactError } from '../errors.js';
 import { Output, type GlobalOptions } from './output.js';
 import { registerCommands } from './commands/index.js';
+import type { CliContext } from './commands/context.js';
 import { hasFlag, rewriteVerifyArgv } from './argv.js';
-
-export interface CliContext {
-  globals(): GlobalOptions;
-  output(): Output;
-  /** Aborted on SIGINT/SIGTERM: fetches and build steps stop, temp files are cleaned. */
-  signal: AbortSignal;
-  /** Until the returned function is called, SIGINT and SIGTERM go to `to` (a child of `run` or `shell`) instead. */
-  forwardSignals(to: (sig: NodeJS.Signals) => void): () => void;
-  /** Set by a command: the exit status of its run. */
-  setExit(code: number): void;
-}
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };

@@ -3,7 +3,7 @@
 import type { Command } from 'commander';
 import { IntactError } from '../../errors.js';
 import { findProject } from '../../project/find.js';
-import type { CliContext } from '../main.js';
+import type { CliContext } from './context.js';
 import { defaultJobs, lockHelpers, makeFetchContext } from '../fetch-context.js';
 import { isCi, progressFor } from '../progress.js';
 

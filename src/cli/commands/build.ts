@@ -1,6 +1,6 @@
 // `intact build NAME`: a fresh build of one recipe, compared with the store.
 import type { Command } from 'commander';
-import type { CliContext } from '../main.js';
+import type { CliContext } from './context.js';
 import { openBuildSession, parseSandboxMode } from '../build-context.js';
 import { defaultJobs } from '../fetch-context.js';
 import { checkRecipeNames } from '../recipe-names.js';

@@ -8,7 +8,7 @@ import { IntactError } from '../../errors.js';
 import type { FetchProgress } from '../../fetch/types.js';
 import { hostPlatform } from '../../platform.js';
 import { findProject } from '../../project/find.js';
-import type { CliContext } from '../main.js';
+import type { CliContext } from './context.js';
 import { defaultJobs, makeFetchContext } from '../fetch-context.js';
 import { formatBytes, progressFor } from '../progress.js';
 import { checkRecipeNames } from '../recipe-names.js';

@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { IntactError } from '../../errors.js';
 import { findProject } from '../../project/find.js';
 import { resolveStore, type StoreLayout } from '../../store/paths.js';
-import type { CliContext } from '../main.js';
+import type { CliContext } from './context.js';
 import { formatBytes } from '../progress.js';
 
 function parseMinutes(v: string): number {

@@ -1,6 +1,6 @@
 // `intact init`: make an existing folder an intact project.
 import type { Command } from 'commander';
-import type { CliContext } from '../main.js';
+import type { CliContext } from './context.js';
 
 export function registerInit(program: Command, ctx: CliContext): void {
   program

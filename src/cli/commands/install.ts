@@ -1,7 +1,7 @@
 // `intact install [NAME...]`: fetch and build the locked closure into the store
 // and switch the project's profile (.intact/bin). The work is src/project/install.ts.
 import type { Command } from 'commander';
-import type { CliContext } from '../main.js';
+import type { CliContext } from './context.js';
 import { openBuildSession, parseSandboxMode } from '../build-context.js';
 import { defaultJobs } from '../fetch-context.js';
 import { formatBytes } from '../progress.js';

@@ -3,7 +3,7 @@
 import type { Command } from 'commander';
 import { findProject } from '../../project/find.js';
 import { resolveStore, type StoreLayout } from '../../store/paths.js';
-import type { CliContext } from '../main.js';
+import type { CliContext } from './context.js';
 import { formatBytes } from '../progress.js';
 
 async function storeOf(ctx: CliContext): Promise<StoreLayout> {

@@ -2,7 +2,7 @@
 // named ones) in intact.lock. The logic is src/lock/relock.ts; this prints.
 import type { Command } from 'commander';
 import { findProject } from '../../project/find.js';
-import type { CliContext } from '../main.js';
+import type { CliContext } from './context.js';
 import { defaultJobs, lockHelpers, makeFetchContext } from '../fetch-context.js';
 import { isCi, progressFor } from '../progress.js';
 import { parseSandboxMode } from '../build-context.js';

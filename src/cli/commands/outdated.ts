@@ -3,7 +3,7 @@
 import type { Command } from 'commander';
 import { exitStatusOf, IntactError } from '../../errors.js';
 import { findProject } from '../../project/find.js';
-import type { CliContext } from '../main.js';
+import type { CliContext } from './context.js';
 import { defaultJobs, makeFetchContext } from '../fetch-context.js';
 import { checkRecipeNames } from '../recipe-names.js';
 

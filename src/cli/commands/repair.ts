@@ -1,7 +1,7 @@
 // `intact repair [NAME...]`: rebuild or re-fetch what `verify --store` finds
 // damaged, replacing each entry atomically. The work is src/project/repair.ts.
 import type { Command } from 'commander';
-import type { CliContext } from '../main.js';
+import type { CliContext } from './context.js';
 import { openBuildSession, parseSandboxMode } from '../build-context.js';
 import { defaultJobs } from '../fetch-context.js';
 import { checkStoreNames } from '../recipe-names.js';

@@ -4,7 +4,7 @@
 import type { Command } from 'commander';
 import { IntactError } from '../../errors.js';
 import { findProject } from '../../project/find.js';
-import type { CliContext } from '../main.js';
+import type { CliContext } from './context.js';
 import { parseDiffFormat } from './diff.js';
 
 function parseBudget(v: string): number {

@@ -3,7 +3,7 @@
 import type { Command } from 'commander';
 import { IntactError } from '../../errors.js';
 import { findProject } from '../../project/find.js';
-import type { CliContext } from '../main.js';
+import type { CliContext } from './context.js';
 
 function parseFormat(v: string): 'cyclonedx' | 'spdx' {
   const f = v.toLowerCase();

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { IntactError } from '../../errors.js';
 import { findProject, PROFILE_DIR } from '../../project/find.js';
-import type { CliContext } from '../main.js';
+import type { CliContext } from './context.js';
 import { checkRecipeNames } from '../recipe-names.js';
 
 // Loaded when a command runs, not at start-up.

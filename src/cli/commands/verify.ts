@@ -5,7 +5,7 @@
 import type { Command } from 'commander';
 import { exitStatusOf, IntactError, type Finding } from '../../errors.js';
 import { findProject } from '../../project/find.js';
-import type { CliContext } from '../main.js';
+import type { CliContext } from './context.js';
 import { parseSandboxMode } from '../build-context.js';
 import { checkRecipeNames, checkStoreNames, projectRecipes } from '../recipe-names.js';
 

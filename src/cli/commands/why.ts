@@ -3,7 +3,7 @@
 import type { Command } from 'commander';
 import { findProject } from '../../project/find.js';
 import { resolveStore } from '../../store/paths.js';
-import type { CliContext } from '../main.js';
+import type { CliContext } from './context.js';
 
 export function registerWhy(program: Command, ctx: CliContext): void {
   program
