@@ -14,9 +14,10 @@ import { unpackOptions } from '../fetch/unpack-tree.js';
 import { addEntry, entryPath, hasEntry, hasEntrySync, readMeta, type EntryMeta } from '../store/entry.js';
 import { lockKey } from '../store/lock.js';
 import type { StoreLayout } from '../store/paths.js';
-import { buildEnv, stepVars, SOURCE_DATE_EPOCH, type BuildPaths, type BuildPlan } from './plan.js';
+import { buildEnv, stepVars, type BuildPaths, type BuildPlan } from './plan.js';
+import { INSIDE, SOURCE_DATE_EPOCH } from '../store/entry-layout.js';
 import { runSteps } from './steps.js';
-import { INSIDE, type Mount, type SandboxLevel, type StepProcess, type StepResult } from './types.js';
+import { type Mount, type SandboxLevel, type StepProcess, type StepResult } from './types.js';
 import { processAlive } from '../process-alive.js';
 import { removeTree as forceRemove } from '../store/remove-tree.js';
 

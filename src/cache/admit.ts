@@ -6,8 +6,7 @@
 // only then the atomic add. The work folder is removed whatever happens: the
 // store holds the whole entry or nothing new.
 import type { BuildContext } from '../build/build-one.js';
-import { SOURCE_DATE_EPOCH } from '../build/plan.js';
-import { INSIDE } from '../build/types.js';
+import { INSIDE, SOURCE_DATE_EPOCH } from '../store/entry-layout.js';
 import { IntactError } from '../errors.js';
 import { addEntry, entryPath, type EntryMeta } from '../store/entry.js';
 import { joinedTreeHash } from '../store/tree-hash.js';

@@ -31,7 +31,8 @@ import { scanTree } from '../store/tree-scan.js';
 import { verifyEntry, verifyStore, type EntryResult, type StoreVerifyReport } from '../store/verify-store.js';
 import { buildOne, forceRemove, type BuildContext } from '../build/build-one.js';
 import { planInstall } from './install.js';
-import { SOURCE_DATE_EPOCH, type BuildPlan } from '../build/plan.js';
+import type { BuildPlan } from '../build/plan.js';
+import { SOURCE_DATE_EPOCH } from '../store/entry-layout.js';
 
 export type RepairAction = 'rebuilt' | 'sealed' | 'manifest' | 'built' | 'cache-removed' | 'refetched';
 

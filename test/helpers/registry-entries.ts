@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { assertOutputOk } from '../../src/build/checks/index.js';
 import { normaliseOutput } from '../../src/build/checks/normalise.js';
-import { SOURCE_DATE_EPOCH } from '../../src/build/plan.js';
+import { SOURCE_DATE_EPOCH } from '../../src/store/entry-layout.js';
 import type { PlanLike } from '../../src/cache/substitute.js';
 import type { EntryChecks } from '../../src/cache/admit.js';
 import { extract } from '../../src/fetch/extract/index.js';
