@@ -3,29 +3,9 @@
 // cache verifies them (src/fetch/cache.ts). Offline runs are decided here, once,
 // for every kind (src/fetch/offline.ts).
 import { sourceKind, type Source } from '../recipe/types.js';
-import type { DownloadCache, Ingested } from './cache.js';
-import type { NpmConfig } from './npmrc.js';
-import type { FetchLimits, FetchProgress } from './types.js';
+import type { Ingested } from './cache.js';
 
-export interface FetchContext {
-  projectDir: string;
-  cache: DownloadCache;
-  limits: FetchLimits;
-  /** npm configuration, loaded once on first use. */
-  npmConfig: () => Promise<NpmConfig>;
-  env: NodeJS.ProcessEnv;
-  offline: boolean;
-  signal?: AbortSignal;
-  onEvent?: FetchProgress;
-}
-
-/** How a source is named in messages and progress lines. */
-export function describeSource(s: Source): string {
-  if ('url' in s) return s.url;
-  if ('npm' in s) return `npm:${s.npm}`;
-  if ('git' in s) return `git:${s.git}#${s.rev}`;
-  return `file:${s.file}`;
-}
+import { describeSource, type FetchContext } from './context.js';
 
 /**
  * Fetch one source into the cache. `pin` is the lock's integrity (absent on a
