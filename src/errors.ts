@@ -289,6 +289,13 @@ export class IntactError extends Error {
   static fromFinding(f: Finding): IntactError {
     return new IntactError(f.code, f.message, f);
   }
+
+  /** The first of several findings that stop a command, naming its file and how many more there are. */
+  static fromFindings(findings: readonly Finding[]): IntactError {
+    const f = findings[0]!;
+    const more = findings.length > 1 ? ` (and ${findings.length - 1} more; run \`intact verify\`)` : '';
+    return new IntactError(f.code, `${f.file ? `${f.file}: ` : ''}${f.message}${more}`, f);
+  }
 }
 
 export function finding(code: ErrorCode, message: string, fields: ProblemFields = {}): Finding {

@@ -1,11 +1,11 @@
 // Assembling what builds need from the global options: the store, fetchers,
 // the sandbox at the level this machine allows (or the one demanded), output
 // checks and normalisation. Heavy modules load here, only for commands that build.
-import type { BuildContext } from '../build/build-one.js';
+import type { BuildServices } from '../build/context.js';
 import { lost } from '../build/sandbox/lost.js';
 import type { SandboxLevel, SandboxMode } from '../build/types.js';
 import type { StoreLayout } from '../store/paths.js';
-import type { FetchContext } from '../fetch/source.js';
+import type { FetchContext } from '../fetch/context.js';
 import { IntactError } from '../errors.js';
 import type { Output } from './output.js';
 import type { CliContext } from './commands/context.js';
@@ -40,7 +40,7 @@ export async function makeBuildContext(opts: {
   signal?: AbortSignal;
   /** Told once, when the level is known (to warn about a weak sandbox). */
   onLevel?: (level: SandboxLevel, reasons: string[]) => void;
-}): Promise<{ ctx: Omit<BuildContext, 'plans' | 'jobs'>; sandbox: () => { level: SandboxLevel; reasons: string[] } | undefined }> {
+}): Promise<{ ctx: BuildServices; sandbox: () => { level: SandboxLevel; reasons: string[] } | undefined }> {
   const [sandbox, checks, tree, extract] = await Promise.all([
     import('../build/sandbox/index.js'),
     import('../build/checks/index.js'),

@@ -10,7 +10,7 @@ import { assertOutputOk } from '../../src/build/checks/index.js';
 import { normaliseOutput } from '../../src/build/checks/normalise.js';
 import { SOURCE_DATE_EPOCH } from '../../src/store/entry-layout.js';
 import type { PlanLike } from '../../src/cache/substitute.js';
-import type { EntryChecks } from '../../src/cache/admit.js';
+import type { EntryChecks } from '../../src/cache/entry-checks.js';
 import { extract } from '../../src/fetch/extract/index.js';
 import { addEntry, type EntryMeta } from '../../src/store/entry.js';
 import { layoutOf, type StoreLayout } from '../../src/store/paths.js';

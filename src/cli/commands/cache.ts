@@ -2,11 +2,10 @@
 // binary cache on an OCI registry (docs/cache.md). Also the glue install uses to
 // substitute (installSubstitution). The work is src/cache; this parses and prints.
 import type { Command } from 'commander';
-import type { BuildContext } from '../../build/build-one.js';
+import type { BuildServices } from '../../build/context.js';
 import type { BuildPlan } from '../../build/plan.js';
 import { IntactError } from '../../errors.js';
 import type { FetchProgress } from '../../fetch/types.js';
-import { hostPlatform } from '../../platform.js';
 import { findProject } from '../../project/find.js';
 import type { CliContext } from './context.js';
 import { defaultJobs, makeFetchContext } from '../fetch-context.js';
@@ -15,15 +14,8 @@ import { checkRecipeNames } from '../recipe-names.js';
 
 /** The plans of the named recipes and their closure, in dependency order (install's own selection). */
 async function selectPlans(project: string, names: readonly string[]): Promise<BuildPlan[]> {
-  const platform = hostPlatform();
-  if (!platform) throw new IntactError('PLATFORM_UNSUPPORTED', `intact has no platform name for ${process.platform}-${process.arch}`);
-  const { planInstall } = await import('../../project/install.js');
-  const sel = await planInstall(project, names, platform);
-  if (sel.findings.length > 0) {
-    const f = sel.findings[0]!;
-    throw new IntactError(f.code, `${f.file ? `${f.file}: ` : ''}${f.message}`, f);
-  }
-  return sel.plans;
+  const { planProject } = await import('../../project/plan.js');
+  return (await planProject(project, names)).plans;
 }
 
 /**
@@ -36,7 +28,7 @@ async function selectPlans(project: string, names: readonly string[]): Promise<B
 export async function installSubstitution(o: {
   project: string;
   names: readonly string[];
-  build: Omit<BuildContext, 'plans' | 'jobs'>;
+  build: BuildServices;
   say: (line: string) => void;
   onEvent?: FetchProgress;
   signal?: AbortSignal;

@@ -46,7 +46,8 @@ export function registerInstall(program: Command, ctx: CliContext): void {
         result = await install(project, {
           names,
           jobs,
-          build: { ...built.ctx, allowMismatch: opts.allowMismatch, ...(substitution ? { substitute: substitution.substitute } : {}) },
+          build: { ...built.ctx, ...(substitution ? { substitute: substitution.substitute } : {}) },
+          allowMismatch: opts.allowMismatch,
           onEvent: (e) => {
             if (e.type === 'build-start') say(`build ${e.name}@${e.version}`);
             else if (e.type === 'build-done' && e.status === 'built') say(`built ${e.name} (${e.seconds.toFixed(1)} s)`);
