@@ -5,7 +5,6 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import { copyFile, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
-import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { IntactError } from '../errors.js';
 import { unpackOptions } from '../fetch/unpack-tree.js';
@@ -17,7 +16,7 @@ import { INSIDE, SOURCE_DATE_EPOCH } from '../store/entry-layout.js';
 import { runSteps } from './steps.js';
 import type { BuildContext } from './context.js';
 import type { Mount } from './types.js';
-import { processAlive } from '../process-alive.js';
+import { sweepLeftovers, tempName } from '../temp-name.js';
 import { removeTree as forceRemove } from '../store/remove-tree.js';
 
 export interface BuildOutcome {
@@ -28,8 +27,6 @@ export interface BuildOutcome {
   keptAt?: string;
 }
 
-const BUILD_PREFIX = 'build-';
-const HOST = hostname().replace(/[^A-Za-z0-9.]/g, '_') || 'host';
 
 /** A recipe's closure of dependencies, as plans (itself excluded). */
 export function closurePlans(plan: BuildPlan, plans: ReadonlyMap<string, BuildPlan>): BuildPlan[] {
@@ -74,7 +71,7 @@ export async function buildOne(plan: BuildPlan, ctx: BuildContext, opts: { fresh
 async function buildFresh(plan: BuildPlan, ctx: BuildContext, fresh: boolean): Promise<BuildOutcome> {
   await mkdir(ctx.store.tmp, { recursive: true });
   await mkdir(ctx.store.logs, { recursive: true });
-  const buildDir = join(ctx.store.tmp, `${BUILD_PREFIX}${HOST}-${process.pid}-${plan.name}-${randomBytes(4).toString('hex')}`);
+  const buildDir = join(ctx.store.tmp, tempName('build', `${plan.name}-${randomBytes(4).toString('hex')}`));
   await mkdir(buildDir, { mode: 0o755 });
   const logFile = join(buildDir, 'build.log');
   const logFd = openSync(logFile, 'a');
@@ -257,14 +254,6 @@ export { removeTree as forceRemove } from '../store/remove-tree.js';
 
 /** Build folders left by processes that died (a crash or SIGKILL mid-build). */
 export async function cleanStaleBuilds(store: StoreLayout): Promise<number> {
-  let removed = 0;
-  for (const name of await readdir(store.tmp).catch(() => [] as string[])) {
-    const m = /^build-(.+?)-(\d+)-/.exec(name);
-    if (!m || m[1] !== HOST) continue;
-    if (processAlive(Number(m[2]))) continue;
-    await forceRemove(join(store.tmp, name));
-    removed++;
-  }
-  return removed;
+  return (await sweepLeftovers(store.tmp, ['build'], forceRemove)).length;
 }
 
