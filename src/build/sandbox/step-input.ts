@@ -5,7 +5,8 @@
 // ELF loader (/bin/sh, /lib64/ld-linux...) is the host's and not inside.
 import { open, stat } from 'node:fs/promises';
 import { IntactError } from '../../errors.js';
-import { isElfMagic, readElf } from '../checks/elf.js';
+import { readElf } from '../checks/elf.js';
+import { isElfMagic } from '../../elf-magic.js';
 import type { StepProcess } from '../types.js';
 import { findTool, isExecutableFile } from '../tool-lookup.js';
 
