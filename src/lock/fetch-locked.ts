@@ -10,7 +10,7 @@ import type { Source } from '../recipe/types.js';
 import { readLock } from './io.js';
 import { LOCK_FILE } from './parse.js';
 import type { LockedSource, Lockfile } from './types.js';
-import { runLimited } from './limit.js';
+import { runLimited } from '../pool.js';
 
 export interface FetchLockedOptions {
   names: readonly string[];

@@ -13,7 +13,7 @@ import { classifyIntegrity, sourceKind, type Source } from '../recipe/index.js';
 import { checkLock, type RecipeState } from './check.js';
 import { makeEntry } from './entry.js';
 import { withKeys, type Keys } from './keys.js';
-import { runLimited } from './limit.js';
+import { runLimited } from '../pool.js';
 import { readLock, writeLock } from './io.js';
 import { emptyLock, serializeLock } from './parse.js';
 import { projectState } from './state.js';

@@ -18,7 +18,7 @@ import { isHashAlgorithm } from '../fetch/sri.js';
 import { projectState, readLock, LOCK_FILE } from '../lock/index.js';
 import { sourceOfPin, selectWithClosure } from '../lock/fetch-locked.js';
 import type { LockedSource } from '../lock/types.js';
-import { runLimited } from '../lock/limit.js';
+import { runLimited } from '../pool.js';
 import type { Source } from '../recipe/types.js';
 
 export interface FetchCheckOptions {
