@@ -3,7 +3,7 @@
 // errors.ts. Commands are loaded lazily so `intact --help` stays fast.
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
-import { errorExitStatus, exitStatus, interrupted, IntactError, isIntactError } from '../errors.js';
+import { errorExitStatus, exitStatus, exitStatusOf, interrupted, IntactError, isIntactError } from '../errors.js';
 import { Output, type GlobalOptions } from './output.js';
 import { registerCommands } from './commands/index.js';
 import type { CliContext } from './commands/context.js';
@@ -65,8 +65,14 @@ export async function main(argv: string[]): Promise<void> {
     },
     globals: () => program!.opts<GlobalOptions>(),
     output: () => new Output(program!.opts<GlobalOptions>()),
-    setExit: (code) => {
-      status = code;
+    failed: (code) => {
+      status = Math.max(status, exitStatus(code));
+    },
+    found: (findings) => {
+      status = Math.max(status, exitStatusOf(findings));
+    },
+    passStatus: (s) => {
+      status = s;
     },
   };
   let failure: { error: unknown } | undefined;

@@ -4,7 +4,7 @@
 // the profile is switched to the new set in one step. A failed build stops its
 // dependants, names the root cause, and leaves the profile as it was.
 import { byCodePoint } from '../canonical-json.js';
-import { IntactError } from '../errors.js';
+import { DependencyFailed, IntactError } from '../errors.js';
 import { checkOffline } from '../fetch/offline.js';
 import type { Platform } from '../platform.js';
 import { buildOne, cleanStaleBuilds, type BuildOutcome } from '../build/build-one.js';
@@ -74,8 +74,7 @@ async function installPlanned(projectDir: string, opts: InstallOptions, sel: Pro
   await runGraph(sel.plans, concurrent, async (plan) => {
     const failedDep = plan.deps.find((d) => failures.has(d.name));
     if (failedDep) {
-      const root = rootCause(failedDep.name, failures);
-      failures.set(plan.name, new IntactError('DEP_FAILED', `${plan.name} was not built: its dependency ${failedDep.name} failed`, { hint: `fix ${root} first` }));
+      failures.set(plan.name, new DependencyFailed(plan.name, failedDep.name, failures.get(failedDep.name)!));
       opts.onEvent?.({ type: 'skip', name: plan.name, reason: `dependency ${failedDep.name} failed` });
       return;
     }
@@ -90,7 +89,7 @@ async function installPlanned(projectDir: string, opts: InstallOptions, sel: Pro
       opts.onEvent?.({ type: 'build-fail', name: plan.name, message: err.message });
     }
   });
-  const rootFailures = [...failures.entries()].filter(([, e]) => e.code !== 'DEP_FAILED');
+  const rootFailures = [...failures.entries()].filter(([, e]) => !(e instanceof DependencyFailed));
   if (rootFailures.length > 0) {
     const [name, first] = rootFailures[0]!;
     const others = [...failures.keys()].filter((n) => n !== name);
@@ -118,12 +117,6 @@ async function installPlanned(projectDir: string, opts: InstallOptions, sel: Pro
 
 function fields(e: IntactError) {
   return { file: e.file, line: e.line, col: e.col, field: e.field, url: e.url, expected: e.expected, found: e.found, cause: e.cause };
-}
-
-function rootCause(name: string, failures: Map<string, IntactError>): string {
-  const e = failures.get(name);
-  const m = e?.code === 'DEP_FAILED' ? /dependency (\S+) failed/.exec(e.message) : null;
-  return m ? rootCause(m[1]!, failures) : name;
 }
 
 /** Run each plan once its dependencies are done, at most `jobs` at a time. */

@@ -56,14 +56,14 @@ export async function verifyRebuild(projectDir: string, names: readonly string[]
         check.ok = false;
         check.differences = await differences(entryPath(build.store, plan.key, plan.name, plan.version), fresh.path);
         findings.push(finding('NOT_REPRODUCIBLE', `${plan.name}: a second build differs from the store's entry in ${check.differences.length} file(s): ${check.differences.slice(0, 5).map((d) => d.path).join(', ')}`, {
-          file: `recipes/${plan.name}.yaml`, expected: stored, found: output,
+          file: `recipes/${plan.name}.yaml`, expected: stored, found: output, recipe: plan.name,
           hint: 'the build lets something vary into its output (time, paths, job order, locale, umask); the report shows each difference',
         }));
       }
       if (locked !== undefined && locked !== output) {
         check.ok = false;
         findings.push(finding('OUTPUT_MISMATCH', `${plan.name}: the rebuild differs from the output intact.lock records for ${platform}`, {
-          file: 'intact.lock', expected: locked, found: output,
+          file: 'intact.lock', expected: locked, found: output, recipe: plan.name,
           hint: 'if the change is intended and reviewed, record it with `intact lock --outputs NAME`',
         }));
       }

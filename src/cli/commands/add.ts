@@ -55,7 +55,7 @@ was fetched and pinned. Then write its build steps and \`bin\`, and commit both 
       for (const f of result.findings) out.finding(f);
       if (!result.ok) {
         out.err.write('add refused: fix the recipes above first (nothing was written)\n');
-        ctx.setExit(2);
+        ctx.failed('LOCK_REFUSED');
         return;
       }
       if (out.json) {

@@ -36,6 +36,7 @@ export function registerBuild(program: Command, ctx: CliContext): void {
         if (sameLock === true) out.info('  identical to the output recorded in intact.lock');
         if (sameLock === false) out.info(`  DIFFERS from the output recorded in intact.lock (${r.locked})`);
       }
-      if (sameStore === false || sameLock === false) ctx.setExit(1);
+      if (sameStore === false) ctx.failed('NOT_REPRODUCIBLE');
+      if (sameLock === false) ctx.failed('OUTPUT_MISMATCH');
     });
 }

@@ -152,7 +152,7 @@ Entries that came from a binary cache are not re-signed; build them here first.`
       if (out.json) out.document({ ok: missing.length === 0, entries: reports });
       else out.info(`${reports.filter((r) => r.status === 'pulled').length} pulled, ${reports.filter((r) => r.status === 'present').length} already present, ${missing.length} not available`);
       if (missing.length > 0) {
-        if (out.json) ctx.setExit(1);
+        if (out.json) ctx.failed('CACHE_INCOMPLETE');
         else throw new IntactError('CACHE_INCOMPLETE', `not in the cache (or not acceptable): ${missing.map((r) => r.name).join(', ')}`, { hint: '`intact install` builds them from source; the reasons are above' });
       }
     });

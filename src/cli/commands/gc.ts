@@ -52,6 +52,6 @@ and an entry is removed only under its lock.`)
             `${r.cacheRemoved.length} cached download(s) (${formatBytes(cacheBytes)}); kept ${r.kept.entries} entr${r.kept.entries === 1 ? 'y' : 'ies'} and ${r.kept.cacheFiles} download(s)`,
         );
       }
-      if (r.findings.length > 0) ctx.setExit(1);
+      ctx.found(r.findings);
     });
 }

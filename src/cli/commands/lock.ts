@@ -48,7 +48,7 @@ committed); use --dry-run there to see what is missing.`)
       for (const f of result.findings) out.finding(f);
       if (result.findings.some((f) => f.severity === 'error')) {
         out.err.write('lock refused: fix the recipes above first (nothing was written)\n');
-        ctx.setExit(2);
+        ctx.failed('LOCK_REFUSED');
         return;
       }
       if (frozen && result.changes.length > 0) {

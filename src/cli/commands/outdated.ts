@@ -47,7 +47,7 @@ To move a recipe: \`intact upgrade NAME VERSION\`.`)
       });
       const status = exitStatusOf(report.findings);
       const failed = status !== 0;
-      ctx.setExit(status);
+      ctx.found(report.findings);
       if (out.json) {
         out.document({ ok: !failed, recipes: report.rows, findings: report.findings });
         return;

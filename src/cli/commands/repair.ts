@@ -50,6 +50,6 @@ Exit 0 when everything found was repaired, 1 otherwise.`)
         else if (r.ok) out.info(`repaired ${r.repaired.length} item(s)`);
         else out.err.write(`repair incomplete: ${r.failed.length} item(s) could not be repaired\n`);
       }
-      if (!r.ok) ctx.setExit(1);
+      if (!r.ok) ctx.failed('STORE_REPAIR_FAILED');
     });
 }

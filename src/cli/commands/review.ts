@@ -38,7 +38,7 @@ In CI: fetch the base first (e.g. \`git fetch origin main\`), then
         env: process.env,
         signal: ctx.signal,
       });
-      ctx.setExit(r.exitCode);
+      ctx.found(r.findings);
       const deltas = r.deltas && {
         counted: r.deltas.counted,
         max: r.maxDeltas,

@@ -73,7 +73,7 @@ they were. Comments and layout of the recipe are kept.`)
       if (!result.ok) {
         for (const f of result.findings) out.finding(f);
         out.err.write('upgrade refused: fix the recipes above first (nothing was written)\n');
-        ctx.setExit(2);
+        ctx.failed('LOCK_REFUSED');
         return;
       }
       const buildError = result.build && 'error' in result.build ? result.build.error : undefined;
@@ -90,7 +90,7 @@ they were. Comments and layout of the recipe are kept.`)
       if (buildError) {
         if (!out.json) out.error(buildError);
         out.err.write(`${result.file} and intact.lock were written; the build failed: fix the recipe's build steps, then \`intact install ${name}\`\n`);
-        ctx.setExit(1);
+        ctx.failed('BUILD_FAILED');
       }
     });
 }

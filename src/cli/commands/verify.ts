@@ -115,6 +115,6 @@ Exit 0 when clean, 1 on findings, 2 on unusable input. Never writes the lock.`)
         if (exitCode === 0) out.info(`verified ${report.recipes} recipe(s) against intact.lock (${what}): all pinned and current`);
         else out.err.write(`verify failed: ${errors} finding(s) in ${report.recipes} recipe(s) (${what})\n`);
       }
-      ctx.setExit(exitCode);
+      ctx.found(findings);
     });
 }
