@@ -17,8 +17,8 @@ export function parseSandboxMode(v: string): SandboxMode {
 
 /**
  * How a command's builds talk to the user: logs as they come with --verbose, and
- * one warning when the sandbox is weaker than full, naming what it loses (DESIGN:
- * "intact says which protection it lost").
+ * one warning when the sandbox is weaker than full, naming what it loses
+ * (docs/builds.md: a weaker sandbox is never silent).
  */
 export function reporting(out: Output): { onLog?: (name: string, chunk: string) => void; onLevel: (level: SandboxLevel, reasons: string[]) => void } {
   return {

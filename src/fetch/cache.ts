@@ -216,7 +216,7 @@ export class DownloadCache {
 
 /**
  * Writes each chunk to the temp file and the hashes in the same synchronous call,
- * so the HTTP body never waits on us (shared TRAPS.md #1).
+ * so the HTTP body never waits on us (docs/measured.md §1).
  */
 class FileSink implements ByteSink {
   readonly #fd: number;

@@ -3,7 +3,7 @@
 // hard links, the ELF header (parsed from the first chunk, with a few positioned
 // reads for the program and dynamic headers) and the relocatability scan.
 //
-// Speed (shared TRAPS.md #5): one reused 1 MiB buffer, never whole-file buffers;
+// Speed (docs/measured.md §5): one reused 1 MiB buffer, never whole-file buffers;
 // synchronous reads in time slices (slice.ts), one read in flight. Measured on a
 // 16k-file, 370 MB tree: two async readers took 2.7 s, this 0.34 s.
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
