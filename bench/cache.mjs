@@ -21,7 +21,7 @@
 // Throughput is blob bytes per second of wall time; the ratio printed is
 // curl's time / intact's time (1.0 = as fast as curl; the target is >= 0.8),
 // and GNU's time / intact's time beside it.
-// Nothing is deleted until every run is done (shared TRAPS.md #6).
+// Nothing is deleted until every run is done (docs/measured.md §6).
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';

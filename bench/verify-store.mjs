@@ -11,7 +11,7 @@
 // BENCH_STORE, default /tmp/real/store), else a synthetic entry of the same
 // shape (13,500 files, ~330 MB: many small sources, a few large binaries), made
 // once in BENCH_DIR (default $TMPDIR/intact-bench-verify-store) and kept between
-// runs (shared TRAPS.md #6: no deleting and re-creating inside a measurement);
+// runs (docs/measured.md §6: no deleting and re-creating inside a measurement);
 // it is removed at the end unless BENCH_KEEP=1.
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';

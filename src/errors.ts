@@ -247,6 +247,8 @@ export interface ProblemFields extends Place {
   cause?: unknown;
   /** INTERRUPTED: the signal that stopped the run; it sets the exit status. */
   signal?: NodeJS.Signals;
+  /** The recipe a finding is about (Finding.recipe). */
+  recipe?: string;
 }
 
 /** A problem reported without throwing, so that a check can report all of them. */
@@ -296,11 +298,35 @@ export class IntactError extends Error {
   static fromFinding(f: Finding): IntactError {
     return new IntactError(f.code, f.message, f);
   }
+
+  /** The first of several findings that stop a command, naming its file and how many more there are. */
+  static fromFindings(findings: readonly Finding[]): IntactError {
+    const f = findings[0]!;
+    const more = findings.length > 1 ? ` (and ${findings.length - 1} more; run \`intact verify\`)` : '';
+    return new IntactError(f.code, `${f.file ? `${f.file}: ` : ''}${f.message}${more}`, f);
+  }
+}
+
+/**
+ * DEP_FAILED: a recipe was not built because a dependency failed. It carries the
+ * dependency and the recipe whose own failure started the chain, so a caller
+ * names the root cause from data, never from this message.
+ */
+export class DependencyFailed extends IntactError {
+  readonly dependency: string;
+  readonly rootCause: string;
+
+  constructor(name: string, dependency: string, cause: IntactError) {
+    const rootCause = cause instanceof DependencyFailed ? cause.rootCause : dependency;
+    super('DEP_FAILED', `${name} was not built: its dependency ${dependency} failed`, { hint: `fix ${rootCause} first`, cause });
+    this.dependency = dependency;
+    this.rootCause = rootCause;
+  }
 }
 
 export function finding(code: ErrorCode, message: string, fields: ProblemFields = {}): Finding {
   const f: Finding = { code, message, severity: CODES[code].exit === 0 ? 'warning' : 'error' };
-  for (const k of ['file', 'line', 'col', 'field', 'url', 'hint', 'expected', 'found'] as const) {
+  for (const k of ['file', 'line', 'col', 'field', 'url', 'hint', 'expected', 'found', 'recipe'] as const) {
     const v = fields[k];
     if (v !== undefined) (f as unknown as Record<string, unknown>)[k] = v;
   }

@@ -5,63 +5,19 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import { copyFile, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
-import { hostname } from 'node:os';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
 import { IntactError } from '../errors.js';
-import type { FetchContext } from '../fetch/source.js';
 import { unpackOptions } from '../fetch/unpack-tree.js';
 import { addEntry, entryPath, hasEntry, hasEntrySync, readMeta, type EntryMeta } from '../store/entry.js';
 import { lockKey } from '../store/lock.js';
 import type { StoreLayout } from '../store/paths.js';
-import { buildEnv, stepVars, SOURCE_DATE_EPOCH, type BuildPaths, type BuildPlan } from './plan.js';
+import { buildEnv, stepVars, type BuildPaths, type BuildPlan } from './plan.js';
+import { INSIDE, SOURCE_DATE_EPOCH } from '../store/entry-layout.js';
 import { runSteps } from './steps.js';
-import { INSIDE, type Mount, type SandboxLevel, type StepProcess, type StepResult } from './types.js';
-import { processAlive } from '../process-alive.js';
+import type { BuildContext } from './context.js';
+import type { Mount } from './types.js';
+import { sweepLeftovers, tempName } from '../temp-name.js';
 import { removeTree as forceRemove } from '../store/remove-tree.js';
-
-export interface OutputCheckInput {
-  storeDir: string;
-  buildDir: string;
-  deps: { name: string; dir: string; inside?: string }[];
-  entryName: string;
-}
-
-export interface BuildContext {
-  store: StoreLayout;
-  fetch: FetchContext;
-  projectDir: string;
-  /** The sandbox level builds run at; probed on first use, so a no-op install never pays for it. */
-  sandboxLevel: () => Promise<SandboxLevel>;
-  /** Parallelism offered to the build itself (JOBS, MAKEFLAGS). */
-  jobs: number;
-  keepFailed: boolean;
-  /** Accept an output that differs from the one the lock records (for investigation). */
-  allowMismatch?: boolean;
-  /**
-   * `verify --rebuild`: build under deliberately different conditions (job
-   * count, umask, extra locale variables, the full sandbox's hostname) to
-   * expose what a recipe lets leak in.
-   */
-  vary?: { jobs: number; umask: number; env: Record<string, string>; hostname: string };
-  /** Every plan of this run, by name, to reach a dependency's own dependencies. */
-  plans: ReadonlyMap<string, BuildPlan>;
-  runStep: (p: StepProcess, level: SandboxLevel) => Promise<StepResult>;
-  checkOutput: (dir: string, input: OutputCheckInput) => Promise<void>;
-  normalise: (dir: string, epochSeconds: number) => Promise<void>;
-  treeHash: (dir: string) => Promise<string>;
-  extract: (file: string, dest: string, opts: { strip?: number; archive?: string; archiveIntegrity?: string; path?: string; name?: string; signal?: AbortSignal; records?: boolean; input?: () => Readable }) => Promise<unknown>;
-  onLog?: (name: string, chunk: string) => void;
-  signal?: AbortSignal;
-  timeoutMs?: number;
-  /**
-   * Try to get the entry from a binary cache instead of building it (src/cache).
-   * Resolves true when the entry was added to the store; false to build from source.
-   */
-  substitute?: (plan: BuildPlan) => Promise<boolean>;
-  /** Told when a build from source really starts: not for an entry present or substituted. */
-  onBuildStart?: (plan: BuildPlan) => void;
-}
 
 export interface BuildOutcome {
   status: 'built' | 'present' | 'substituted';
@@ -71,8 +27,6 @@ export interface BuildOutcome {
   keptAt?: string;
 }
 
-const BUILD_PREFIX = 'build-';
-const HOST = hostname().replace(/[^A-Za-z0-9.]/g, '_') || 'host';
 
 /** A recipe's closure of dependencies, as plans (itself excluded). */
 export function closurePlans(plan: BuildPlan, plans: ReadonlyMap<string, BuildPlan>): BuildPlan[] {
@@ -117,7 +71,7 @@ export async function buildOne(plan: BuildPlan, ctx: BuildContext, opts: { fresh
 async function buildFresh(plan: BuildPlan, ctx: BuildContext, fresh: boolean): Promise<BuildOutcome> {
   await mkdir(ctx.store.tmp, { recursive: true });
   await mkdir(ctx.store.logs, { recursive: true });
-  const buildDir = join(ctx.store.tmp, `${BUILD_PREFIX}${HOST}-${process.pid}-${plan.name}-${randomBytes(4).toString('hex')}`);
+  const buildDir = join(ctx.store.tmp, tempName('build', `${plan.name}-${randomBytes(4).toString('hex')}`));
   await mkdir(buildDir, { mode: 0o755 });
   const logFile = join(buildDir, 'build.log');
   const logFd = openSync(logFile, 'a');
@@ -253,7 +207,7 @@ function fieldsOf(e: IntactError) {
 
 /** Unpack each source's verified download into $src (merging several sources). */
 async function unpackSources(plan: BuildPlan, ctx: BuildContext, buildDir: string, log: (s: string) => void): Promise<void> {
-  const { fetchSource, describeSource } = await import('../fetch/source.js');
+  const [{ fetchSource }, { describeSource }] = await Promise.all([import('../fetch/source.js'), import('../fetch/context.js')]);
   const got = await Promise.all(plan.sources.map(({ source, pin }) => fetchSource(source, pin, ctx.fetch)));
   const src = join(buildDir, 'src');
   for (let i = 0; i < plan.sources.length; i++) {
@@ -300,14 +254,6 @@ export { removeTree as forceRemove } from '../store/remove-tree.js';
 
 /** Build folders left by processes that died (a crash or SIGKILL mid-build). */
 export async function cleanStaleBuilds(store: StoreLayout): Promise<number> {
-  let removed = 0;
-  for (const name of await readdir(store.tmp).catch(() => [] as string[])) {
-    const m = /^build-(.+?)-(\d+)-/.exec(name);
-    if (!m || m[1] !== HOST) continue;
-    if (processAlive(Number(m[2]))) continue;
-    await forceRemove(join(store.tmp, name));
-    removed++;
-  }
-  return removed;
+  return (await sweepLeftovers(store.tmp, ['build'], forceRemove)).length;
 }
 

@@ -7,6 +7,7 @@ import { buildKey, depName, sourcesOn } from '../lock/keys.js';
 import type { LockEntry, LockedSource } from '../lock/types.js';
 import { recipePlatforms, type Platform, type Recipe, type Source, type Step } from '../recipe/types.js';
 import { entryName } from '../store/key.js';
+import { SOURCE_DATE_EPOCH } from '../store/entry-layout.js';
 
 export { recipePlatforms };
 
@@ -90,9 +91,6 @@ export interface BuildPaths {
   /** Each dependency's entry folder, by name. */
   deps: Record<string, string>;
 }
-
-/** SOURCE_DATE_EPOCH: 1980-01-01, the earliest time zip can store. */
-export const SOURCE_DATE_EPOCH = 315532800;
 
 /**
  * The complete environment of a build step: only what intact sets. Nothing of

@@ -2,11 +2,12 @@
 // other kinds (copy, symlink, write, chmod, mkdir, patch, env) are done by intact
 // itself, confined to the build folder: a step may name paths only inside it
 // (the sandbox's /build, or the real build folder without a sandbox).
-import { chmod, cp, lstat, mkdir, realpath, symlink, writeFile } from 'node:fs/promises';
+import { chmod, cp, mkdir, realpath, symlink, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, posix, relative, sep } from 'node:path';
 import { IntactError } from '../errors.js';
 import type { Step } from '../recipe/types.js';
 import { substitute, type BuildPaths } from './plan.js';
+import { findTool } from './tool-lookup.js';
 import type { Mount, SandboxLevel, StepProcess, StepResult } from './types.js';
 
 export interface StepContext {
@@ -65,31 +66,18 @@ async function checkInside(ctx: StepContext, real: string): Promise<void> {
   }
 }
 
-async function isExecutableFile(p: string): Promise<boolean> {
-  try {
-    const st = await lstat(p);
-    if (st.isSymbolicLink()) return isExecutableFile(await realpath(p));
-    return st.isFile() && (st.mode & 0o111) !== 0;
-  } catch {
-    return false;
-  }
-}
-
-/** Find a tool: a path, or a name on the deps' PATH. Never the host's PATH. */
+/** Find a tool: a path, or a name on the deps' PATH (tool-lookup.ts). Never the host's PATH. */
 async function resolveTool(ctx: StepContext, tool: string, cwd: string, i: number): Promise<string> {
+  const found = await findTool(tool, cwd, ctx.env['PATH'], (seen) => mapAny(ctx, seen));
+  if (found) return found.seen;
   if (tool.includes('/')) {
-    const seen = posix.normalize(isAbsolute(tool) ? tool : posix.join(cwd, tool));
-    const real = mapAny(ctx, seen);
-    if (real && (await isExecutableFile(real))) return seen;
-    throw stepError(ctx, i, `${tool} is not an executable file`, 'check the path; steps run tools from $src, $out or a declared dependency');
-  }
-  for (const dir of (ctx.env['PATH'] ?? '').split(':').filter(Boolean)) {
-    const seen = `${dir}/${tool}`;
-    const real = mapAny(ctx, seen);
-    if (real && (await isExecutableFile(real))) return seen;
+    throw new IntactError('STEP_TOOL_MISSING', `${ctx.recipe}: build step ${i + 1}: ${tool} is not an executable file`, {
+      field: `build[${i}]`,
+      hint: 'check the path; steps run tools from $src, $out or a declared dependency',
+    });
   }
   const deps = Object.keys(ctx.realDeps);
-  throw new IntactError('BUILD_FAILED', `${ctx.recipe}: build step ${i + 1}: no declared dependency provides "${tool}"`, {
+  throw new IntactError('STEP_TOOL_MISSING', `${ctx.recipe}: build step ${i + 1}: no declared dependency provides "${tool}"`, {
     field: `build[${i}]`,
     hint: deps.length === 0
       ? `the recipe has no deps; add the recipe that provides ${tool} to \`deps\` (the host's tools are never used)`

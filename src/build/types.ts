@@ -7,12 +7,6 @@ export type { SandboxLevel } from '../store/entry.js';
 
 export type SandboxMode = 'require' | 'auto' | 'off';
 
-/** The fixed layout inside a full sandbox, whatever the real paths are. */
-export const INSIDE = {
-  build: '/build',
-  store: '/store',
-} as const;
-
 export interface Mount {
   /** Real path on the host. */
   real: string;

@@ -5,18 +5,14 @@
 // keeps the executable bit), which must equal the signed output hash, and the file bytes, which must equal the signed size;
 // only then the atomic add. The work folder is removed whatever happens: the
 // store holds the whole entry or nothing new.
-import type { BuildContext } from '../build/build-one.js';
-import { SOURCE_DATE_EPOCH } from '../build/plan.js';
-import { INSIDE } from '../build/types.js';
+import { INSIDE, SOURCE_DATE_EPOCH } from '../store/entry-layout.js';
 import { IntactError } from '../errors.js';
 import { addEntry, entryPath, type EntryMeta } from '../store/entry.js';
 import { joinedTreeHash } from '../store/tree-hash.js';
 import type { SignedEntry } from './artifact.js';
+import type { EntryChecks } from './entry-checks.js';
 import type { Received } from './receive.js';
 import { removeTree } from './tmp.js';
-
-/** What admitting needs from the build layer: the very functions builds use. */
-export type EntryChecks = Pick<BuildContext, 'store' | 'checkOutput' | 'normalise' | 'extract'>;
 
 export interface DepEntry {
   name: string;

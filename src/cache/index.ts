@@ -11,4 +11,4 @@ export { RegistryClient, DEFAULT_CLIENT_LIMITS, type ClientLimits } from './oci/
 export { pushEntries, requireBuilt, type PushReport, type PushTarget } from './push.js';
 export { pullEntries, type PullReport } from './pull.js';
 export { makeSubstituter, Substituter, type Outcome, type PlanLike, type SubstituterOptions } from './substitute.js';
-export type { EntryChecks } from './admit.js';
+export type { EntryChecks } from './entry-checks.js';

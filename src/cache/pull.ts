@@ -5,7 +5,7 @@
 // not be pulled is skipped, naming it.
 import { hasEntry } from '../store/entry.js';
 import type { PlanLike, Substituter } from './substitute.js';
-import type { EntryChecks } from './admit.js';
+import type { EntryChecks } from './entry-checks.js';
 
 export interface PullReport {
   name: string;

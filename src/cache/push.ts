@@ -10,6 +10,7 @@
 import { createHash } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { IntactError, isIntactError } from '../errors.js';
+import { runLimited } from '../pool.js';
 import { entryPath, hasEntry, readMeta, type EntryMeta } from '../store/entry.js';
 import type { StoreLayout } from '../store/paths.js';
 import { treeHash } from '../store/tree-hash.js';
@@ -67,18 +68,12 @@ export async function requireBuilt(store: StoreLayout, targets: readonly PushTar
 export async function pushEntries(targets: readonly PushTarget[], o: PushOptions): Promise<PushReport[]> {
   await requireBuilt(o.store, targets);
   const reports: PushReport[] = new Array<PushReport>(targets.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < targets.length) {
-      const i = next++;
-      const t = targets[i]!;
-      o.signal?.throwIfAborted();
-      o.onStart?.(t);
-      reports[i] = await pushOne(t, o);
-      o.onReport?.(reports[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(o.jobs ?? 2, targets.length)) }, worker));
+  await runLimited(targets.map((t, i) => async () => {
+    o.signal?.throwIfAborted();
+    o.onStart?.(t);
+    reports[i] = await pushOne(t, o);
+    o.onReport?.(reports[i]!);
+  }), o.jobs ?? 2);
   return reports;
 }
 

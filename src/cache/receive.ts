@@ -16,7 +16,7 @@ import { scanTree, type TreeRecord } from '../store/tree-scan.js';
 import type { FoundArtifact } from './find-artifact.js';
 import { mergeTree } from './merge.js';
 import { removeTree, tempPath } from './tmp.js';
-import type { EntryChecks } from './admit.js';
+import type { EntryChecks } from './entry-checks.js';
 import type { SignedEntry } from './artifact.js';
 import { VerifiedPart, type PartChunks } from './verified-part.js';
 

@@ -22,7 +22,8 @@ import { RegistryClient, type ClientLimits } from './oci/client.js';
 import type { CredentialLookup } from './oci/credentials.js';
 import { cleanStale, removeTree } from './tmp.js';
 import type { Wanted } from './trust.js';
-import { admitEntry, type EntryChecks } from './admit.js';
+import { admitEntry } from './admit.js';
+import type { EntryChecks } from './entry-checks.js';
 import { receiveEntry, type Received } from './receive.js';
 
 /** The part of a build plan substitution needs. */

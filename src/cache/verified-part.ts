@@ -6,7 +6,7 @@
 // one chunk and its digest the part's: it becomes readable when it has arrived.
 //
 // As a ByteSink (the download side) every write is synchronous, so the HTTP body
-// never pauses (shared TRAPS.md #1). The reader side (`reader()`) is a stream
+// never pauses (docs/measured.md §1). The reader side (`reader()`) is a stream
 // that waits for more verified bytes and ends at the part's size.
 //
 // A download that starts over (a server that would not resume) replays bytes the

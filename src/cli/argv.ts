@@ -37,7 +37,7 @@ export function hasFlag(argv: readonly string[], ...flags: string[]): boolean {
 }
 
 /**
- * `--store` means two things in DESIGN.md: the global store folder, and the
+ * `--store` means two things: the global store folder, and the
  * check of `intact verify --store` (docs/verify.md). After the command word
  * `verify`, and before any `--`, a bare `--store` is the check; the folder goes
  * before the command (`intact --store DIR verify --store`) or in INTACT_STORE.

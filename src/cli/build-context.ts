@@ -1,13 +1,14 @@
 // Assembling what builds need from the global options: the store, fetchers,
 // the sandbox at the level this machine allows (or the one demanded), output
 // checks and normalisation. Heavy modules load here, only for commands that build.
-import type { BuildContext } from '../build/build-one.js';
+import type { BuildServices } from '../build/context.js';
 import { lost } from '../build/sandbox/lost.js';
 import type { SandboxLevel, SandboxMode } from '../build/types.js';
 import type { StoreLayout } from '../store/paths.js';
-import type { FetchContext } from '../fetch/source.js';
+import type { FetchContext } from '../fetch/context.js';
 import { IntactError } from '../errors.js';
 import type { Output } from './output.js';
+import type { CliContext } from './commands/context.js';
 
 export function parseSandboxMode(v: string): SandboxMode {
   if (v === 'require' || v === 'auto' || v === 'off') return v;
@@ -16,8 +17,8 @@ export function parseSandboxMode(v: string): SandboxMode {
 
 /**
  * How a command's builds talk to the user: logs as they come with --verbose, and
- * one warning when the sandbox is weaker than full, naming what it loses (DESIGN:
- * "intact says which protection it lost").
+ * one warning when the sandbox is weaker than full, naming what it loses
+ * (docs/builds.md: a weaker sandbox is never silent).
  */
 export function reporting(out: Output): { onLog?: (name: string, chunk: string) => void; onLevel: (level: SandboxLevel, reasons: string[]) => void } {
   return {
@@ -39,7 +40,7 @@ export async function makeBuildContext(opts: {
   signal?: AbortSignal;
   /** Told once, when the level is known (to warn about a weak sandbox). */
   onLevel?: (level: SandboxLevel, reasons: string[]) => void;
-}): Promise<{ ctx: Omit<BuildContext, 'plans' | 'jobs'>; sandbox: () => { level: SandboxLevel; reasons: string[] } | undefined }> {
+}): Promise<{ ctx: BuildServices; sandbox: () => { level: SandboxLevel; reasons: string[] } | undefined }> {
   const [sandbox, checks, tree, extract] = await Promise.all([
     import('../build/sandbox/index.js'),
     import('../build/checks/index.js'),
@@ -85,10 +86,10 @@ export async function makeBuildContext(opts: {
  * Everything a building command sets up, in one place: the project, progress
  * display, fetch context and build context (install, build, repair).
  */
-export async function openBuildSession(ctx: import('./main.js').CliContext, opts: { offline: boolean; keepFailed: boolean; sandbox: SandboxMode; onFetchEvent?: (e: import('../fetch/types.js').FetchEvent) => void }) {
+export async function openBuildSession(ctx: CliContext, opts: { offline: boolean; keepFailed: boolean; sandbox: SandboxMode; onFetchEvent?: (e: import('../fetch/types.js').FetchEvent) => void }) {
   const out = ctx.output();
   const globals = ctx.globals();
-  const { findProject } = await import('../project.js');
+  const { findProject } = await import('../project/find.js');
   const { progressFor } = await import('./progress.js');
   const { makeFetchContext } = await import('./fetch-context.js');
   const project = await findProject(process.cwd());

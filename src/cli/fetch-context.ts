@@ -2,7 +2,7 @@
 // its download cache, the npm configuration (loaded on first use), limits and
 // the progress display.
 import { availableParallelism } from 'node:os';
-import type { FetchContext } from '../fetch/source.js';
+import type { FetchContext } from '../fetch/context.js';
 import type { NpmConfig } from '../fetch/npmrc.js';
 import { pinLabel, type LockedSource } from '../lock/types.js';
 import type { Source } from '../recipe/types.js';

@@ -3,21 +3,11 @@
 // errors.ts. Commands are loaded lazily so `intact --help` stays fast.
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
-import { errorExitStatus, exitStatus, interrupted, IntactError, isIntactError } from '../errors.js';
+import { errorExitStatus, exitStatus, exitStatusOf, interrupted, IntactError, isIntactError } from '../errors.js';
 import { Output, type GlobalOptions } from './output.js';
 import { registerCommands } from './commands/index.js';
+import type { CliContext } from './commands/context.js';
 import { hasFlag, rewriteVerifyArgv } from './argv.js';
-
-export interface CliContext {
-  globals(): GlobalOptions;
-  output(): Output;
-  /** Aborted on SIGINT/SIGTERM: fetches and build steps stop, temp files are cleaned. */
-  signal: AbortSignal;
-  /** Until the returned function is called, SIGINT and SIGTERM go to `to` (a child of `run` or `shell`) instead. */
-  forwardSignals(to: (sig: NodeJS.Signals) => void): () => void;
-  /** Set by a command: the exit status of its run. */
-  setExit(code: number): void;
-}
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -75,8 +65,14 @@ export async function main(argv: string[]): Promise<void> {
     },
     globals: () => program!.opts<GlobalOptions>(),
     output: () => new Output(program!.opts<GlobalOptions>()),
-    setExit: (code) => {
-      status = code;
+    failed: (code) => {
+      status = Math.max(status, exitStatus(code));
+    },
+    found: (findings) => {
+      status = Math.max(status, exitStatusOf(findings));
+    },
+    passStatus: (s) => {
+      status = s;
     },
   };
   let failure: { error: unknown } | undefined;

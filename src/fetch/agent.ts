@@ -1,6 +1,6 @@
 // The one way intact makes an undici dispatcher: proxies from the environment
 // we are given (never undici's own look at process.env), our connect timeout,
-// and an optional CA set. Imported lazily, like undici itself (TRAPS.md #4).
+// and an optional CA set. Imported lazily, like undici itself (docs/measured.md §4).
 import type { Dispatcher } from 'undici';
 
 export interface AgentOptions {

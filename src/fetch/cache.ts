@@ -7,7 +7,6 @@
 import { createReadStream, ftruncateSync, writeSync } from 'node:fs';
 import { chmod, link, lstat, mkdir, open, readdir, rename, rm, type FileHandle } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
-import { hostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { IntactError } from '../errors.js';
 import {
@@ -20,7 +19,7 @@ import {
   type StrongIntegrity,
 } from './sri.js';
 import type { ByteSink } from './types.js';
-import { processAlive } from '../process-alive.js';
+import { HOST, leftByDeadProcess, tempName, tempOwner } from '../temp-name.js';
 import { layoutOf, type StoreLayout } from '../store/paths.js';
 
 export interface IngestOptions {
@@ -46,9 +45,6 @@ export interface Ingested {
 
 export type Producer = (sink: ByteSink) => Promise<void>;
 
-const TEMP_PREFIX = 'dl-';
-const TEMP_RE = /^dl-(.+)-(\d+)-[0-9a-f]+\.part$/;
-const HOST = hostname().replace(/[^A-Za-z0-9.]/g, '_') || 'host';
 
 export class DownloadCache {
   /** The store this cache lives in (its temp folder, and the git fetcher's mirrors, are there too). */
@@ -94,7 +90,7 @@ export class DownloadCache {
     }
 
     await mkdir(this.tmpDir, { recursive: true });
-    const tmp = join(this.tmpDir, `${TEMP_PREFIX}${HOST}-${process.pid}-${randomBytes(8).toString('hex')}.part`);
+    const tmp = join(this.tmpDir, tempName('dl', `${randomBytes(8).toString('hex')}.part`));
     let fh: FileHandle | undefined = await open(tmp, 'wx', 0o644);
     let placed = false;
     try {
@@ -147,12 +143,10 @@ export class DownloadCache {
     let removed = 0;
     const now = Date.now();
     for (const name of names) {
-      const m = TEMP_RE.exec(name);
-      if (!m) continue;
-      const host = m[1]!;
-      const pid = Number(m[2]);
+      const owner = name.endsWith('.part') ? tempOwner(name, ['dl']) : undefined;
+      if (!owner) continue;
       // Our own temps are removed by ingest's finally, and may be in use right now.
-      if (host === HOST && pid === process.pid) continue;
+      if (owner.host === HOST && owner.pid === process.pid) continue;
       const p = join(this.tmpDir, name);
       let mtimeMs: number;
       try {
@@ -161,7 +155,7 @@ export class DownloadCache {
         if (isNotFound(e)) continue;
         throw e;
       }
-      const dead = host === HOST && !processAlive(pid);
+      const dead = leftByDeadProcess(owner);
       if (dead || now - mtimeMs > maxAgeMs) {
         await rm(p, { force: true });
         removed++;
@@ -222,7 +216,7 @@ export class DownloadCache {
 
 /**
  * Writes each chunk to the temp file and the hashes in the same synchronous call,
- * so the HTTP body never waits on us (shared TRAPS.md #1).
+ * so the HTTP body never waits on us (docs/measured.md §1).
  */
 class FileSink implements ByteSink {
   readonly #fd: number;

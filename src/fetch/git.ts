@@ -27,6 +27,7 @@ import type { DownloadCache, Ingested } from './cache.js';
 import { DetTarWriter, compareTarNames, tarName } from './det-tar.js';
 import type { ByteSink } from './types.js';
 import { exists } from '../fs-exists.js';
+import { gitMessage, remoteGitEnv, runGit, type GitRun } from './git-run.js';
 import type { StoreLayout } from '../store/paths.js';
 
 export interface FetchGitOptions {
@@ -57,7 +58,7 @@ export async function fetchGit(url: string, rev: string, cache: DownloadCache, o
     await withRepoLock(repoDir, async () => {
       const home = await mkdtemp(join(tmpdir(), 'intact-git-home-'));
       try {
-        const ctx: Ctx = { env: gitEnv(opts.env ?? process.env, home), url, rev, ...(opts.signal ? { signal: opts.signal } : {}) };
+        const ctx: Ctx = { env: remoteGitEnv(opts.env ?? process.env, home), url, rev, ...(opts.signal ? { signal: opts.signal } : {}) };
         await retryWhileLocked(() => ensureCommit(repoDir, ctx));
         await exportTree(repoDir, ctx, sink);
       } finally {
@@ -105,33 +106,6 @@ export function checkGitUrl(url: string): void {
 }
 
 const ALLOWED_SCHEMES = new Set(['https', 'http', 'ssh', 'git', 'file']);
-const ALLOW_PROTOCOL = 'https:http:ssh:git:file';
-
-/** What git sees of the environment: a short allow-list, plus our settings. */
-function gitEnv(env: NodeJS.ProcessEnv, home: string): NodeJS.ProcessEnv {
-  const out: NodeJS.ProcessEnv = {};
-  for (const k of PASS_THROUGH) if (env[k] !== undefined) out[k] = env[k];
-  return {
-    ...out,
-    HOME: home,
-    XDG_CONFIG_HOME: home,
-    GIT_CONFIG_NOSYSTEM: '1',
-    GIT_CONFIG_SYSTEM: '/dev/null',
-    GIT_CONFIG_GLOBAL: '/dev/null',
-    GIT_TERMINAL_PROMPT: '0',
-    GIT_ALLOW_PROTOCOL: ALLOW_PROTOCOL,
-    // ssh must fail rather than wait for a host-key or password answer nobody sees.
-    GIT_SSH_COMMAND: env.GIT_SSH_COMMAND ?? 'ssh -o BatchMode=yes',
-    LC_ALL: 'C',
-    LANG: 'C',
-  };
-}
-
-const PASS_THROUGH = [
-  'PATH', 'TMPDIR', 'SSH_AUTH_SOCK', 'GIT_SSH', 'GIT_SSH_COMMAND', 'GIT_ASKPASS',
-  'http_proxy', 'https_proxy', 'HTTP_PROXY', 'HTTPS_PROXY', 'all_proxy', 'ALL_PROXY', 'no_proxy', 'NO_PROXY',
-  'GIT_SSL_CAINFO', 'GIT_SSL_CAPATH', 'SSL_CERT_FILE', 'SSL_CERT_DIR',
-] as const;
 
 interface Ctx {
   env: NodeJS.ProcessEnv;
@@ -161,7 +135,7 @@ async function ensureCommit(repoDir: string, ctx: Ctx): Promise<void> {
   // Protocol v0 servers refuse unadvertised commits: fetch what a clone would.
   const full = await git([...NO_AUTO_GC, 'fetch', '--quiet', '--no-tags', 'origin', '+refs/heads/*:refs/intact/heads/*', '+refs/tags/*:refs/intact/tags/*'], ctx, repoDir);
   if (full.code !== 0) {
-    throw new IntactError('GIT_FETCH_FAILED', `cannot fetch ${ctx.url}: ${lastLines(full.stderr || shallow.stderr)}`, {
+    throw new IntactError('GIT_FETCH_FAILED', `cannot fetch ${ctx.url}: ${gitMessage(full.stderr || shallow.stderr)}`, {
       url: ctx.url,
       hint: 'check the URL and the network; intact runs git without your git config, so private remotes need ssh with a running ssh agent (or GIT_ASKPASS)',
     });
@@ -208,11 +182,11 @@ async function exportTree(repoDir: string, ctx: Ctx, sink: ByteSink): Promise<vo
     child.kill();
     await closed.catch(() => {});
     if (e instanceof IntactError) throw e;
-    throw gitBroken(ctx, `reading objects failed: ${(e as Error).message}; ${lastLines(await stderr)}`);
+    throw gitBroken(ctx, `reading objects failed: ${(e as Error).message}; ${gitMessage(await stderr)}`);
   }
   // All objects were read; git exits once it sees the end of its input.
   const [code] = (await closed) as [number | null];
-  if (code !== 0) throw gitBroken(ctx, `git cat-file failed: ${lastLines(await stderr)}`);
+  if (code !== 0) throw gitBroken(ctx, `git cat-file failed: ${gitMessage(await stderr)}`);
 }
 
 async function writeEntries(entries: TreeEntry[], reader: StreamReader, writer: DetTarWriter, ctx: Ctx): Promise<void> {
@@ -323,37 +297,15 @@ class StreamReader {
 
 // ---- running git ----
 
-interface GitResult {
-  code: number;
-  stdout: Buffer;
-  stderr: string;
-}
-
-async function git(args: string[], ctx: Ctx, cwd: string | undefined): Promise<GitResult> {
-  const child = spawn('git', args, { ...(cwd ? { cwd } : {}), env: ctx.env, stdio: ['ignore', 'pipe', 'pipe'], ...(ctx.signal ? { signal: ctx.signal } : {}) });
-  const stdout = collectBuffer(child.stdout);
-  const stderr = collect(child.stderr);
-  try {
-    const [code] = (await once(child, 'close')) as [number | null];
-    return { code: code ?? -1, stdout: await stdout, stderr: await stderr };
-  } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    if (err.code === 'ENOENT' && err.syscall?.startsWith('spawn')) {
-      throw new IntactError('GIT_NOT_FOUND', `git is needed for ${ctx.url} but was not found on PATH`, {
-        url: ctx.url,
-        cause: e,
-        hint: 'install git (any version from 2.20 on) and make sure it is on PATH',
-      });
-    }
-    if (err.name === 'AbortError') throw new IntactError('FETCH_ABORTED', `fetching ${ctx.url} was cancelled`, { url: ctx.url, cause: e });
-    throw new IntactError('IO', `running git for ${ctx.url} failed: ${err.message}`, { url: ctx.url, cause: e });
-  }
+/** Run git on behalf of one fetch. */
+function git(args: string[], ctx: Ctx, cwd: string | undefined): Promise<GitRun> {
+  return runGit(args, { ...(cwd ? { cwd } : {}), env: ctx.env, what: ctx.url, url: ctx.url, ...(ctx.signal ? { signal: ctx.signal } : {}) });
 }
 
 /** Run git; a failure is a GIT_FETCH_FAILED naming the step. */
-async function mustRun(args: string[], ctx: Ctx, cwd: string | undefined, what: string): Promise<GitResult> {
+async function mustRun(args: string[], ctx: Ctx, cwd: string | undefined, what: string): Promise<GitRun> {
   const r = await git(args, ctx, cwd);
-  if (r.code !== 0) throw gitBroken(ctx, `${what}: ${lastLines(r.stderr)}`);
+  if (r.code !== 0) throw gitBroken(ctx, `${what}: ${gitMessage(r.stderr)}`);
   return r;
 }
 
@@ -374,10 +326,6 @@ async function collect(s: AsyncIterable<Buffer>): Promise<string> {
   return (await collectBuffer(s)).toString('utf8');
 }
 
-function lastLines(s: string): string {
-  const lines = s.trim().split('\n').filter((l) => l.trim() !== '');
-  return lines.slice(-3).join(' / ') || 'no message from git';
-}
 
 
 // ---- one fetch per store repository at a time ----

@@ -3,7 +3,7 @@
 //
 // Why not request() and a body stream: undici 7 on Node 20 dies with an
 // uncatchable `assert(!this.paused)` when a Connection: close response ends while
-// the parser is paused under backpressure (shared TRAPS.md #1). A dispatch
+// the parser is paused under backpressure (docs/measured.md §1). A dispatch
 // handler receives each chunk synchronously from the parser and never calls
 // pause(), so there is no buffer and no moment in which the parser is paused.
 import type { Readable } from 'node:stream';

@@ -1,8 +1,8 @@
 // The HTTP(S) download path: one URL's bytes into a ByteSink, with our own
 // redirect policy (never https → http), retries with backoff, Range resume, a
 // size cap enforced while streaming, and a total deadline of our own.
-// undici is imported lazily so CLI startup does not pay for it (TRAPS.md #4);
-// the body is consumed by http-exchange.ts, which never lets it pause (TRAPS.md #1).
+// undici is imported lazily so CLI startup does not pay for it (docs/measured.md §4);
+// the body is consumed by http-exchange.ts, which never lets it pause (docs/measured.md §1).
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Dispatcher } from 'undici';
 import { makeAgent } from './agent.js';
@@ -112,7 +112,7 @@ export async function download(url: string, sink: ByteSink, opts: DownloadOption
     opts.dispatcher ?? (await makeAgent({ env: opts.env ?? process.env, connectTimeoutMs: limits.connectTimeoutMs, ...(opts.ca !== undefined ? { ca: opts.ca } : {}) }));
 
   // Our own deadline over all attempts: undici's body timer restarts on every
-  // chunk, so a trickling server would never trip it (TRAPS.md #3).
+  // chunk, so a trickling server would never trip it (docs/measured.md §3).
   const deadline = new AbortController();
   const deadlineAt = Date.now() + limits.totalTimeoutMs;
   const timer = setTimeout(() => {

@@ -1,5 +1,5 @@
 // The user's npm configuration, read the way npm reads it, without running npm
-// (spawning it costs hundreds of milliseconds; shared TRAPS.md #4). An npm source
+// (spawning it costs hundreds of milliseconds; docs/measured.md §4). An npm source
 // resolves against whatever registry (or mirror) the user already configured, with
 // the credentials npm would use, so a lockfile never names a registry.
 //

@@ -7,7 +7,7 @@ import { byCodePoint } from '../canonical-json.js';
 import { IntactError } from '../errors.js';
 import { sourceKind, type Source } from '../recipe/types.js';
 import type { Ingested } from './cache.js';
-import { describeSource, type FetchContext } from './source.js';
+import { describeSource, type FetchContext } from './context.js';
 
 /** A source a recipe needs, with the integrity it is pinned to (none before its first lock). */
 export interface NeededSource {

@@ -1,6 +1,6 @@
 // Strict Subresource Integrity strings. ssri is lenient on purpose (it accepts
 // sha1/md5, options, and says "match" when any one of several hashes matches;
-// shared TRAPS.md #3); a lockfile pin must name exactly one strong hash, so we
+// docs/measured.md §3); a lockfile pin must name exactly one strong hash, so we
 // parse it ourselves and refuse everything else.
 import { createHash, type Hash } from 'node:crypto';
 import { IntactError } from '../errors.js';

@@ -5,7 +5,7 @@
 /**
  * Where a fetcher writes bytes. `write` is synchronous on purpose: the HTTP body
  * must never pause (undici on Node 20 can crash on a paused body when the server
- * closes the connection; see shared TRAPS.md #1), so each chunk goes to the temp
+ * closes the connection; see docs/measured.md §1), so each chunk goes to the temp
  * file and the hash in the same handler.
  */
 export interface ByteSink {

@@ -3,13 +3,14 @@
 import { byCodePoint } from '../canonical-json.js';
 import { IntactError } from '../errors.js';
 import { checkOffline } from '../fetch/offline.js';
-import { describeSource, fetchSource, type FetchContext } from '../fetch/source.js';
+import { describeSource, type FetchContext } from '../fetch/context.js';
+import { fetchSource } from '../fetch/source.js';
 import { hostPlatform } from '../platform.js';
 import type { Source } from '../recipe/types.js';
 import { readLock } from './io.js';
 import { LOCK_FILE } from './parse.js';
 import type { LockedSource, Lockfile } from './types.js';
-import { runLimited } from './limit.js';
+import { runLimited } from '../pool.js';
 
 export interface FetchLockedOptions {
   names: readonly string[];

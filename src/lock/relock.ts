@@ -8,12 +8,12 @@ import { requireRecipes } from '../recipe/names.js';
 import { byCodePoint } from '../canonical-json.js';
 import { exitStatusOf, IntactError, type Finding } from '../errors.js';
 import { checkOffline, type NeededSource } from '../fetch/offline.js';
-import type { FetchContext } from '../fetch/source.js';
+import type { FetchContext } from '../fetch/context.js';
 import { classifyIntegrity, sourceKind, type Source } from '../recipe/index.js';
 import { checkLock, type RecipeState } from './check.js';
 import { makeEntry } from './entry.js';
 import { withKeys, type Keys } from './keys.js';
-import { runLimited } from './limit.js';
+import { runLimited } from '../pool.js';
 import { readLock, writeLock } from './io.js';
 import { emptyLock, serializeLock } from './parse.js';
 import { projectState } from './state.js';
@@ -144,7 +144,7 @@ function reusablePin(src: Source, prev: LockEntry): LockedSource | undefined {
 }
 
 async function pinSource(src: Source, previous: LockedSource | undefined, opts: LockOptions): Promise<LockedSource> {
-  const { fetchSource, describeSource } = await import('../fetch/source.js');
+  const [{ fetchSource }, { describeSource }] = await Promise.all([import('../fetch/source.js'), import('../fetch/context.js')]);
   // A declared integrity is what the lock records (so both agree); otherwise the
   // previous pin is checked, or the bytes are pinned by sha512 now.
   const expected = src.integrity ?? previous?.integrity;

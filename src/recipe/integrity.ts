@@ -1,6 +1,6 @@
 // What counts as a pin: one SRI hash of a strong algorithm, well formed.
 // Weak algorithms (sha1, md5) are refused; so are strings with several hashes,
-// because SRI matching accepts any one of them (see shared TRAPS.md #3), which
+// because SRI matching accepts any one of them (see docs/measured.md §3), which
 // would let a weak or wrong hash ride along with a good one.
 
 export const STRONG_ALGORITHMS = { sha256: 32, sha384: 48, sha512: 64 } as const;

@@ -2,8 +2,8 @@
 // schema/recipe.schema.json is the one source of truth for the shape; these
 // types mirror it for the compiler.
 
-export const PLATFORMS = ['linux-x64', 'linux-arm64', 'darwin-x64', 'darwin-arm64'] as const;
-export type Platform = (typeof PLATFORMS)[number];
+import { PLATFORMS, type Platform } from '../platform.js';
+export { PLATFORMS, type Platform };
 
 interface SourceCommon {
   /** SRI string (sha256/384/512); when present the lock must agree with it. */

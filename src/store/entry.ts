@@ -10,7 +10,7 @@ import { chmod, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path';
 import { canonicalJson } from '../canonical-json.js';
 import { IntactError } from '../errors.js';
-import type { Platform } from '../recipe/types.js';
+import type { Platform } from '../platform.js';
 import { entryName } from './key.js';
 import { writeManifest } from './manifest.js';
 import type { StoreLayout } from './paths.js';

@@ -28,7 +28,8 @@ import type { EntryMeta } from './entry.js';
 import { keyOfFolder, listStore, loadMeta, type StoredEntry } from './listing.js';
 import { tryLockKey } from './lock.js';
 import type { StoreLayout } from './paths.js';
-import { HOST, processAlive, readRoots, reachable, type Root } from './roots.js';
+import { readRoots, reachable, type Root } from './roots.js';
+import { sweepLeftovers, tempName } from '../temp-name.js';
 import { removeTree, treeBytes } from './remove-tree.js';
 
 /** The default minimum age of anything gc removes. */
@@ -166,7 +167,7 @@ async function removeEntry(store: StoreLayout, e: StoredEntry, now: number): Pro
   if (!release) return 'locked';
   try {
     if (await reachedNow(store, e.key, now)) return 'rooted';
-    const aside = join(store.tmp, `gc-${HOST}-${process.pid}-${randomBytes(4).toString('hex')}`);
+    const aside = join(store.tmp, tempName('gc', randomBytes(4).toString('hex')));
     await mkdir(store.tmp, { recursive: true });
     // Moving a folder to another parent rewrites its `..`: it needs u+w for that.
     if (e.type === 'dir') await chmod(e.path, 0o755);
@@ -285,14 +286,7 @@ async function collectCache(
 
 /** gc's and repair's folders in tmp/ left by processes of this host that died mid-way. */
 async function removeDeadLeftovers(store: StoreLayout): Promise<string[]> {
-  const out: string[] = [];
-  for (const name of await readdir(store.tmp).catch(() => [] as string[])) {
-    const m = /^(?:gc|repair)-(.+)-(\d+)-[0-9a-f]+$/.exec(name);
-    if (!m || m[1] !== HOST || processAlive(Number(m[2]))) continue;
-    await removeTree(join(store.tmp, name));
-    out.push(join(store.tmp, name));
-  }
-  return out;
+  return sweepLeftovers(store.tmp, ['gc', 'repair'], removeTree);
 }
 
 async function mtimeOf(p: string): Promise<number> {

@@ -3,7 +3,7 @@
 // changes a byte of input changes the key, and so the entry's folder name.
 import { hash } from 'node:crypto';
 import { canonicalCompact } from '../canonical-json.js';
-import type { Platform } from '../recipe/types.js';
+import type { Platform } from '../platform.js';
 
 /** Bump when the layout or the meaning of an entry changes: every key changes with it. */
 export const STORE_FORMAT_VERSION = 1;

@@ -12,7 +12,7 @@ import { entryPath, writeMeta, type EntryMeta } from './entry.js';
 import { writeManifest } from './manifest.js';
 import type { StoreLayout } from './paths.js';
 import { removeTree } from './remove-tree.js';
-import { HOST } from './roots.js';
+import { tempName } from '../temp-name.js';
 import { hashRecords } from './tree-hash.js';
 import type { TreeRecord } from './tree-scan.js';
 
@@ -28,7 +28,7 @@ export async function replaceEntry(store: StoreLayout, staged: string, meta: Ent
   await writeManifest(store, meta.key, { output: meta.output, records });
   await writeMeta(store, meta);
   await mkdir(store.tmp, { recursive: true });
-  const aside = join(store.tmp, `repair-${HOST}-${process.pid}-${randomBytes(4).toString('hex')}`);
+  const aside = join(store.tmp, tempName('repair', randomBytes(4).toString('hex')));
   const old = await lstat(final).catch(() => undefined);
   // Renaming a folder to another parent rewrites its `..`, which needs u+w on it.
   // Security: chmod only a real folder; chmod follows symlinks, and a damaged

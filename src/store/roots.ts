@@ -2,7 +2,7 @@
 // holding {project, entries: [entry folder names]}:
 //
 // - a project's root (`<hash of the project path>.json`, written by the profile,
-//   src/build/profile.ts): live while the project folder exists;
+//   src/project/profile.ts): live while the project folder exists;
 // - a pending root (`pending-<host>-<pid>-<random>.json`, holdRoot below): written
 //   by a process before it starts to build or reuse entries, and removed when it
 //   is done. It closes the window in which an entry was built (or found present)
@@ -13,14 +13,13 @@
 // An entry's own needs are its metadata's `deps` (keys), followed transitively.
 import { randomBytes } from 'node:crypto';
 import { lstat, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { byCodePoint, canonicalJson } from '../canonical-json.js';
 import type { EntryMeta } from './entry.js';
 import type { StoreLayout } from './paths.js';
 import { processAlive } from '../process-alive.js';
 
-export const HOST = hostname().replace(/[^A-Za-z0-9.]/g, '_') || 'host';
+import { HOST, tempName } from '../temp-name.js';
 const PENDING_RE = /^pending-(.+)-(\d+)-[0-9a-f]+\.json$/;
 /** A pending root from another host is trusted to be alive this long. */
 const FOREIGN_PENDING_MS = 24 * 60 * 60 * 1000;
@@ -80,7 +79,7 @@ export async function readRoots(store: StoreLayout, now = Date.now()): Promise<R
  */
 export async function holdRoot(store: StoreLayout, projectDir: string, entries: readonly string[]): Promise<() => Promise<void>> {
   await mkdir(store.roots, { recursive: true });
-  const id = `pending-${HOST}-${process.pid}-${randomBytes(4).toString('hex')}`;
+  const id = tempName('pending', randomBytes(4).toString('hex'));
   const tmp = join(store.roots, `.${id}.tmp`);
   const file = join(store.roots, `${id}.json`);
   await writeFile(tmp, canonicalJson({ format: 1, project: projectDir, entries: [...new Set(entries)].sort(byCodePoint), pending: true }));
@@ -118,4 +117,3 @@ export function reachable(roots: readonly Root[], metaOf: (key: string) => Entry
   return { keys, blind: [...new Set(blind)].sort(), via };
 }
 
-export { processAlive } from '../process-alive.js';

@@ -21,7 +21,7 @@
 // string. An empty directory has a record, so it counts. Any other kind of entry
 // (fifo, socket, device) is an error: a store entry never holds one.
 //
-// Speed (shared TRAPS.md #5): the walk and the reads are synchronous calls in
+// Speed (docs/measured.md §5): the walk and the reads are synchronous calls in
 // 20 ms slices through one reused 1 MiB buffer (src/store/tree-scan.ts); on the
 // 13,550-file Zig entry that takes ~0.5 s where fs.promises took 1.6-3.1 s.
 //

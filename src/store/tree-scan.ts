@@ -3,7 +3,7 @@
 // tree-hash.ts for the format). The tree hash, the per-entry file manifest and
 // `verify --store` all come from this one walk, so they cannot disagree.
 //
-// Speed (shared TRAPS.md #5; src/store/slice.ts): synchronous calls in 20 ms
+// Speed (docs/measured.md §5; src/store/slice.ts): synchronous calls in 20 ms
 // slices and one reused 1 MiB read buffer. On the 13,550-file Zig entry the
 // fs.promises version took 1.6-3.1 s; this one about 0.5 s, at ~90 MB RSS.
 //

@@ -164,7 +164,7 @@ export async function verifyEntry(store: StoreLayout, e: StoredEntry): Promise<E
   const r: EntryResult = { entry: e.folder, key: e.key, label: e.label, ...(e.name ? { name: e.name } : {}), damage: 'none', bytes: 0, findings: [] };
   const hint = `run \`intact repair ${e.name ?? e.folder}\` to replace it with a fresh build; find out what wrote into the store`;
   const add = (code: ErrorCode, message: string, file: string, extra: { expected?: string; found?: string; hint?: string } = {}): void => {
-    r.findings.push(finding(code, `${e.label}: ${message}`, { file, hint, ...extra }));
+    r.findings.push(finding(code, `${e.label}: ${message}`, { file, hint, ...(e.name ? { recipe: e.name } : {}), ...extra }));
   };
 
   if (e.type !== 'dir') {

@@ -9,7 +9,7 @@
 // reading a repository must not run a user's programs or write to it.
 import { join } from 'node:path';
 import { IntactError } from '../errors.js';
-import { gitMessage, runGit, type GitRun } from './run-git.js';
+import { gitMessage, runGit, type GitRun } from '../fetch/git-run.js';
 
 export interface ProjectRepo {
   /** The work tree's top folder. */

@@ -3,7 +3,7 @@
 // named recipes is fetched and hashed, every other entry is carried over as it
 // is. Nothing is written, not even in the copy: the new lock comes back as data.
 import { IntactError, type Finding } from '../errors.js';
-import type { FetchContext } from '../fetch/source.js';
+import type { FetchContext } from '../fetch/context.js';
 import { relock, type LockChange, type LockOptions } from '../lock/relock.js';
 import type { Lockfile } from '../lock/types.js';
 import type { Staged } from './stage.js';

@@ -60,10 +60,7 @@ export interface LockedSet {
 export async function lockedSet(projectDir: string): Promise<LockedSet> {
   const [project, read] = await Promise.all([projectState(projectDir), readLock(projectDir)]);
   const errors = project.findings.filter((f) => f.severity === 'error');
-  if (errors.length > 0) {
-    const f = errors[0]!;
-    throw new IntactError(f.code, `${f.file ? `${f.file}: ` : ''}${f.message}${errors.length > 1 ? ` (and ${errors.length - 1} more; run \`intact verify\`)` : ''}`, f);
-  }
+  if (errors.length > 0) throw IntactError.fromFindings(errors);
   if (!read) throw new IntactError('LOCK_MISSING', `there is no ${LOCK_FILE}`, { file: LOCK_FILE, hint: 'run `intact lock` and commit intact.lock' });
   const stale = checkLock({ recipes: project.states, graph: project.graph, lock: read.lock, lockText: read.text });
   if (stale.length > 0) {

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { IntactError } from '../errors.js';
 import { checkGitUrl } from '../fetch/git.js';
-import { gitMessage, runGit } from './run-git.js';
+import { gitMessage, remoteGitEnv, runGit } from '../fetch/git-run.js';
 
 export interface RemoteTag {
   /** The tag's name without `refs/tags/`. */
@@ -16,12 +16,6 @@ export interface RemoteTag {
   /** The commit it points to (annotated tags peeled). */
   commit: string;
 }
-
-const PASS_THROUGH = [
-  'PATH', 'TMPDIR', 'SSH_AUTH_SOCK', 'GIT_SSH', 'GIT_SSH_COMMAND', 'GIT_ASKPASS',
-  'http_proxy', 'https_proxy', 'HTTP_PROXY', 'HTTPS_PROXY', 'all_proxy', 'ALL_PROXY', 'no_proxy', 'NO_PROXY',
-  'GIT_SSL_CAINFO', 'GIT_SSL_CAPATH', 'SSL_CERT_FILE', 'SSL_CERT_DIR',
-] as const;
 
 /** A remote that does not answer within this is reported, not waited for. */
 const TIMEOUT_MS = 120_000;
@@ -31,21 +25,9 @@ export async function remoteTags(url: string, opts: { env?: NodeJS.ProcessEnv; s
   const env = opts.env ?? process.env;
   const home = await mkdtemp(join(tmpdir(), 'intact-ls-remote-'));
   try {
-    const clean: NodeJS.ProcessEnv = {};
-    for (const k of PASS_THROUGH) if (env[k] !== undefined) clean[k] = env[k];
     const signals = [AbortSignal.timeout(TIMEOUT_MS), ...(opts.signal ? [opts.signal] : [])];
     const r = await runGit(['ls-remote', '--tags', url], {
-      env: {
-        ...clean,
-        HOME: home,
-        XDG_CONFIG_HOME: home,
-        GIT_CONFIG_NOSYSTEM: '1',
-        GIT_CONFIG_GLOBAL: '/dev/null',
-        GIT_TERMINAL_PROMPT: '0',
-        GIT_ALLOW_PROTOCOL: 'https:http:ssh:git:file',
-        GIT_SSH_COMMAND: env.GIT_SSH_COMMAND ?? 'ssh -o BatchMode=yes',
-        LC_ALL: 'C',
-      },
+      env: remoteGitEnv(env, home),
       signal: AbortSignal.any(signals),
       what: url,
     });

@@ -16,6 +16,7 @@
 // than that (a cooling-off period against hijacked releases); only npm says when
 // a version was published, so other releases are shown with their age unknown.
 import { finding, isIntactError, type Finding } from '../errors.js';
+import { runLimited } from '../pool.js';
 import type { NpmConfig } from '../fetch/npmrc.js';
 import type { FetchLimits } from '../fetch/types.js';
 import { compareDebVersions, debArchOf, parseDebBinary, parseDebSource } from '../recipe/deb.js';
@@ -97,7 +98,7 @@ export async function outdated(projectDir: string, opts: OutdatedOptions): Promi
       findings.push(finding(e.code, `${r.recipe.name}: ${e.message}`, { ...e, file: e.file ?? r.file, hint: e.hint }));
     }
   });
-  await pool(tasks, opts.jobs ?? 4);
+  await runLimited(tasks, opts.jobs ?? 4);
   return { rows, findings };
 }
 
@@ -215,10 +216,3 @@ function noteFor(r: LoadedRecipe): string {
   return 'vendored files: upstream is not known to intact';
 }
 
-async function pool(tasks: readonly (() => Promise<void>)[], jobs: number): Promise<void> {
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < tasks.length) await tasks[next++]!();
-  };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(jobs, tasks.length)) }, worker));
-}

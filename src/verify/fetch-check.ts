@@ -11,13 +11,14 @@ import { join } from 'node:path';
 import { byCodePoint } from '../canonical-json.js';
 import { finding, IntactError, type Finding } from '../errors.js';
 import { DownloadCache } from '../fetch/cache.js';
-import { describeSource, fetchSource, type FetchContext } from '../fetch/source.js';
+import { describeSource, type FetchContext } from '../fetch/context.js';
+import { fetchSource } from '../fetch/source.js';
 import { unpackedTree } from '../fetch/unpack-tree.js';
 import { isHashAlgorithm } from '../fetch/sri.js';
 import { projectState, readLock, LOCK_FILE } from '../lock/index.js';
 import { sourceOfPin, selectWithClosure } from '../lock/fetch-locked.js';
 import type { LockedSource } from '../lock/types.js';
-import { runLimited } from '../lock/limit.js';
+import { runLimited } from '../pool.js';
 import type { Source } from '../recipe/types.js';
 
 export interface FetchCheckOptions {
@@ -79,7 +80,7 @@ export async function verifyFetch(projectDir: string, opts: FetchCheckOptions): 
             const message = `${where}: ${loc} now serves different bytes; ${content}`;
             checked.push({ recipe: name, location: loc, ok: false, message });
             findings.push(finding('SOURCE_CHANGED', message, {
-              file: LOCK_FILE, url: loc, expected: pin.integrity, found: integrity,
+              file: LOCK_FILE, url: loc, expected: pin.integrity, found: integrity, recipe: name,
               hint: 'the bytes were replaced upstream: find out why before trusting them; a reviewed change is `intact lock NAME` after editing the pin away',
             }));
           } catch (e) {
@@ -87,7 +88,7 @@ export async function verifyFetch(projectDir: string, opts: FetchCheckOptions): 
             results.push({ loc, error: (e as Error).message });
             checked.push({ recipe: name, location: loc, ok: false, message });
             findings.push(finding('SOURCE_DEAD', message, {
-              file: LOCK_FILE, url: loc,
+              file: LOCK_FILE, url: loc, recipe: name,
               hint: (e as IntactError).hint ?? 'the location is gone or unreachable: add a mirror, or vendor the file (`file:` source)',
             }));
           }
@@ -95,7 +96,7 @@ export async function verifyFetch(projectDir: string, opts: FetchCheckOptions): 
         const good = results.filter((r) => r.integrity !== undefined);
         if (new Set(good.map((r) => r.integrity)).size > 1) {
           findings.push(finding('MIRROR_DISAGREES', `${where}: its locations serve different bytes: ${good.map((r) => `${r.loc} -> ${r.integrity}`).join('; ')}`, {
-            file: LOCK_FILE, expected: pin.integrity,
+            file: LOCK_FILE, expected: pin.integrity, recipe: name,
             hint: 'a mirror serving other bytes is either stale or tampered with: remove it from `mirrors` or find out why',
           }));
         }

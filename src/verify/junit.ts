@@ -42,13 +42,11 @@ export function renderJunit(cases: readonly JunitCase[]): string {
   return `${out.join('\n')}\n`;
 }
 
-/** Which recipe a finding is about: its `recipe` field, its recipe file, or a message starting `name:`. */
+/** Which recipe a finding is about: its `recipe` field, else its recipe file. Never read from the message. */
 export function recipeOf(f: Finding, names: readonly string[]): string | undefined {
   if (f.recipe !== undefined && names.includes(f.recipe)) return f.recipe;
   const m = /^recipes\/([^/]+)\.yaml$/.exec(f.file ?? '');
-  if (m && names.includes(m[1]!)) return m[1];
-  const n = /^([a-z0-9][a-z0-9._-]*):/.exec(f.message)?.[1];
-  return n && names.includes(n) ? n : undefined;
+  return m && names.includes(m[1]!) ? m[1] : undefined;
 }
 
 /** One case per recipe for a check, plus one for the project when a finding concerns no recipe. */

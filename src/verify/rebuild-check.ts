@@ -5,10 +5,10 @@
 // with the store's entry and with the output the lock records. A difference
 // names the recipe and lists the differing files with a useful diff.
 import { join } from 'node:path';
-import { finding, IntactError, type Finding } from '../errors.js';
-import { buildOne, forceRemove, type BuildContext } from '../build/build-one.js';
-import { planInstall } from '../build/install.js';
-import { hostPlatform } from '../platform.js';
+import { finding, type Finding } from '../errors.js';
+import { buildOne, forceRemove } from '../build/build-one.js';
+import type { BuildContext, BuildServices } from '../build/context.js';
+import { planProject, plansByName } from '../project/plan.js';
 import { entryPath, readMeta } from '../store/entry.js';
 import { diffRecords } from '../store/tree-diff.js';
 import { scanTree } from '../store/tree-scan.js';
@@ -33,12 +33,10 @@ export function variedConditions(jobs: number): NonNullable<BuildContext['vary']
   };
 }
 
-export async function verifyRebuild(projectDir: string, names: readonly string[], build: Omit<BuildContext, 'plans' | 'jobs'>, jobs: number): Promise<{ findings: Finding[]; checks: RebuildCheck[] }> {
-  const platform = hostPlatform();
-  if (!platform) throw new IntactError('PLATFORM_UNSUPPORTED', `no platform name for ${process.platform}-${process.arch}`);
-  const sel = await planInstall(projectDir, names, platform);
-  if (sel.findings.length > 0) throw IntactError.fromFinding(sel.findings[0]!);
-  const plans = new Map(sel.plans.map((p) => [p.name, p]));
+export async function verifyRebuild(projectDir: string, names: readonly string[], build: BuildServices, jobs: number): Promise<{ findings: Finding[]; checks: RebuildCheck[] }> {
+  const sel = await planProject(projectDir, names);
+  const { platform } = sel;
+  const plans = plansByName(sel.plans);
   const first: BuildContext = { ...build, plans, jobs, allowMismatch: true };
   const second: BuildContext = { ...first, vary: variedConditions(jobs) };
   const wanted = names.length > 0 ? new Set(names) : new Set(plans.keys());
@@ -58,14 +56,14 @@ export async function verifyRebuild(projectDir: string, names: readonly string[]
         check.ok = false;
         check.differences = await differences(entryPath(build.store, plan.key, plan.name, plan.version), fresh.path);
         findings.push(finding('NOT_REPRODUCIBLE', `${plan.name}: a second build differs from the store's entry in ${check.differences.length} file(s): ${check.differences.slice(0, 5).map((d) => d.path).join(', ')}`, {
-          file: `recipes/${plan.name}.yaml`, expected: stored, found: output,
+          file: `recipes/${plan.name}.yaml`, expected: stored, found: output, recipe: plan.name,
           hint: 'the build lets something vary into its output (time, paths, job order, locale, umask); the report shows each difference',
         }));
       }
       if (locked !== undefined && locked !== output) {
         check.ok = false;
         findings.push(finding('OUTPUT_MISMATCH', `${plan.name}: the rebuild differs from the output intact.lock records for ${platform}`, {
-          file: 'intact.lock', expected: locked, found: output,
+          file: 'intact.lock', expected: locked, found: output, recipe: plan.name,
           hint: 'if the change is intended and reviewed, record it with `intact lock --outputs NAME`',
         }));
       }

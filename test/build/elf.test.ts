@@ -7,7 +7,8 @@ import { mkdtemp, open, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isElfMagic, parseElf, readElf, type ByteSource } from '../../src/build/checks/elf.js';
+import { parseElf, readElf, type ByteSource } from '../../src/build/checks/elf.js';
+import { isElfMagic } from '../../src/elf-magic.js';
 import { IntactError } from '../../src/errors.js';
 import { buildElf, type ElfFixture, type ElfSpec } from '../helpers/elf-fixtures.js';
 

@@ -7,7 +7,7 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { projectPins } from '../../src/build/project-pins.js';
+import { projectPins } from '../../src/project/pins.js';
 import { collectGarbage } from '../../src/store/gc.js';
 import { layoutOf } from '../../src/store/paths.js';
 import { removeTree } from '../../src/store/remove-tree.js';

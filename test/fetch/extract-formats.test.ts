@@ -1,5 +1,5 @@
 // Extraction, good paths: every format unpacks to the same tree, with modes
-// normalised, and strip / path / archive do what DESIGN.md says.
+// normalised, and strip / path / archive do what docs/sources.md says.
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';

@@ -66,7 +66,7 @@ describe('fetchGit', () => {
     await fetchGit(repo.url, repo.commits[0]!, cache, { env });
     const repos = await readdir(join(dir, 'store', 'git'));
     expect(repos).toEqual([createHash('sha256').update(repo.url).digest('hex')]);
-    // Where gc keeps a pinned remote's mirror (build/project-pins.ts) is where it is,
+    // Where gc keeps a pinned remote's mirror (project/pins.ts) is where it is,
     // and the store's listing counts `git/` as the store's own, not a stray folder.
     const store = layoutOf(join(dir, 'store'));
     expect(gitMirrorDir(store, repo.url)).toBe(join(store.git, repos[0]!));

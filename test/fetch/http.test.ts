@@ -122,7 +122,7 @@ describe('download: a caller-owned connection pool', () => {
   });
 });
 
-describe('download: TRAPS.md #1 regression (undici paused-parser crash)', () => {
+describe('download: docs/measured.md §1 regression (undici paused-parser crash)', () => {
   it('survives a multi-MB file from an HTTP/1.0 server that closes, with a slow consumer', async () => {
     // undici 7 on Node 20 dies with an uncatchable `assert(!this.paused)` when the
     // socket ends while the body is paused; if we ever let it pause, this kills
@@ -198,7 +198,7 @@ describe('download: timeouts', () => {
     expect(e.message).toContain('no response');
   });
 
-  it('keeps a total deadline that a trickling server cannot dodge (TRAPS.md #3)', async () => {
+  it('keeps a total deadline that a trickling server cannot dodge (docs/measured.md §3)', async () => {
     // One byte every 20 ms never trips a 300 ms idle timer.
     const s = await server({ '/f': trickle(bytes(10_000), 20) });
     const t0 = Date.now();

@@ -1,4 +1,4 @@
-// Strict SRI parsing: one strong hash, canonical base64, nothing else (TRAPS.md #3).
+// Strict SRI parsing: one strong hash, canonical base64, nothing else (docs/measured.md §3).
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { IntactError } from '../../src/errors.js';

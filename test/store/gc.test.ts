@@ -10,7 +10,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { collectGarbage, type GcOptions, type Pins } from '../../src/store/gc.js';
 import { lockKey } from '../../src/store/lock.js';
 import type { StoreLayout } from '../../src/store/paths.js';
-import { holdRoot, HOST } from '../../src/store/roots.js';
+import { holdRoot } from '../../src/store/roots.js';
+import { HOST } from '../../src/temp-name.js';
 import { cleanupStores, makeStore, putEntry, putRoot, type MadeEntry } from '../helpers/store-entries.js';
 
 afterEach(cleanupStores);

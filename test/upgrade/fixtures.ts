@@ -6,7 +6,7 @@ import { dirname, join } from 'node:path';
 import { DownloadCache } from '../../src/fetch/cache.js';
 import { hashMember } from '../../src/fetch/member.js';
 import { loadNpmConfig, type NpmConfig } from '../../src/fetch/npmrc.js';
-import type { FetchContext } from '../../src/fetch/source.js';
+import type { FetchContext } from '../../src/fetch/context.js';
 import { DEFAULT_LIMITS } from '../../src/fetch/types.js';
 import type { LockDeps } from '../../src/upgrade/index.js';
 import { git, testGitEnv } from '../helpers/git-repo.js';

@@ -15,13 +15,8 @@
 // static here and load the host's libc at run time.
 import { open } from 'node:fs/promises';
 import { IntactError } from '../../errors.js';
+import { isElfMagic } from '../../elf-magic.js';
 
-export const ELF_MAGIC = Buffer.from([0x7f, 0x45, 0x4c, 0x46]);
-
-/** Whether the bytes start like an ELF file (the check for "is this a program"). */
-export function isElfMagic(head: Buffer): boolean {
-  return head.length >= 4 && head[0] === 0x7f && head[1] === 0x45 && head[2] === 0x4c && head[3] === 0x46;
-}
 
 export type ElfType = 'rel' | 'exec' | 'dyn' | 'core' | 'other';
 

@@ -3,12 +3,13 @@
 // hard links, the ELF header (parsed from the first chunk, with a few positioned
 // reads for the program and dynamic headers) and the relocatability scan.
 //
-// Speed (shared TRAPS.md #5): one reused 1 MiB buffer, never whole-file buffers;
+// Speed (docs/measured.md §5): one reused 1 MiB buffer, never whole-file buffers;
 // synchronous reads in time slices (slice.ts), one read in flight. Measured on a
 // 16k-file, 370 MB tree: two async readers took 2.7 s, this 0.34 s.
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { IntactError } from '../../errors.js';
-import { fileSource, isElfMagic, parseElf, type ElfInfo } from './elf.js';
+import { fileSource, parseElf, type ElfInfo } from './elf.js';
+import { isElfMagic } from '../../elf-magic.js';
 import { problem, q, type OutputProblem } from './problem.js';
 import { scanFile, type Pattern } from './scan.js';
 import { slicer } from '../../store/slice.js';

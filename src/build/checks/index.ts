@@ -13,7 +13,7 @@ import { show, type OutputProblem } from './problem.js';
 import { patternsFor } from './scan.js';
 import { readTree } from './tree.js';
 
-export { isElfMagic, parseElf, readElf, type ByteSource, type ElfInfo, type ElfType } from './elf.js';
+export { parseElf, readElf, type ByteSource, type ElfInfo, type ElfType } from './elf.js';
 export { makeWritable, normaliseOutput } from './normalise.js';
 export type { CheckOptions } from './places.js';
 export type { OutputProblem } from './problem.js';

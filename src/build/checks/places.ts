@@ -6,7 +6,7 @@
 import { realpath } from 'node:fs/promises';
 import { posix, resolve } from 'node:path';
 import { IntactError } from '../../errors.js';
-import { INSIDE } from '../types.js';
+import { INSIDE } from '../../store/entry-layout.js';
 import { raw } from './tree.js';
 
 export interface CheckOptions {

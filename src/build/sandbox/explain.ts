@@ -1,6 +1,6 @@
 // `intact doctor`'s words about the sandbox: what this level protects, what it
 // loses, why nothing stronger worked, and how to enable it on the usual systems.
-import { INSIDE } from '../types.js';
+import { INSIDE } from '../../store/entry-layout.js';
 import type { SandboxProbe } from './probe.js';
 import { INSIDE_USER } from './skeleton.js';
 import { lost } from './lost.js';

@@ -3,11 +3,12 @@
 // tool is named here, in words, instead of surfacing as "exit status 127"; so is
 // the commonest surprise of a private root, a program whose `#!` interpreter or
 // ELF loader (/bin/sh, /lib64/ld-linux...) is the host's and not inside.
-import { access, constants, open, stat } from 'node:fs/promises';
-import { posix } from 'node:path';
+import { open, stat } from 'node:fs/promises';
 import { IntactError } from '../../errors.js';
-import { isElfMagic, readElf } from '../checks/elf.js';
+import { readElf } from '../checks/elf.js';
+import { isElfMagic } from '../../elf-magic.js';
 import type { StepProcess } from '../types.js';
+import { findTool, isExecutableFile } from '../tool-lookup.js';
 
 export function checkArgvAndEnv(p: StepProcess): void {
   if (p.argv.length === 0 || p.argv[0] === '') throw new IntactError('STEP_TOOL_MISSING', 'a build step has no program to run', { hint: 'give the step a command' });
@@ -29,13 +30,10 @@ export function checkArgvAndEnv(p: StepProcess): void {
  * host (identity outside a full sandbox; undefined when the sandbox has nothing there).
  */
 export async function locateTool(tool: string, cwd: string, path: string | undefined, toHost: (p: string) => string | undefined, where: string): Promise<string> {
-  const candidates = tool.includes('/') ? [posix.resolve(cwd, tool)] : (path ?? '').split(':').filter((d) => d !== '').map((d) => posix.resolve(cwd, d, tool));
-  for (const c of candidates) {
-    const host = toHost(c);
-    if (host !== undefined && (await isExecutableFile(host))) {
-      await checkInterpreter(tool, host, toHost, where);
-      return host;
-    }
+  const found = await findTool(tool, cwd, path, toHost);
+  if (found) {
+    await checkInterpreter(tool, found.host, toHost, where);
+    return found.host;
   }
   const looked = tool.includes('/') ? '' : ` (looked in PATH=${path ?? '(unset)'})`;
   throw new IntactError('STEP_TOOL_MISSING', `${tool} is not there ${where}${looked}`, {
@@ -73,12 +71,6 @@ async function checkInterpreter(tool: string, host: string, toHost: (p: string) 
     found: interp,
     hint: 'run it with a tool of a declared dependency (e.g. [$shell, script]), or build it static / against a loader in the store',
   });
-}
-
-async function isExecutableFile(p: string): Promise<boolean> {
-  const st = await stat(p).catch(() => undefined);
-  if (!st?.isFile()) return false;
-  return access(p, constants.X_OK).then(() => true, () => false);
 }
 
 export async function checkCwd(cwd: string, host: string | undefined, where: string): Promise<void> {

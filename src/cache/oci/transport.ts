@@ -1,5 +1,5 @@
 // One HTTP request to a registry, any method, through src/fetch/http-exchange.ts
-// (undici's dispatch API: a response body that never pauses, shared TRAPS.md #1;
+// (undici's dispatch API: a response body that never pauses, docs/measured.md §1;
 // our own idle timer). Responses here are small (a manifest, a token, an error
 // document) and are kept in memory up to a cap that is enforced while they
 // stream (defence in depth: a registry may send a manifest of any size). Large

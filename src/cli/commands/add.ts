@@ -3,8 +3,8 @@
 import type { Command } from 'commander';
 import { IntactError } from '../../errors.js';
 import { pinLabel } from '../../lock/types.js';
-import { findProject } from '../../project.js';
-import type { CliContext } from '../main.js';
+import { findProject } from '../../project/find.js';
+import type { CliContext } from './context.js';
 import { defaultJobs, lockHelpers, makeFetchContext } from '../fetch-context.js';
 import { isCi, progressFor } from '../progress.js';
 
@@ -56,7 +56,7 @@ was fetched and pinned. Then write its build steps and \`bin\`, and commit both 
       for (const f of result.findings) out.finding(f);
       if (!result.ok) {
         out.err.write('add refused: fix the recipes above first (nothing was written)\n');
-        ctx.setExit(2);
+        ctx.failed('LOCK_REFUSED');
         return;
       }
       if (out.json) {

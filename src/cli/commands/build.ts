@@ -1,6 +1,6 @@
 // `intact build NAME`: a fresh build of one recipe, compared with the store.
 import type { Command } from 'commander';
-import type { CliContext } from '../main.js';
+import type { CliContext } from './context.js';
 import { openBuildSession, parseSandboxMode } from '../build-context.js';
 import { defaultJobs } from '../fetch-context.js';
 import { checkRecipeNames } from '../recipe-names.js';
@@ -17,7 +17,7 @@ export function registerBuild(program: Command, ctx: CliContext): void {
     .action(async (name: string, opts: { keepFailed: boolean; offline: boolean; sandbox: 'require' | 'auto' | 'off' }) => {
       const { out, globals, project, progress, built } = await openBuildSession(ctx, opts);
       await checkRecipeNames(project, [name]);
-      const { rebuild } = await import('../../build/rebuild.js');
+      const { rebuild } = await import('../../project/rebuild.js');
       let r;
       try {
         r = await rebuild(project, name, built.ctx, defaultJobs(globals, 'build'));
@@ -36,6 +36,7 @@ export function registerBuild(program: Command, ctx: CliContext): void {
         if (sameLock === true) out.info('  identical to the output recorded in intact.lock');
         if (sameLock === false) out.info(`  DIFFERS from the output recorded in intact.lock (${r.locked})`);
       }
-      if (sameStore === false || sameLock === false) ctx.setExit(1);
+      if (sameStore === false) ctx.failed('NOT_REPRODUCIBLE');
+      if (sameLock === false) ctx.failed('OUTPUT_MISMATCH');
     });
 }

@@ -2,28 +2,20 @@
 // binary cache on an OCI registry (docs/cache.md). Also the glue install uses to
 // substitute (installSubstitution). The work is src/cache; this parses and prints.
 import type { Command } from 'commander';
-import type { BuildContext } from '../../build/build-one.js';
+import type { BuildServices } from '../../build/context.js';
 import type { BuildPlan } from '../../build/plan.js';
 import { IntactError } from '../../errors.js';
 import type { FetchProgress } from '../../fetch/types.js';
-import { hostPlatform } from '../../platform.js';
-import { findProject } from '../../project.js';
-import type { CliContext } from '../main.js';
+import { findProject } from '../../project/find.js';
+import type { CliContext } from './context.js';
 import { defaultJobs, makeFetchContext } from '../fetch-context.js';
 import { formatBytes, progressFor } from '../progress.js';
 import { checkRecipeNames } from '../recipe-names.js';
 
 /** The plans of the named recipes and their closure, in dependency order (install's own selection). */
 async function selectPlans(project: string, names: readonly string[]): Promise<BuildPlan[]> {
-  const platform = hostPlatform();
-  if (!platform) throw new IntactError('PLATFORM_UNSUPPORTED', `intact has no platform name for ${process.platform}-${process.arch}`);
-  const { planInstall } = await import('../../build/install.js');
-  const sel = await planInstall(project, names, platform);
-  if (sel.findings.length > 0) {
-    const f = sel.findings[0]!;
-    throw new IntactError(f.code, `${f.file ? `${f.file}: ` : ''}${f.message}`, f);
-  }
-  return sel.plans;
+  const { planProject } = await import('../../project/plan.js');
+  return (await planProject(project, names)).plans;
 }
 
 /**
@@ -36,7 +28,7 @@ async function selectPlans(project: string, names: readonly string[]): Promise<B
 export async function installSubstitution(o: {
   project: string;
   names: readonly string[];
-  build: Omit<BuildContext, 'plans' | 'jobs'>;
+  build: BuildServices;
   say: (line: string) => void;
   onEvent?: FetchProgress;
   signal?: AbortSignal;
@@ -160,7 +152,7 @@ Entries that came from a binary cache are not re-signed; build them here first.`
       if (out.json) out.document({ ok: missing.length === 0, entries: reports });
       else out.info(`${reports.filter((r) => r.status === 'pulled').length} pulled, ${reports.filter((r) => r.status === 'present').length} already present, ${missing.length} not available`);
       if (missing.length > 0) {
-        if (out.json) ctx.setExit(1);
+        if (out.json) ctx.failed('CACHE_INCOMPLETE');
         else throw new IntactError('CACHE_INCOMPLETE', `not in the cache (or not acceptable): ${missing.map((r) => r.name).join(', ')}`, { hint: '`intact install` builds them from source; the reasons are above' });
       }
     });

@@ -2,8 +2,8 @@
 // Markdown for a merge request or as JSON. The logic is src/upgrade/compare.ts.
 import type { Command } from 'commander';
 import { IntactError } from '../../errors.js';
-import { findProject } from '../../project.js';
-import type { CliContext } from '../main.js';
+import { findProject } from '../../project/find.js';
+import type { CliContext } from './context.js';
 
 export function parseDiffFormat(v: string): 'md' | 'json' {
   if (v === 'md' || v === 'markdown' || v === 'json') return v === 'json' ? 'json' : 'md';

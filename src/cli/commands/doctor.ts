@@ -2,10 +2,10 @@
 import { execFile } from 'node:child_process';
 import { access, constants, mkdir } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { findProject } from '../../project.js';
+import { findProject } from '../../project/find.js';
 import { hostPlatform } from '../../platform.js';
 import { resolveStore } from '../../store/paths.js';
-import type { CliContext } from '../main.js';
+import type { CliContext } from './context.js';
 
 function version(cmd: string, args: string[]): Promise<string | undefined> {
   return new Promise((resolve) => execFile(cmd, args, { timeout: 5000 }, (e, out) => resolve(e ? undefined : String(out).split('\n')[0])));

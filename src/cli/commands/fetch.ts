@@ -1,8 +1,8 @@
 // `intact fetch [NAME...]`: fill the download cache from the lock alone. It never
 // reads recipes for pins and never writes the lock.
 import type { Command } from 'commander';
-import { findProject } from '../../project.js';
-import type { CliContext } from '../main.js';
+import { findProject } from '../../project/find.js';
+import type { CliContext } from './context.js';
 import { defaultJobs, makeFetchContext } from '../fetch-context.js';
 import { progressFor } from '../progress.js';
 import { checkRecipeNames } from '../recipe-names.js';

@@ -2,9 +2,9 @@
 // project's root reaches (src/store/gc.ts), and say how much space that freed.
 import type { Command } from 'commander';
 import { IntactError } from '../../errors.js';
-import { findProject } from '../../project.js';
+import { findProject } from '../../project/find.js';
 import { resolveStore, type StoreLayout } from '../../store/paths.js';
-import type { CliContext } from '../main.js';
+import type { CliContext } from './context.js';
 import { formatBytes } from '../progress.js';
 
 function parseMinutes(v: string): number {
@@ -36,7 +36,7 @@ and an entry is removed only under its lock.`)
       const out = ctx.output();
       const store = await storeOf(ctx);
       const { collectGarbage } = await import('../../store/gc.js');
-      const { projectPins } = await import('../../build/project-pins.js');
+      const { projectPins } = await import('../../project/pins.js');
       const r = await collectGarbage(store, { dryRun: opts.dryRun, minAgeMs: opts.minAge * 60_000, pinsOf: (p) => projectPins(store, p) });
       if (out.json) {
         out.document({ ok: r.findings.length === 0, ...r });
@@ -52,6 +52,6 @@ and an entry is removed only under its lock.`)
             `${r.cacheRemoved.length} cached download(s) (${formatBytes(cacheBytes)}); kept ${r.kept.entries} entr${r.kept.entries === 1 ? 'y' : 'ies'} and ${r.kept.cacheFiles} download(s)`,
         );
       }
-      if (r.findings.length > 0) ctx.setExit(1);
+      ctx.found(r.findings);
     });
 }

@@ -5,7 +5,7 @@
 // modules costs ~20 ms, a third of Node's own start. So only the module of the
 // command being run is loaded; `intact --help` (or an unknown command) loads all.
 import type { Command } from 'commander';
-import type { CliContext } from '../main.js';
+import type { CliContext } from './context.js';
 import { commandWord } from '../argv.js';
 
 type Register = (program: Command, ctx: CliContext) => void;

@@ -1,6 +1,6 @@
 // `intact init`: make an existing folder an intact project.
 import type { Command } from 'commander';
-import type { CliContext } from '../main.js';
+import type { CliContext } from './context.js';
 
 export function registerInit(program: Command, ctx: CliContext): void {
   program
@@ -8,7 +8,7 @@ export function registerInit(program: Command, ctx: CliContext): void {
     .description('create recipes/, an empty intact.lock, store/.gitkeep and .gitignore lines (never overwrites)')
     .action(async () => {
       const out = ctx.output();
-      const { initProject } = await import('../../init.js');
+      const { initProject } = await import('../../project/init.js');
       const done = await initProject(process.cwd());
       if (out.json) out.document({ ok: true, created: done.created, updated: done.updated });
       else {

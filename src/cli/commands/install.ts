@@ -1,7 +1,7 @@
 // `intact install [NAME...]`: fetch and build the locked closure into the store
-// and switch the project's profile (.intact/bin). The work is src/build/install.ts.
+// and switch the project's profile (.intact/bin). The work is src/project/install.ts.
 import type { Command } from 'commander';
-import type { CliContext } from '../main.js';
+import type { CliContext } from './context.js';
 import { openBuildSession, parseSandboxMode } from '../build-context.js';
 import { defaultJobs } from '../fetch-context.js';
 import { formatBytes } from '../progress.js';
@@ -32,7 +32,7 @@ export function registerInstall(program: Command, ctx: CliContext): void {
         },
       });
       await checkRecipeNames(project, names);
-      const { install } = await import('../../build/install.js');
+      const { install } = await import('../../project/install.js');
       const jobs = defaultJobs(globals, 'build');
       const say = (s: string): void => {
         if (out.json) out.out.write(`${JSON.stringify({ event: 'build', message: s })}\n`);
@@ -46,7 +46,8 @@ export function registerInstall(program: Command, ctx: CliContext): void {
         result = await install(project, {
           names,
           jobs,
-          build: { ...built.ctx, allowMismatch: opts.allowMismatch, ...(substitution ? { substitute: substitution.substitute } : {}) },
+          build: { ...built.ctx, ...(substitution ? { substitute: substitution.substitute } : {}) },
+          allowMismatch: opts.allowMismatch,
           onEvent: (e) => {
             if (e.type === 'build-start') say(`build ${e.name}@${e.version}`);
             else if (e.type === 'build-done' && e.status === 'built') say(`built ${e.name} (${e.seconds.toFixed(1)} s)`);

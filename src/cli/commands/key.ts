@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import type { CliContext } from '../main.js';
+import type { CliContext } from './context.js';
 
 export function registerKey(program: Command, ctx: CliContext): void {
   const key = program.command('key').description('signing keys for the binary cache (see docs/cache.md)');

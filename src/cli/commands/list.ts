@@ -1,9 +1,9 @@
 // `intact list [--json]`: the store's entries with name, version, key, size, how
 // each got there, its sandbox level, and whether a project still uses it.
 import type { Command } from 'commander';
-import { findProject } from '../../project.js';
+import { findProject } from '../../project/find.js';
 import { resolveStore, type StoreLayout } from '../../store/paths.js';
-import type { CliContext } from '../main.js';
+import type { CliContext } from './context.js';
 import { formatBytes } from '../progress.js';
 
 async function storeOf(ctx: CliContext): Promise<StoreLayout> {

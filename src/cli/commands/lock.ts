@@ -1,8 +1,8 @@
 // `intact lock [NAME...]`: pin the sources of new or changed recipes (or of the
 // named ones) in intact.lock. The logic is src/lock/relock.ts; this prints.
 import type { Command } from 'commander';
-import { findProject } from '../../project.js';
-import type { CliContext } from '../main.js';
+import { findProject } from '../../project/find.js';
+import type { CliContext } from './context.js';
 import { defaultJobs, lockHelpers, makeFetchContext } from '../fetch-context.js';
 import { isCi, progressFor } from '../progress.js';
 import { parseSandboxMode } from '../build-context.js';
@@ -48,7 +48,7 @@ committed); use --dry-run there to see what is missing.`)
       for (const f of result.findings) out.finding(f);
       if (result.findings.some((f) => f.severity === 'error')) {
         out.err.write('lock refused: fix the recipes above first (nothing was written)\n');
-        ctx.setExit(2);
+        ctx.failed('LOCK_REFUSED');
         return;
       }
       if (frozen && result.changes.length > 0) {
@@ -62,7 +62,7 @@ committed); use --dry-run there to see what is missing.`)
       let outputs: { changes: { name: string; before?: string; after: string }[]; written: boolean } | undefined;
       if (opts.outputs) {
         const { makeBuildContext } = await import('../build-context.js');
-        const { recordOutputs } = await import('../../build/record-outputs.js');
+        const { recordOutputs } = await import('../../project/record-outputs.js');
         const store = (await import('../../store/paths.js')).resolveStore(project, globals.store);
         const built = await makeBuildContext({ projectDir: project, store, fetch, mode: opts.sandbox, keepFailed: false, signal: ctx.signal });
         outputs = await recordOutputs(project, names, built.ctx, defaultJobs(globals, 'build'), !(opts.dryRun || frozen));

@@ -2,8 +2,8 @@
 // tell. Read-only. The logic is src/upgrade/outdated.ts; this prints a table.
 import type { Command } from 'commander';
 import { exitStatusOf, IntactError } from '../../errors.js';
-import { findProject } from '../../project.js';
-import type { CliContext } from '../main.js';
+import { findProject } from '../../project/find.js';
+import type { CliContext } from './context.js';
 import { defaultJobs, makeFetchContext } from '../fetch-context.js';
 import { checkRecipeNames } from '../recipe-names.js';
 
@@ -47,7 +47,7 @@ To move a recipe: \`intact upgrade NAME VERSION\`.`)
       });
       const status = exitStatusOf(report.findings);
       const failed = status !== 0;
-      ctx.setExit(status);
+      ctx.found(report.findings);
       if (out.json) {
         out.document({ ok: !failed, recipes: report.rows, findings: report.findings });
         return;

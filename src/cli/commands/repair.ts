@@ -1,7 +1,7 @@
 // `intact repair [NAME...]`: rebuild or re-fetch what `verify --store` finds
-// damaged, replacing each entry atomically. The work is src/build/repair.ts.
+// damaged, replacing each entry atomically. The work is src/project/repair.ts.
 import type { Command } from 'commander';
-import type { CliContext } from '../main.js';
+import type { CliContext } from './context.js';
 import { openBuildSession, parseSandboxMode } from '../build-context.js';
 import { defaultJobs } from '../fetch-context.js';
 import { checkStoreNames } from '../recipe-names.js';
@@ -24,7 +24,7 @@ Exit 0 when everything found was repaired, 1 otherwise.`)
     .action(async (names: string[], opts: { offline: boolean; keepFailed: boolean; sandbox: 'require' | 'auto' | 'off' }) => {
       const { out, globals, project, progress, built, store } = await openBuildSession(ctx, opts);
       await checkStoreNames(project, store, names);
-      const { repairStore } = await import('../../build/repair.js');
+      const { repairStore } = await import('../../project/repair.js');
       let r;
       try {
         r = await repairStore(project, {
@@ -50,6 +50,6 @@ Exit 0 when everything found was repaired, 1 otherwise.`)
         else if (r.ok) out.info(`repaired ${r.repaired.length} item(s)`);
         else out.err.write(`repair incomplete: ${r.failed.length} item(s) could not be repaired\n`);
       }
-      if (!r.ok) ctx.setExit(1);
+      if (!r.ok) ctx.failed('STORE_REPAIR_FAILED');
     });
 }

@@ -3,8 +3,8 @@
 // logic is src/upgrade/review.ts.
 import type { Command } from 'commander';
 import { IntactError } from '../../errors.js';
-import { findProject } from '../../project.js';
-import type { CliContext } from '../main.js';
+import { findProject } from '../../project/find.js';
+import type { CliContext } from './context.js';
 import { parseDiffFormat } from './diff.js';
 
 function parseBudget(v: string): number {
@@ -38,7 +38,7 @@ In CI: fetch the base first (e.g. \`git fetch origin main\`), then
         env: process.env,
         signal: ctx.signal,
       });
-      ctx.setExit(r.exitCode);
+      ctx.found(r.findings);
       const deltas = r.deltas && {
         counted: r.deltas.counted,
         max: r.maxDeltas,

@@ -2,8 +2,8 @@
 // into a file (written atomically). The logic is src/upgrade/sbom.ts.
 import type { Command } from 'commander';
 import { IntactError } from '../../errors.js';
-import { findProject } from '../../project.js';
-import type { CliContext } from '../main.js';
+import { findProject } from '../../project/find.js';
+import type { CliContext } from './context.js';
 
 function parseFormat(v: string): 'cyclonedx' | 'spdx' {
   const f = v.toLowerCase();

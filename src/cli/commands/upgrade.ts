@@ -3,8 +3,8 @@
 // is src/upgrade/upgrade.ts; this wires the lock and build contexts and prints.
 import type { Command } from 'commander';
 import { IntactError } from '../../errors.js';
-import { findProject } from '../../project.js';
-import type { CliContext } from '../main.js';
+import { findProject } from '../../project/find.js';
+import type { CliContext } from './context.js';
 import { parseSandboxMode } from '../build-context.js';
 import { defaultJobs, lockHelpers, makeFetchContext } from '../fetch-context.js';
 import { isCi, progressFor } from '../progress.js';
@@ -45,7 +45,7 @@ they were. Comments and layout of the recipe are kept.`)
       const build = opts.build
         ? async (n: string) => {
           const { makeBuildContext } = await import('../build-context.js');
-          const { install } = await import('../../build/install.js');
+          const { install } = await import('../../project/install.js');
           const { hostPlatform } = await import('../../platform.js');
           const built = await makeBuildContext({ projectDir: project, store, fetch, mode: opts.sandbox, keepFailed: false, signal: ctx.signal });
           const r = await install(project, { names: [n], jobs: defaultJobs(globals, 'build'), build: built.ctx });
@@ -73,7 +73,7 @@ they were. Comments and layout of the recipe are kept.`)
       if (!result.ok) {
         for (const f of result.findings) out.finding(f);
         out.err.write('upgrade refused: fix the recipes above first (nothing was written)\n');
-        ctx.setExit(2);
+        ctx.failed('LOCK_REFUSED');
         return;
       }
       const buildError = result.build && 'error' in result.build ? result.build.error : undefined;
@@ -90,7 +90,7 @@ they were. Comments and layout of the recipe are kept.`)
       if (buildError) {
         if (!out.json) out.error(buildError);
         out.err.write(`${result.file} and intact.lock were written; the build failed: fix the recipe's build steps, then \`intact install ${name}\`\n`);
-        ctx.setExit(1);
+        ctx.failed('BUILD_FAILED');
       }
     });
 }

@@ -5,12 +5,12 @@ import { constants } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { IntactError } from '../../errors.js';
-import { findProject, PROFILE_DIR } from '../../project.js';
-import type { CliContext } from '../main.js';
+import { findProject, PROFILE_DIR } from '../../project/find.js';
+import type { CliContext } from './context.js';
 import { checkRecipeNames } from '../recipe-names.js';
 
 // Loaded when a command runs, not at start-up.
-const profileModule = () => import('../../build/profile.js');
+const profileModule = () => import('../../project/profile.js');
 
 const nothingInstalled = (): IntactError => new IntactError('NOT_INSTALLED', 'nothing is installed in this project yet', { hint: 'run `intact install` first' });
 
@@ -71,7 +71,7 @@ export function registerUse(program: Command, ctx: CliContext): void {
         throw new IntactError('USAGE', names.length === 0 ? `${recipe} has no programs (no \`bin\`)` : `which program of ${recipe}? it has ${names.join(', ')}`, { hint: names.length > 0 ? `e.g. intact run ${recipe}:${names[0]} -- ...` : 'add `bin:` to the recipe' });
       }
       const binDir = join(project, PROFILE_DIR, 'bin');
-      ctx.setExit(await runToEnd(ctx, p.links[chosen]!, args, { ...process.env, PATH: `${binDir}:${process.env['PATH'] ?? ''}` }));
+      ctx.passStatus(await runToEnd(ctx, p.links[chosen]!, args, { ...process.env, PATH: `${binDir}:${process.env['PATH'] ?? ''}` }));
     });
 
   program
@@ -86,7 +86,7 @@ export function registerUse(program: Command, ctx: CliContext): void {
       const keep = ['HOME', 'USER', 'LOGNAME', 'TERM', 'LANG', 'LC_ALL', 'TZ'];
       const base = opts.pure ? Object.fromEntries(keep.filter((k) => process.env[k] !== undefined).map((k) => [k, process.env[k]!])) : { ...process.env };
       const env = { ...base, PATH: opts.pure ? binDir : `${binDir}:${process.env['PATH'] ?? ''}`, INTACT_SHELL: project };
-      ctx.setExit(await runToEnd(ctx, shell, [], env));
+      ctx.passStatus(await runToEnd(ctx, shell, [], env));
     });
 
   program

@@ -4,8 +4,8 @@
 // The checks live in src/lock/verify.ts, src/verify/ and src/store/; this prints.
 import type { Command } from 'commander';
 import { exitStatusOf, IntactError, type Finding } from '../../errors.js';
-import { findProject } from '../../project.js';
-import type { CliContext } from '../main.js';
+import { findProject } from '../../project/find.js';
+import type { CliContext } from './context.js';
 import { parseSandboxMode } from '../build-context.js';
 import { checkRecipeNames, checkStoreNames, projectRecipes } from '../recipe-names.js';
 
@@ -115,6 +115,6 @@ Exit 0 when clean, 1 on findings, 2 on unusable input. Never writes the lock.`)
         if (exitCode === 0) out.info(`verified ${report.recipes} recipe(s) against intact.lock (${what}): all pinned and current`);
         else out.err.write(`verify failed: ${errors} finding(s) in ${report.recipes} recipe(s) (${what})\n`);
       }
-      ctx.setExit(exitCode);
+      ctx.found(findings);
     });
 }

@@ -1,9 +1,9 @@
 // `intact why NAME`: which installed entries (of which projects) and which of the
-// project's recipes need NAME. The work is src/build/why.ts.
+// project's recipes need NAME. The work is src/project/why.ts.
 import type { Command } from 'commander';
-import { findProject } from '../../project.js';
+import { findProject } from '../../project/find.js';
 import { resolveStore } from '../../store/paths.js';
-import type { CliContext } from '../main.js';
+import type { CliContext } from './context.js';
 
 export function registerWhy(program: Command, ctx: CliContext): void {
   program
@@ -18,7 +18,7 @@ export function registerWhy(program: Command, ctx: CliContext): void {
         throw e;
       });
       const store = resolveStore(project ?? process.cwd(), opt);
-      const { why } = await import('../../build/why.js');
+      const { why } = await import('../../project/why.js');
       const r = await why(store, project, name);
       if (out.json) {
         out.document({ ok: true, ...r });

@@ -7,8 +7,8 @@
 //
 // Matching: `archive` is a path inside the archive, either in full or without
 // the archive's top folder (the `package/` of every npm tarball, the
-// `name-version/` of most source tarballs), so the recipe in DESIGN.md
-// (`archive: deps/sqlite-autoconf-3440200.tar.gz`) works. A full match wins;
+// `name-version/` of most source tarballs), so the sqlite recipe of
+// docs/recipes.md (`archive: deps/sqlite-autoconf-3440200.tar.gz`) works. A full match wins;
 // two matches of the same kind are ambiguous and refused. An outer archive with
 // an unsafe entry name anywhere is refused as a whole, like any other archive.
 import { closeSync, constants, openSync, writeSync } from 'node:fs';

@@ -7,12 +7,13 @@
 // result depends on the bytes alone.
 import { constants } from 'node:fs';
 import { chmod, copyFile, open, stat } from 'node:fs/promises';
+import { ELF_MAGIC } from '../../elf-magic.js';
 import type { ExtractLimits } from './limits.js';
 import { problem } from './problem.js';
 import type { ExtractResult } from './writer.js';
 
 const PROGRAM_MAGIC: readonly (readonly number[])[] = [
-  [0x7f, 0x45, 0x4c, 0x46], // ELF
+  ELF_MAGIC,
   [0xcf, 0xfa, 0xed, 0xfe], // Mach-O 64-bit
   [0xce, 0xfa, 0xed, 0xfe], // Mach-O 32-bit
   [0xca, 0xfe, 0xba, 0xbe], // Mach-O universal

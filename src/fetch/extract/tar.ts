@@ -1,7 +1,7 @@
 // Reads a tar archive (plain or compressed) and hands its entries to a visitor.
 // node-tar's Parser does the parsing only (ustar, pax, GNU long names, checksum
 // checks in strict mode); writing is ours (writer.ts), because node-tar's own
-// unpacker is 3x slower (shared TRAPS.md #2). Decompression is ours too, never
+// unpacker is 3x slower (docs/measured.md §2). Decompression is ours too, never
 // the Parser's, so the Parser never guesses a second layer of compression: gzip
 // and xz as stream stages (gzip on zlib's thread pool, in parallel with our
 // writes), bzip2 and pure-JS zstd as decoders driven from the sink (decoder.ts).

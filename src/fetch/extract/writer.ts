@@ -1,5 +1,5 @@
 // The lean tree writer: turns entries into files under a fresh root with as few
-// syscalls as possible (shared TRAPS.md #2: node-tar's unpacker spends ~20
+// syscalls as possible (docs/measured.md §2: node-tar's unpacker spends ~20
 // syscalls per file on re-checking what it already knows; this writer does
 // open + write(s) + close per file, one mkdir per directory, nothing else).
 //

@@ -2,12 +2,11 @@
 // store has it, and say whether the result equals the store's entry (and the
 // lock's recorded output, when there is one). Its dependencies are taken from the
 // store (built first if missing). A result for an absent entry is added.
-import { IntactError } from '../errors.js';
 import { readLock } from '../lock/index.js';
-import { hostPlatform } from '../platform.js';
 import { addEntry, hasEntry, readMeta } from '../store/entry.js';
-import { buildOne, forceRemove, type BuildContext } from './build-one.js';
-import { planInstall } from './install.js';
+import { buildOne, forceRemove } from '../build/build-one.js';
+import type { BuildContext, BuildServices } from '../build/context.js';
+import { planProject, plansByName } from './plan.js';
 
 export interface RebuildResult {
   name: string;
@@ -19,12 +18,10 @@ export interface RebuildResult {
   added: boolean;
 }
 
-export async function rebuild(projectDir: string, name: string, build: Omit<BuildContext, 'plans' | 'jobs'>, jobs: number): Promise<RebuildResult> {
-  const platform = hostPlatform();
-  if (!platform) throw new IntactError('PLATFORM_UNSUPPORTED', `no platform name for ${process.platform}-${process.arch}`);
-  const sel = await planInstall(projectDir, [name], platform);
-  if (sel.findings.length > 0) throw IntactError.fromFinding(sel.findings[0]!);
-  const plans = new Map(sel.plans.map((p) => [p.name, p]));
+export async function rebuild(projectDir: string, name: string, build: BuildServices, jobs: number): Promise<RebuildResult> {
+  const sel = await planProject(projectDir, [name]);
+  const platform = sel.platform;
+  const plans = plansByName(sel.plans);
   const ctx: BuildContext = { ...build, plans, jobs };
   for (const p of sel.plans) if (p.name !== name) await buildOne(p, ctx);
   const plan = plans.get(name)!;

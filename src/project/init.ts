@@ -3,9 +3,9 @@
 // overwrites a file (an existing .gitignore only gains the lines it lacks).
 import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { IntactError } from './errors.js';
-import { emptyLock, LOCK_FILE, serializeLock } from './lock/index.js';
-import { exists } from './fs-exists.js';
+import { IntactError } from '../errors.js';
+import { emptyLock, LOCK_FILE, serializeLock } from '../lock/index.js';
+import { exists } from '../fs-exists.js';
 
 export const GITIGNORE_LINES = ['/store/*', '!/store/.gitkeep', '/.intact/'];
 

@@ -1,4 +1,5 @@
-// Run async tasks with at most `jobs` at once; the first failure stops new tasks
+// The one bounded-concurrency pool (locking, fetching, checking, pushing, looking
+// up versions). Run async tasks with at most `jobs` at once; the first failure stops new tasks
 // from starting and is rethrown once the running ones have settled (so nothing
 // is left writing into the store behind the caller's back).
 export async function runLimited(tasks: readonly (() => Promise<void>)[], jobs: number): Promise<void> {

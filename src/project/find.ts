@@ -2,8 +2,8 @@
 // upwards, that holds intact.lock or recipes/ (as Cargo and npm find their
 // manifests), so intact works from any subfolder of a project.
 import { dirname, join, resolve } from 'node:path';
-import { IntactError } from './errors.js';
-import { exists } from './fs-exists.js';
+import { IntactError } from '../errors.js';
+import { exists } from '../fs-exists.js';
 
 
 export async function findProject(start: string): Promise<string> {

@@ -17,7 +17,6 @@
 // store's old metadata is used, and said (the recipe is not reproducible).
 import { byCodePoint } from '../canonical-json.js';
 import { finding, IntactError, type Finding } from '../errors.js';
-import { hostPlatform } from '../platform.js';
 import type { Platform } from '../recipe/types.js';
 import { entryPath, hasEntry } from '../store/entry.js';
 import { listStore, type StoredEntry } from '../store/listing.js';
@@ -29,9 +28,11 @@ import { holdRoot } from '../store/roots.js';
 import { hashRecords, takeRecords } from '../store/tree-hash.js';
 import { scanTree } from '../store/tree-scan.js';
 import { verifyEntry, verifyStore, type EntryResult, type StoreVerifyReport } from '../store/verify-store.js';
-import { buildOne, forceRemove, type BuildContext } from './build-one.js';
-import { planInstall } from './install.js';
-import { SOURCE_DATE_EPOCH, type BuildPlan } from './plan.js';
+import { buildOne, forceRemove } from '../build/build-one.js';
+import type { BuildContext, BuildServices } from '../build/context.js';
+import { planProject, plansByName } from './plan.js';
+import type { BuildPlan } from '../build/plan.js';
+import { SOURCE_DATE_EPOCH } from '../store/entry-layout.js';
 
 export type RepairAction = 'rebuilt' | 'sealed' | 'manifest' | 'built' | 'cache-removed' | 'refetched';
 
@@ -44,7 +45,7 @@ export interface RepairOptions {
   names: readonly string[];
   jobs: number;
   platform?: Platform;
-  build: Omit<BuildContext, 'plans' | 'jobs'>;
+  build: BuildServices;
   onEvent?: (e: RepairEvent) => void;
 }
 
@@ -72,20 +73,16 @@ export async function repairStore(projectDir: string, opts: RepairOptions): Prom
   if (damaged.length === 0 && missing.length === 0 && corrupt.length === 0) return result;
 
   // Plans for every recipe of the project: a damaged entry is rebuilt only when one has its key.
-  const platform = opts.platform ?? hostPlatform();
   let plans: BuildPlan[] = [];
   let noPlans = '';
   try {
-    if (!platform) throw new IntactError('PLATFORM_UNSUPPORTED', `no platform name for ${process.platform}-${process.arch}`);
-    const sel = await planInstall(projectDir, [], platform);
-    if (sel.findings.length > 0) throw IntactError.fromFinding(sel.findings[0]!);
-    plans = sel.plans;
+    plans = (await planProject(projectDir, [], opts.platform)).plans;
   } catch (e) {
     noPlans = (e as Error).message;
   }
   const byKey = new Map(plans.map((p) => [p.key, p]));
   const byEntry = new Map(plans.map((p) => [p.entry, p]));
-  const ctx: BuildContext = { ...opts.build, plans: new Map(plans.map((p) => [p.name, p])), jobs: opts.jobs };
+  const ctx: BuildContext = { ...opts.build, plans: plansByName(plans), jobs: opts.jobs };
 
   // Keep what this repair builds on out of a concurrent gc's reach.
   const releaseRoot = await holdRoot(store, projectDir, plans.map((p) => p.entry));

@@ -4,15 +4,13 @@
 // the profile is switched to the new set in one step. A failed build stops its
 // dependants, names the root cause, and leaves the profile as it was.
 import { byCodePoint } from '../canonical-json.js';
-import { IntactError, exitStatusOf, type Finding } from '../errors.js';
-import { requireRecipes } from '../recipe/names.js';
-import { checkLock, LOCK_FILE, projectState, readLock, type Lockfile, type ProjectState } from '../lock/index.js';
+import { DependencyFailed, IntactError } from '../errors.js';
 import { checkOffline } from '../fetch/offline.js';
-import { hostPlatform } from '../platform.js';
-import { topoOrder } from '../recipe/index.js';
-import type { Platform } from '../recipe/types.js';
-import { buildOne, cleanStaleBuilds, type BuildContext, type BuildOutcome } from './build-one.js';
-import { planBuild, recipePlatforms, type BuildPlan } from './plan.js';
+import type { Platform } from '../platform.js';
+import { buildOne, cleanStaleBuilds, type BuildOutcome } from '../build/build-one.js';
+import type { BuildContext, BuildServices } from '../build/context.js';
+import type { BuildPlan } from '../build/plan.js';
+import { planProject, plansByName, type ProjectPlan } from './plan.js';
 import { readProfile, writeProfile, type ProfileItem } from './profile.js';
 import { hasEntrySync } from '../store/entry.js';
 import { holdRoot } from '../store/roots.js';
@@ -30,7 +28,9 @@ export interface InstallOptions {
   platform?: Platform;
   onEvent?: (e: InstallEvent) => void;
   /** Everything a build needs but the plan (store, fetchers, sandbox, checks). */
-  build: Omit<BuildContext, 'plans' | 'jobs'> & { jobs?: number };
+  build: BuildServices;
+  /** Accept an output that differs from the one the lock records (for investigation). */
+  allowMismatch?: boolean;
 }
 
 export interface InstallResult {
@@ -42,51 +42,8 @@ export interface InstallResult {
   outcomes: Record<string, BuildOutcome>;
 }
 
-export interface Selection {
-  plans: BuildPlan[];
-  skipped: { name: string; reason: string }[];
-}
-
-/** Check the names and the lock, and plan the selected recipes (and their closure) for this platform. */
-export async function planInstall(projectDir: string, names: readonly string[], platform: Platform): Promise<Selection & { findings: Finding[] }> {
-  const [project, read] = await Promise.all([projectState(projectDir), readLock(projectDir)]);
-  const findings = project.findings.filter((f) => f.severity === 'error');
-  if (exitStatusOf(findings) === 2) return { plans: [], skipped: [], findings };
-  const byName = new Map(project.states.map((s) => [s.loaded.recipe.name, s]));
-  requireRecipes(names, byName.keys());
-  if (!read) throw new IntactError('LOCK_MISSING', `there is no ${LOCK_FILE}`, { file: LOCK_FILE, hint: 'run `intact lock` and commit intact.lock' });
-  const stale = staleEntries(project, read.lock);
-  if (stale.length > 0) {
-    throw new IntactError('NOT_LOCKED', `intact.lock is not current for: ${stale.join(', ')}`, {
-      file: LOCK_FILE,
-      hint: `run \`intact lock\` and commit intact.lock (install never writes the lock); \`intact verify\` shows the details`,
-    });
-  }
-  const skipped: { name: string; reason: string }[] = [];
-  let roots = names.length > 0 ? [...names] : [...byName.keys()].sort(byCodePoint);
-  if (names.length === 0) {
-    roots = roots.filter((n) => {
-      const ok = recipePlatforms(byName.get(n)!.loaded.recipe).includes(platform);
-      if (!ok) skipped.push({ name: n, reason: `not declared for ${platform}` });
-      return ok;
-    });
-  }
-  const plans = new Map<string, BuildPlan>();
-  for (const name of topoOrder(project.graph, roots)) {
-    const s = byName.get(name)!;
-    plans.set(name, planBuild(s.loaded.recipe, read.lock.recipes[name]!, platform, plans));
-  }
-  return { plans: [...plans.values()], skipped, findings };
-}
-
 export async function install(projectDir: string, opts: InstallOptions): Promise<InstallResult> {
-  const platform = opts.platform ?? hostPlatform();
-  if (!platform) throw new IntactError('PLATFORM_UNSUPPORTED', `intact has no platform name for ${process.platform}-${process.arch}`, { hint: 'recipes name linux-x64, linux-arm64, darwin-x64 or darwin-arm64' });
-  const sel = await planInstall(projectDir, opts.names, platform);
-  if (sel.findings.length > 0) {
-    const first = sel.findings[0]!;
-    throw new IntactError(first.code, `${first.file ? `${first.file}: ` : ''}${first.message}${sel.findings.length > 1 ? ` (and ${sel.findings.length - 1} more; run \`intact verify\`)` : ''}`, first);
-  }
+  const sel = await planProject(projectDir, opts.names, opts.platform);
   for (const s of sel.skipped) opts.onEvent?.({ type: 'skip', ...s });
   // Offline, every source of a build still to run is named at once, before any build starts.
   const toBuild = sel.plans.filter((p) => !hasEntrySync(opts.build.store, p.key, p.name, p.version));
@@ -102,13 +59,13 @@ export async function install(projectDir: string, opts: InstallOptions): Promise
   }
 }
 
-async function installPlanned(projectDir: string, opts: InstallOptions, sel: Selection): Promise<InstallResult> {
-  const plans = new Map(sel.plans.map((p) => [p.name, p]));
+async function installPlanned(projectDir: string, opts: InstallOptions, sel: ProjectPlan): Promise<InstallResult> {
   const concurrent = Math.max(1, opts.jobs);
   const ctx: BuildContext = {
     ...opts.build,
-    plans,
-    jobs: opts.build.jobs ?? Math.max(1, Math.floor(concurrent)),
+    plans: plansByName(sel.plans),
+    jobs: Math.max(1, Math.floor(concurrent)),
+    ...(opts.allowMismatch ? { allowMismatch: true } : {}),
     // "build" only for what is really built: not for entries present or substituted.
     onBuildStart: (plan) => opts.onEvent?.({ type: 'build-start', name: plan.name, version: plan.version }),
   };
@@ -117,8 +74,7 @@ async function installPlanned(projectDir: string, opts: InstallOptions, sel: Sel
   await runGraph(sel.plans, concurrent, async (plan) => {
     const failedDep = plan.deps.find((d) => failures.has(d.name));
     if (failedDep) {
-      const root = rootCause(failedDep.name, failures);
-      failures.set(plan.name, new IntactError('DEP_FAILED', `${plan.name} was not built: its dependency ${failedDep.name} failed`, { hint: `fix ${root} first` }));
+      failures.set(plan.name, new DependencyFailed(plan.name, failedDep.name, failures.get(failedDep.name)!));
       opts.onEvent?.({ type: 'skip', name: plan.name, reason: `dependency ${failedDep.name} failed` });
       return;
     }
@@ -133,7 +89,7 @@ async function installPlanned(projectDir: string, opts: InstallOptions, sel: Sel
       opts.onEvent?.({ type: 'build-fail', name: plan.name, message: err.message });
     }
   });
-  const rootFailures = [...failures.entries()].filter(([, e]) => e.code !== 'DEP_FAILED');
+  const rootFailures = [...failures.entries()].filter(([, e]) => !(e instanceof DependencyFailed));
   if (rootFailures.length > 0) {
     const [name, first] = rootFailures[0]!;
     const others = [...failures.keys()].filter((n) => n !== name);
@@ -159,27 +115,8 @@ async function installPlanned(projectDir: string, opts: InstallOptions, sel: Sel
   };
 }
 
-/**
- * The names whose lock entry is not current: lock entries left without a recipe,
- * and recipes checkLock finds fault with. To name them from the data, never from
- * a finding's wording, a stale lock is checked again one recipe at a time (with
- * the whole lock, which keys and closures need; LOCK_ENTRY_EXTRA then concerns
- * the recipes left out of that call).
- */
-function staleEntries(project: ProjectState, lock: Lockfile): string[] {
-  const { states, graph } = project;
-  const named = checkLock({ recipes: states, graph, lock }).flatMap((f) => (f.recipe === undefined ? [] : [f.recipe]));
-  return [...new Set(named)].sort(byCodePoint);
-}
-
 function fields(e: IntactError) {
   return { file: e.file, line: e.line, col: e.col, field: e.field, url: e.url, expected: e.expected, found: e.found, cause: e.cause };
-}
-
-function rootCause(name: string, failures: Map<string, IntactError>): string {
-  const e = failures.get(name);
-  const m = e?.code === 'DEP_FAILED' ? /dependency (\S+) failed/.exec(e.message) : null;
-  return m ? rootCause(m[1]!, failures) : name;
 }
 
 /** Run each plan once its dependencies are done, at most `jobs` at a time. */

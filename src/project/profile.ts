@@ -10,8 +10,8 @@ import { byCodePoint, canonicalJson } from '../canonical-json.js';
 import { IntactError } from '../errors.js';
 import type { StoreLayout } from '../store/paths.js';
 
-export { PROFILE_DIR } from '../project.js';
-import { PROFILE_DIR } from '../project.js';
+export { PROFILE_DIR } from './find.js';
+import { PROFILE_DIR } from './find.js';
 
 export interface ProfileItem {
   recipe: string;

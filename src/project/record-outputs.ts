@@ -5,10 +5,10 @@
 import { IntactError } from '../errors.js';
 import { readLock, writeLock } from '../lock/index.js';
 import { serializeLock } from '../lock/parse.js';
-import { hostPlatform } from '../platform.js';
 import { readMeta } from '../store/entry.js';
-import { buildOne, type BuildContext } from './build-one.js';
-import { planInstall } from './install.js';
+import { buildOne } from '../build/build-one.js';
+import type { BuildContext, BuildServices } from '../build/context.js';
+import { planProject, plansByName } from './plan.js';
 
 export interface RecordedOutput {
   name: string;
@@ -16,12 +16,10 @@ export interface RecordedOutput {
   after: string;
 }
 
-export async function recordOutputs(projectDir: string, names: readonly string[], build: Omit<BuildContext, 'plans' | 'jobs'>, jobs: number, write: boolean): Promise<{ changes: RecordedOutput[]; written: boolean }> {
-  const platform = hostPlatform();
-  if (!platform) throw new IntactError('PLATFORM_UNSUPPORTED', `no platform name for ${process.platform}-${process.arch}`);
-  const sel = await planInstall(projectDir, names, platform);
-  if (sel.findings.length > 0) throw IntactError.fromFinding(sel.findings[0]!);
-  const plans = new Map(sel.plans.map((p) => [p.name, p]));
+export async function recordOutputs(projectDir: string, names: readonly string[], build: BuildServices, jobs: number, write: boolean): Promise<{ changes: RecordedOutput[]; written: boolean }> {
+  const sel = await planProject(projectDir, names);
+  const platform = sel.platform;
+  const plans = plansByName(sel.plans);
   // Re-recording is the point: an output that differs from the old record is expected here.
   const ctx: BuildContext = { ...build, plans, jobs, allowMismatch: true };
   const outputs = new Map<string, string>();
