@@ -4,7 +4,7 @@
 // removes the build folder (unless --keep-failed) and adds nothing.
 import { randomBytes } from 'node:crypto';
 import { closeSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
-import { copyFile, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { copyFile, lstat, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -270,13 +270,18 @@ async function unpackSources(plan: BuildPlan, ctx: BuildContext, buildDir: strin
   }
 }
 
-async function mergeInto(from: string, to: string, what: string): Promise<void> {
+/**
+ * Moves one source's unpacked tree into $src. Security: each tree was checked
+ * alone, but links from an earlier source may point elsewhere once the trees
+ * meet (`d -> e/../..` plus `e -> ../..`), so only a real folder merges into a
+ * real folder (lstat, never stat): nothing is written through a link.
+ */
+export async function mergeInto(from: string, to: string, what: string): Promise<void> {
   for (const e of await readdir(from)) {
     const target = join(to, e);
-    const exists = await stat(target).then(() => true, () => false);
-    if (exists) {
-      const st = await stat(target);
-      if (st.isDirectory() && (await stat(join(from, e))).isDirectory()) {
+    const st = await lstat(target).catch(() => undefined);
+    if (st) {
+      if (st.isDirectory() && (await lstat(join(from, e))).isDirectory()) {
         await mergeInto(join(from, e), target, what);
         continue;
       }
