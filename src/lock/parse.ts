@@ -3,6 +3,7 @@
 import { canonicalJson, nameMap } from '../canonical-json.js';
 import { IntactError } from '../errors.js';
 import { PLATFORMS, type SourceKind } from '../recipe/types.js';
+import { hasCredentials } from '../recipe/url-secrets.js';
 import { jsonDuplicateKey, jsonErrorOffset } from './json-error.js';
 import { LOCKFILE_VERSION, type LockEntry, type LockedSource, type Lockfile } from './types.js';
 
@@ -146,6 +147,10 @@ function checkSource(s: unknown, bad: (what: string) => IntactError): LockedSour
   for (const k of ['mirrors', 'platforms']) {
     const v = o[k];
     if (v !== undefined && (!Array.isArray(v) || v.some((x) => typeof x !== 'string'))) throw bad(`\`${k}\` must be a list of strings`);
+  }
+  // A lock is published with the repository: it never holds a password.
+  if ([o['url'], ...((o['mirrors'] as string[] | undefined) ?? [])].some((u) => typeof u === 'string' && hasCredentials(u))) {
+    throw bad('a URL carries credentials (user:password@); remove them from the recipe and the lock');
   }
   return o as unknown as LockedSource;
 }
