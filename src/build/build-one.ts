@@ -3,8 +3,8 @@
 // either the whole, checked entry afterwards or nothing new: every failure
 // removes the build folder (unless --keep-failed) and adds nothing.
 import { randomBytes } from 'node:crypto';
-import { closeSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
-import { copyFile, lstat, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { lstat, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -13,6 +13,7 @@ import type { FetchContext } from '../fetch/source.js';
 import { unpackOptions } from '../fetch/unpack-tree.js';
 import { addEntry, entryPath, hasEntry, hasEntrySync, readMeta, type EntryMeta } from '../store/entry.js';
 import { lockKey } from '../store/lock.js';
+import { copyNoFollow, ownDir, writeNoFollow } from '../store/no-follow.js';
 import type { StoreLayout } from '../store/paths.js';
 import { buildEnv, stepVars, SOURCE_DATE_EPOCH, type BuildPaths, type BuildPlan } from './plan.js';
 import { runSteps } from './steps.js';
@@ -116,7 +117,8 @@ export async function buildOne(plan: BuildPlan, ctx: BuildContext, opts: { fresh
 
 async function buildFresh(plan: BuildPlan, ctx: BuildContext, fresh: boolean): Promise<BuildOutcome> {
   await mkdir(ctx.store.tmp, { recursive: true });
-  await mkdir(ctx.store.logs, { recursive: true });
+  await mkdir(ctx.store.root, { recursive: true });
+  await ownDir(ctx.store.logs, "the store's logs folder");
   const buildDir = join(ctx.store.tmp, `${BUILD_PREFIX}${HOST}-${process.pid}-${plan.name}-${randomBytes(4).toString('hex')}`);
   await mkdir(buildDir, { mode: 0o755 });
   const logFile = join(buildDir, 'build.log');
@@ -219,8 +221,9 @@ async function buildFresh(plan: BuildPlan, ctx: BuildContext, fresh: boolean): P
     });
   } finally {
     closeSync(logFd);
-    await copyFile(logFile, join(ctx.store.logs, `${plan.key}.log`)).catch(() => undefined);
-    writeFileSync(join(ctx.store.logs, `${plan.name}.last`), `${plan.key}\n`);
+    // No-follow: a link planted in logs/ (a cloned repository's) is replaced, never written through.
+    await copyNoFollow(logFile, ctx.store.logs, `${plan.key}.log`).catch(() => undefined);
+    await writeNoFollow(ctx.store.logs, `${plan.name}.last`, `${plan.key}\n`);
     const keep = (!ok && ctx.keepFailed) || (ok && fresh);
     if (!keep) await forceRemove(buildDir);
   }
