@@ -26,7 +26,11 @@ const { makeFetchContext } = await import('../../src/cli/fetch-context.js');
 let server: TestServer;
 let body: Buffer;
 beforeAll(async () => {
-  server = await startServer({ '/a.tgz': (_req, res) => res.end(body) });
+  server = await startServer({
+    '/a.tgz': (_req, res) => {
+      res.end(body);
+    },
+  });
 });
 afterAll(() => server.close());
 afterEach(cleanupProjects);
