@@ -12,11 +12,15 @@ import { writeProfile } from '../../src/build/profile.js';
 import { writeNoFollow } from '../../src/store/no-follow.js';
 import { layoutOf, resolveStore } from '../../src/store/paths.js';
 import { holdRoot } from '../../src/store/roots.js';
+import { cleanupProjects, makeProject, runCli } from '../helpers/project.js';
 
 const made: string[] = [];
 afterEach(async () => {
   await Promise.all(made.splice(0).map((d) => rm(d, { recursive: true, force: true })));
+  await cleanupProjects();
 });
+
+const TOOL = 'name: tool\nversion: 1.0.0\nbuild:\n  - write: $out/bin/tool\n    content: "#!/bin/sh\\necho tool\\n"\n    executable: true\nbin: [bin/tool]\n';
 
 async function setup(): Promise<{ project: string; victim: string }> {
   const root = await mkdtemp(join(tmpdir(), 'intact-planted-'));
@@ -48,14 +52,26 @@ describe('intact never writes through a link in its own folders', () => {
     expect((await lstat(join(project, '.intact', 'profile.json'))).isFile()).toBe(true);
   });
 
-  it('a pending root and a log file replace planted links', async () => {
+  it('install replaces a planted store/logs/<name>.last link instead of writing through it', async () => {
+    const { victim } = await setup();
+    const dir = await makeProject({ 'recipes/tool.yaml': TOOL });
+    await mkdir(join(dir, 'store', 'logs'), { recursive: true });
+    await symlink(victim, join(dir, 'store', 'logs', 'tool.last'));
+    const run = (args: string[]) => runCli(args, { cwd: dir, env: { HOME: dir, CI: undefined } });
+    expect((await run(['lock'])).code).toBe(0);
+    expect((await run(['install', '--sandbox=off'])).code).toBe(0);
+    expect(await readFile(victim, 'utf8')).toBe('precious\n');
+    expect((await lstat(join(dir, 'store', 'logs', 'tool.last'))).isFile()).toBe(true);
+  });
+
+  it('writeNoFollow and a pending root never write through a link', async () => {
     const { project, victim } = await setup();
     const store = layoutOf(join(project, 'store'));
     await mkdir(store.logs, { recursive: true });
-    await symlink(victim, join(store.logs, 'tool.last'));
-    await writeNoFollow(store.logs, 'tool.last', 'key\n');
+    await symlink(victim, join(store.logs, 'x.last'));
+    await writeNoFollow(store.logs, 'x.last', 'key\n');
     expect(await readFile(victim, 'utf8')).toBe('precious\n');
-    expect(await readFile(join(store.logs, 'tool.last'), 'utf8')).toBe('key\n');
+    expect(await readFile(join(store.logs, 'x.last'), 'utf8')).toBe('key\n');
     const release = await holdRoot(store, project, []);
     await release();
     expect(await readFile(victim, 'utf8')).toBe('precious\n');
