@@ -28,6 +28,7 @@ export const CODES = {
   NOT_INSTALLED: { exit: 1 },
   OUTPUT_MISMATCH: { exit: 1 },
   STORE_PATH: { exit: 2 },
+  FOLDER_IS_LINK: { exit: 2 },
   OFFLINE_MISSING: { exit: 1 },
   LOCK_REFUSED: { exit: 2 },
   NOT_LOCKED: { exit: 1 },

@@ -3,13 +3,14 @@
 // either the whole, checked entry afterwards or nothing new: every failure
 // removes the build folder (unless --keep-failed) and adds nothing.
 import { randomBytes } from 'node:crypto';
-import { closeSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
-import { copyFile, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { lstat, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { IntactError } from '../errors.js';
 import { unpackOptions } from '../fetch/unpack-tree.js';
 import { addEntry, entryPath, hasEntry, hasEntrySync, readMeta, type EntryMeta } from '../store/entry.js';
 import { lockKey } from '../store/lock.js';
+import { copyNoFollow, ownDir, writeNoFollow } from '../store/no-follow.js';
 import type { StoreLayout } from '../store/paths.js';
 import { buildEnv, stepVars, type BuildPaths, type BuildPlan } from './plan.js';
 import { INSIDE, SOURCE_DATE_EPOCH } from '../store/entry-layout.js';
@@ -70,7 +71,8 @@ export async function buildOne(plan: BuildPlan, ctx: BuildContext, opts: { fresh
 
 async function buildFresh(plan: BuildPlan, ctx: BuildContext, fresh: boolean): Promise<BuildOutcome> {
   await mkdir(ctx.store.tmp, { recursive: true });
-  await mkdir(ctx.store.logs, { recursive: true });
+  await mkdir(ctx.store.root, { recursive: true });
+  await ownDir(ctx.store.logs, "the store's logs folder");
   const buildDir = join(ctx.store.tmp, tempName('build', `${plan.name}-${randomBytes(4).toString('hex')}`));
   await mkdir(buildDir, { mode: 0o755 });
   const logFile = join(buildDir, 'build.log');
@@ -173,8 +175,9 @@ async function buildFresh(plan: BuildPlan, ctx: BuildContext, fresh: boolean): P
     });
   } finally {
     closeSync(logFd);
-    await copyFile(logFile, join(ctx.store.logs, `${plan.key}.log`)).catch(() => undefined);
-    writeFileSync(join(ctx.store.logs, `${plan.name}.last`), `${plan.key}\n`);
+    // No-follow: a link planted in logs/ (a cloned repository's) is replaced, never written through.
+    await copyNoFollow(logFile, ctx.store.logs, `${plan.key}.log`).catch(() => undefined);
+    await writeNoFollow(ctx.store.logs, `${plan.name}.last`, `${plan.key}\n`);
     const keep = (!ok && ctx.keepFailed) || (ok && fresh);
     if (!keep) await forceRemove(buildDir);
   }
@@ -224,13 +227,18 @@ async function unpackSources(plan: BuildPlan, ctx: BuildContext, buildDir: strin
   }
 }
 
-async function mergeInto(from: string, to: string, what: string): Promise<void> {
+/**
+ * Moves one source's unpacked tree into $src. Security: each tree was checked
+ * alone, but links from an earlier source may point elsewhere once the trees
+ * meet (`d -> e/../..` plus `e -> ../..`), so only a real folder merges into a
+ * real folder (lstat, never stat): nothing is written through a link.
+ */
+export async function mergeInto(from: string, to: string, what: string): Promise<void> {
   for (const e of await readdir(from)) {
     const target = join(to, e);
-    const exists = await stat(target).then(() => true, () => false);
-    if (exists) {
-      const st = await stat(target);
-      if (st.isDirectory() && (await stat(join(from, e))).isDirectory()) {
+    const st = await lstat(target).catch(() => undefined);
+    if (st) {
+      if (st.isDirectory() && (await lstat(join(from, e))).isDirectory()) {
         await mergeInto(join(from, e), target, what);
         continue;
       }

@@ -2,6 +2,7 @@
 // JSON on stdout and nothing else there (NDJSON: progress events, then one result
 // document; docs/errors.md). Colour only on a terminal and never with NO_COLOR.
 import { formatPlace, type Finding, type IntactError } from '../errors.js';
+import { redactUrls } from '../recipe/url-secrets.js';
 
 export interface GlobalOptions {
   store?: string;
@@ -46,8 +47,9 @@ export class Output {
     this.out.write(`${JSON.stringify(value)}\n`);
   }
 
-  finding(f: Finding): void {
+  finding(found: Finding): void {
     if (this.json) return;
+    const f = redactFinding(found);
     if (this.quiet && f.severity === 'warning') return;
     const place = formatPlace(f);
     const label = f.severity === 'error' ? this.#paint('31', 'error') : this.#paint('33', 'warning');
@@ -71,6 +73,13 @@ export class Output {
 }
 
 export function errorJson(e: IntactError): Record<string, unknown> {
-  const f = e.toFinding();
+  const f = redactFinding(e.toFinding());
   return { ...f, severity: undefined };
+}
+
+/** Credentials never reach the terminal or a CI log, whatever an error quotes. */
+function redactFinding(f: Finding): Finding {
+  const out: Record<string, unknown> = { ...f };
+  for (const k of ['message', 'url', 'found', 'expected', 'hint'] as const) if (typeof out[k] === 'string') out[k] = redactUrls(out[k] as string);
+  return out as unknown as Finding;
 }

@@ -3,6 +3,7 @@
 // is set, NDJSON events with --json, nothing with --quiet.
 import type { FetchEvent, FetchProgress } from '../fetch/types.js';
 import type { Output } from './output.js';
+import { redactUrls } from '../recipe/url-secrets.js';
 
 export interface ProgressDisplay {
   onEvent: FetchProgress;
@@ -10,10 +11,22 @@ export interface ProgressDisplay {
 }
 
 export function progressFor(out: Output, env: NodeJS.ProcessEnv = process.env): ProgressDisplay {
+  const shown = displayFor(out, env);
+  // The one place fetch events are printed: every mode gets them with credentials blanked.
+  return { onEvent: (e) => shown.onEvent(redactEvent(e)), stop: () => shown.stop() };
+}
+
+function displayFor(out: Output, env: NodeJS.ProcessEnv): ProgressDisplay {
   if (out.json) return { onEvent: (e) => out.out.write(`${JSON.stringify({ event: e.type, ...e, type: undefined })}\n`), stop: () => {} };
   if (out.quiet) return { onEvent: () => {}, stop: () => {} };
   const tty = Boolean((out.err as { isTTY?: boolean }).isTTY) && !isCi(env) && env['TERM'] !== 'dumb';
   return tty ? bars(out) : lines(out);
+}
+
+function redactEvent(e: FetchEvent): FetchEvent {
+  const copy: Record<string, unknown> = { ...e };
+  for (const [k, v] of Object.entries(copy)) if (typeof v === 'string') copy[k] = redactUrls(v);
+  return copy as unknown as FetchEvent;
 }
 
 export function isCi(env: NodeJS.ProcessEnv): boolean {

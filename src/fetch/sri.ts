@@ -4,6 +4,7 @@
 // parse it ourselves and refuse everything else.
 import { createHash, type Hash } from 'node:crypto';
 import { IntactError } from '../errors.js';
+import { classifyIntegrity } from '../recipe/integrity.js';
 
 export const STRONG_ALGORITHMS = ['sha256', 'sha384', 'sha512'] as const;
 export type HashAlgorithm = (typeof STRONG_ALGORITHMS)[number];
@@ -16,9 +17,6 @@ export interface StrongIntegrity {
   hex: string;
 }
 
-/** Digest sizes in bytes; the base64 form of a digest has exactly one valid length. */
-const DIGEST_BYTES: Record<HashAlgorithm, number> = { sha256: 32, sha384: 48, sha512: 64 };
-const WEAK = new Set(['sha1', 'md5', 'sha224', 'md4']);
 const HINT = 'Use exactly one sha512- (or sha256-/sha384-) hash in SRI form; `intact lock` writes one for you.';
 
 export function isHashAlgorithm(s: string): s is HashAlgorithm {
@@ -26,41 +24,17 @@ export function isHashAlgorithm(s: string): s is HashAlgorithm {
 }
 
 /**
- * Parses one strong SRI hash. Throws INTEGRITY_WEAK for sha1/md5 and
- * INTEGRITY_MALFORMED for anything ambiguous or not exactly a digest.
+ * Parses one strong SRI hash with the one parser (src/recipe/integrity.ts).
+ * Throws INTEGRITY_WEAK for sha1/md5 and INTEGRITY_MALFORMED for anything
+ * ambiguous, padded with whitespace or not exactly a digest.
  */
 export function parseStrongIntegrity(s: string): StrongIntegrity {
-  const text = s.trim();
-  const malformed = (why: string): IntactError =>
-    new IntactError('INTEGRITY_MALFORMED', `Integrity ${JSON.stringify(s)} is not usable: ${why}.`, { hint: HINT, found: s });
-
-  if (text === '') throw malformed('it is empty');
-  // Security: several hashes would let one good hash vouch for a bad one.
-  if (/\s/.test(text)) throw malformed('it holds more than one hash, which is ambiguous');
-  const dash = text.indexOf('-');
-  if (dash <= 0) throw malformed('it is not of the form <algorithm>-<base64 digest>');
-  const algorithm = text.slice(0, dash).toLowerCase();
-  const body = text.slice(dash + 1);
-  if (WEAK.has(algorithm)) {
-    throw new IntactError('INTEGRITY_WEAK', `Integrity ${JSON.stringify(s)} uses ${algorithm}, which is too weak to pin bytes.`, {
-      hint: 'Replace it with a sha512 hash of the same file (`intact lock` computes one).',
-      found: s,
-    });
+  const v = classifyIntegrity(s);
+  if (!v.ok) {
+    if (v.weak) throw new IntactError('INTEGRITY_WEAK', `Integrity ${JSON.stringify(s)} is too weak to pin bytes: ${v.reason}.`, { hint: 'Replace it with a sha512 hash of the same file (`intact lock` computes one).', found: s });
+    throw new IntactError('INTEGRITY_MALFORMED', `Integrity ${JSON.stringify(s)} is not usable: ${v.reason}.`, { hint: HINT, found: s });
   }
-  if (!isHashAlgorithm(algorithm)) throw malformed(`the algorithm "${algorithm}" is not one of ${STRONG_ALGORITHMS.join(', ')}`);
-  if (algorithm !== text.slice(0, dash)) throw malformed('the algorithm must be lowercase');
-  if (body.includes('?')) throw malformed('SRI options ("?...") are not accepted');
-  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(body)) throw malformed('the digest is not standard base64');
-
-  const bytes = DIGEST_BYTES[algorithm];
-  const expectedLength = 4 * Math.ceil(bytes / 3);
-  if (body.length !== expectedLength) {
-    throw malformed(`a ${algorithm} digest is ${expectedLength} base64 characters, this one has ${body.length}`);
-  }
-  const raw = Buffer.from(body, 'base64');
-  // Round-trip: rejects digests whose unused low bits are set (two spellings, one hash).
-  if (raw.length !== bytes || raw.toString('base64') !== body) throw malformed('the digest is not canonical base64');
-  return { algorithm, digest: body, hex: raw.toString('hex') };
+  return { algorithm: v.algorithm, digest: v.digest, hex: Buffer.from(v.digest, 'base64').toString('hex') };
 }
 
 /** The SRI string for a digest. */

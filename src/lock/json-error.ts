@@ -2,7 +2,21 @@
 // ("Unexpected token 'h', "hello" is not valid JSON"), and a lock error must name
 // the line, so this small scanner walks the grammar and returns the offset of the
 // first character that cannot continue a valid document.
+//
+// The same walk finds the first key repeated inside one object: JSON.parse keeps
+// the last value silently, while a reviewer reading the diff sees the first, so
+// the lock reader refuses duplicates (an `"integrity"` given twice).
 export function jsonErrorOffset(text: string): number {
+  return scanJson(text).errorAt;
+}
+
+/** The first key repeated within one object (its offset), or undefined. */
+export function jsonDuplicateKey(text: string): { at: number; key: string } | undefined {
+  return scanJson(text).duplicate;
+}
+
+function scanJson(text: string): { errorAt: number; duplicate?: { at: number; key: string } } {
+  let duplicate: { at: number; key: string } | undefined;
   let i = 0;
   const ws = (): void => {
     while (i < text.length && ' \t\n\r'.includes(text[i]!)) i++;
@@ -47,9 +61,14 @@ export function jsonErrorOffset(text: string): number {
         i++;
         return;
       }
+      const seen = new Set<string>();
       for (;;) {
         ws();
+        const start = i;
         string();
+        const key = JSON.parse(text.slice(start, i)) as string;
+        if (seen.has(key)) duplicate ??= { at: start, key };
+        seen.add(key);
         ws();
         if (text[i] !== ':') fail();
         i++;
@@ -86,8 +105,8 @@ export function jsonErrorOffset(text: string): number {
   try {
     value(0);
     ws();
-    return i < text.length ? i : -1;
+    return { errorAt: i < text.length ? i : -1, ...(duplicate ? { duplicate } : {}) };
   } catch (at) {
-    return typeof at === 'number' ? at : text.length;
+    return { errorAt: typeof at === 'number' ? at : text.length };
   }
 }

@@ -7,6 +7,7 @@
 // and every dependency has a key there (so a dependency's change reaches every
 // dependant's key, and a platform a dependency lacks is lacked by its dependants).
 import { PLATFORMS, recipePlatforms, topoOrder, type Graph, type Platform, type Recipe } from '../recipe/index.js';
+import { nameMap } from '../canonical-json.js';
 import { storeKey } from '../store/key.js';
 import type { LockEntry, LockedSource, Lockfile } from './types.js';
 
@@ -79,8 +80,8 @@ function keyOn(recipe: Recipe, entry: LockEntry, platform: Platform, depKey: (na
  */
 export function withKeys(lock: Lockfile, graph: Graph): Lockfile {
   const keys = lockKeys(graph, lock);
-  const recipes = Object.fromEntries(Object.entries(lock.recipes).map(([name, e]) => [
+  const recipes = nameMap(Object.entries(lock.recipes).map(([name, e]) => [
     name, graph.byName.has(name) ? { ...e, keys: keys.get(name) ?? e.keys ?? {} } : e,
-  ]));
+  ] as const));
   return { ...lock, recipes };
 }

@@ -1,15 +1,16 @@
 // intact.lock: parse with errors that say what went wrong and what to do, and
 // serialize deterministically (parse ∘ serialize is the identity, byte for byte).
-import { canonicalJson } from '../canonical-json.js';
+import { canonicalJson, nameMap } from '../canonical-json.js';
 import { IntactError } from '../errors.js';
 import { PLATFORMS, type SourceKind } from '../recipe/types.js';
-import { jsonErrorOffset } from './json-error.js';
+import { hasCredentials } from '../recipe/url-secrets.js';
+import { jsonDuplicateKey, jsonErrorOffset } from './json-error.js';
 import { LOCKFILE_VERSION, type LockEntry, type LockedSource, type Lockfile } from './types.js';
 
 export const LOCK_FILE = 'intact.lock';
 
 export function emptyLock(): Lockfile {
-  return { lockfileVersion: LOCKFILE_VERSION, recipes: {} };
+  return { lockfileVersion: LOCKFILE_VERSION, recipes: nameMap() };
 }
 
 export function serializeLock(lock: Lockfile): string {
@@ -44,6 +45,14 @@ export function parseLock(text: string, file = LOCK_FILE): Lockfile {
       hint: 'restore it from git (`git checkout intact.lock`) or run `intact lock` to write it again',
     });
   }
+  // Strict: JSON.parse keeps the last of two equal keys, a reader sees the first.
+  const dup = jsonDuplicateKey(text);
+  if (dup) {
+    throw new IntactError('LOCK_INVALID', `the lockfile gives ${JSON.stringify(dup.key)} twice in one object; the second would silently win`, {
+      file, ...lineCol(text, dup.at), field: dup.key,
+      hint: 'the lock is machine-written and never repeats a key: restore it from git, or run `intact lock` to regenerate it, and find out who edited it',
+    });
+  }
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
     throw foreign(file, 'it is JSON but not an object');
   }
@@ -68,7 +77,9 @@ export function parseLock(text: string, file = LOCK_FILE): Lockfile {
   }
   const extra = Object.keys(obj).filter((k) => k !== 'lockfileVersion' && k !== 'recipes');
   if (extra.length > 0) throw invalid(file, text, extra[0]!, `unknown top-level field \`${extra[0]}\``);
-  const out: Lockfile = { lockfileVersion: version, recipes: {} };
+  // A null-prototype map: `__proto__` stays an entry (and is then reported as
+  // one no recipe has), `constructor` is not found on a plain object's prototype.
+  const out: Lockfile = { lockfileVersion: version, recipes: nameMap() };
   for (const [name, entry] of Object.entries(recipes as Record<string, unknown>)) {
     out.recipes[name] = checkEntry(file, text, name, entry);
   }
@@ -142,6 +153,10 @@ function checkSource(s: unknown, bad: (what: string) => IntactError): LockedSour
   for (const k of ['mirrors', 'platforms']) {
     const v = o[k];
     if (v !== undefined && (!Array.isArray(v) || v.some((x) => typeof x !== 'string'))) throw bad(`\`${k}\` must be a list of strings`);
+  }
+  // A lock is published with the repository: it never holds a password.
+  if ([o['url'], ...((o['mirrors'] as string[] | undefined) ?? [])].some((u) => typeof u === 'string' && hasCredentials(u))) {
+    throw bad('a URL carries credentials (user:password@); remove them from the recipe and the lock');
   }
   return o as unknown as LockedSource;
 }

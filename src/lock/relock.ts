@@ -5,7 +5,7 @@
 // server that now serves other bytes is an error, not a silent re-pin. Versions
 // come only from recipes; this never chooses one.
 import { requireRecipes } from '../recipe/names.js';
-import { byCodePoint } from '../canonical-json.js';
+import { byCodePoint, nameMap } from '../canonical-json.js';
 import { exitStatusOf, IntactError, type Finding } from '../errors.js';
 import { checkOffline, type NeededSource } from '../fetch/offline.js';
 import type { FetchContext } from '../fetch/context.js';
@@ -61,7 +61,7 @@ export async function relock(projectDir: string, opts: LockOptions): Promise<Loc
     ? new Set(opts.names)
     : staleNames(project.states, project.graph, old);
 
-  const next: Lockfile = { lockfileVersion: old.lockfileVersion, recipes: {} };
+  const next: Lockfile = { lockfileVersion: old.lockfileVersion, recipes: nameMap() };
   const work: (() => Promise<void>)[] = [];
   const needed: NeededSource[] = [];
   const pinsFor = new Map<string, LockedSource[]>();

@@ -3,6 +3,7 @@
 // independent builds in parallel, reusing every entry already in the store; then
 // the profile is switched to the new set in one step. A failed build stops its
 // dependants, names the root cause, and leaves the profile as it was.
+import { join } from 'node:path';
 import { byCodePoint } from '../canonical-json.js';
 import { DependencyFailed, IntactError } from '../errors.js';
 import { checkOffline } from '../fetch/offline.js';
@@ -12,7 +13,9 @@ import type { BuildContext, BuildServices } from '../build/context.js';
 import type { BuildPlan } from '../build/plan.js';
 import { planProject, plansByName, type ProjectPlan } from './plan.js';
 import { readProfile, writeProfile, type ProfileItem } from './profile.js';
-import { hasEntrySync } from '../store/entry.js';
+import { entryPath, hasEntrySync, readMetaSync } from '../store/entry.js';
+import type { StoreLayout } from '../store/paths.js';
+import { checkSeal } from '../store/seal.js';
 import { holdRoot } from '../store/roots.js';
 
 export type InstallEvent =
@@ -47,6 +50,9 @@ export async function install(projectDir: string, opts: InstallOptions): Promise
   for (const s of sel.skipped) opts.onEvent?.({ type: 'skip', ...s });
   // Offline, every source of a build still to run is named at once, before any build starts.
   const toBuild = sel.plans.filter((p) => !hasEntrySync(opts.build.store, p.key, p.name, p.version));
+  // Security: an entry already present is checked against its seal before it is
+  // reused (as a dependency of a build, or on .intact/bin); programs first.
+  await checkPresent(opts.build.store, sel.plans.filter((p) => !toBuild.includes(p)));
   await checkOffline(toBuild.flatMap((p) => p.sources.map(({ source, pin }) => ({ recipe: p.name, source, integrity: pin.integrity }))), opts.build.fetch);
   await cleanStaleBuilds(opts.build.store);
   // A pending gc root before anything is built or reused (src/store/roots.ts), so a
@@ -103,6 +109,9 @@ async function installPlanned(projectDir: string, opts: InstallOptions, sel: Pro
   const items = new Map<string, ProfileItem>();
   if (opts.names.length > 0) for (const it of (await readProfile(projectDir))?.items ?? []) items.set(it.recipe, it);
   for (const p of sel.plans) items.set(p.name, { recipe: p.name, version: p.version, entry: p.entry, bin: p.bin });
+  // Entries kept from the old profile go on .intact/bin again: checked like the rest.
+  const planned = new Set(sel.plans.map((p) => p.entry));
+  await checkSealed(opts.build.store, [...items.values()].filter((it) => !planned.has(it.entry)).map((it) => ({ key: it.entry.slice(0, 32), name: it.recipe, dir: join(opts.build.store.root, it.entry) })));
   const manifest = await writeProfile(projectDir, opts.build.store, [...items.values()]);
 
   return {
@@ -146,4 +155,22 @@ async function runGraph(plans: readonly BuildPlan[], jobs: number, run: (p: Buil
     };
     pump();
   });
+}
+
+/** The seal check (src/store/seal.ts) of present entries, those with programs on .intact/bin first. */
+async function checkPresent(store: StoreLayout, plans: readonly BuildPlan[]): Promise<void> {
+  const ordered = [...plans].sort((a, b) => Number(b.bin.length > 0) - Number(a.bin.length > 0));
+  await checkSealed(store, ordered.map((p) => ({ key: p.key, name: p.name, dir: entryPath(store, p.key, p.name, p.version) })));
+}
+
+async function checkSealed(store: StoreLayout, entries: readonly { key: string; name: string; dir: string }[]): Promise<void> {
+  for (const e of entries) {
+    const meta = readMetaSync(store, e.key);
+    if (!meta) {
+      throw new IntactError('STORE_ENTRY_NO_META', `${e.name}: the store entry ${e.dir} has no metadata, so nothing says what it should hold; it is not used`, {
+        file: e.dir, hint: `\`intact repair ${e.name}\` replaces it with a fresh build`,
+      });
+    }
+    await checkSeal(store, { ...e, output: meta.output });
+  }
 }

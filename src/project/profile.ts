@@ -8,6 +8,7 @@ import { lstat, mkdir, readdir, readFile, rename, rm, stat, symlink, writeFile }
 import { join } from 'node:path';
 import { byCodePoint, canonicalJson } from '../canonical-json.js';
 import { IntactError } from '../errors.js';
+import { ownDir, writeNoFollow } from '../store/no-follow.js';
 import type { StoreLayout } from '../store/paths.js';
 
 export { PROFILE_DIR } from './find.js';
@@ -72,7 +73,8 @@ export async function writeProfile(projectDir: string, store: StoreLayout, items
   const base = join(projectDir, PROFILE_DIR);
   const profiles = join(base, 'profiles');
   const dir = join(profiles, id);
-  await mkdir(profiles, { recursive: true });
+  await ownDir(base, 'the profile folder');
+  await ownDir(profiles, 'the profile folder');
   if (!(await lstat(dir).then(() => true, () => false))) {
     const tmp = join(profiles, `.new-${process.pid}-${randomBytes(4).toString('hex')}`);
     await mkdir(join(tmp, 'bin'), { recursive: true });
@@ -90,9 +92,7 @@ export async function writeProfile(projectDir: string, store: StoreLayout, items
   const tmpLink = join(base, `.bin-${process.pid}-${randomBytes(4).toString('hex')}`);
   await symlink(join('profiles', id, 'bin'), tmpLink);
   await rename(tmpLink, link);
-  const tmpManifest = join(base, `.profile-${process.pid}.json`);
-  await writeFile(tmpManifest, text);
-  await rename(tmpManifest, join(base, 'profile.json'));
+  await writeNoFollow(base, 'profile.json', text);
   await registerRoot(projectDir, store, manifest);
   // Older profiles are no longer reachable from .intact/bin.
   for (const p of await readdir(profiles)) if (p !== id && !p.startsWith('.new-')) await rm(join(profiles, p), { recursive: true, force: true });
@@ -101,10 +101,9 @@ export async function writeProfile(projectDir: string, store: StoreLayout, items
 
 /** `<store>/roots/<hash of the project path>.json`: what this project keeps alive (for gc). */
 async function registerRoot(projectDir: string, store: StoreLayout, manifest: ProfileManifest): Promise<void> {
-  await mkdir(store.roots, { recursive: true });
+  await mkdir(store.root, { recursive: true });
+  await ownDir(store.roots, "the store's roots folder");
   const id = createHash('sha256').update(projectDir).digest('hex').slice(0, 32);
-  const file = join(store.roots, `${id}.json`);
-  const tmp = join(store.roots, `.${id}-${process.pid}.tmp`);
-  await writeFile(tmp, canonicalJson({ format: 1, project: projectDir, entries: manifest.items.map((i) => i.entry).sort(byCodePoint) }));
-  await rename(tmp, file);
+  // No-follow: a root planted as a link is replaced by a file, not written through.
+  await writeNoFollow(store.roots, `${id}.json`, canonicalJson({ format: 1, project: projectDir, entries: manifest.items.map((i) => i.entry).sort(byCodePoint) }));
 }

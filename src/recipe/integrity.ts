@@ -2,6 +2,10 @@
 // Weak algorithms (sha1, md5) are refused; so are strings with several hashes,
 // because SRI matching accepts any one of them (see docs/measured.md §3), which
 // would let a weak or wrong hash ride along with a good one.
+//
+// The one integrity parser: recipes, the lock checks and every fetcher (through
+// src/fetch/sri.ts) read a pin here, so a value one of them refuses is refused
+// by all. Nothing is trimmed: whitespace anywhere makes a pin malformed.
 
 export const STRONG_ALGORITHMS = { sha256: 32, sha384: 48, sha512: 64 } as const;
 export type StrongAlgorithm = keyof typeof STRONG_ALGORITHMS;
@@ -21,7 +25,10 @@ export function classifyIntegrity(input: unknown): IntegrityVerdict {
   if (tokens.length > 1) {
     return { ok: false, weak: false, reason: 'the integrity holds several hashes; any one matching would pass', hint: `keep exactly one: ${HINT}` };
   }
-  const token = tokens[0]!;
+  if (input !== tokens[0]) {
+    return { ok: false, weak: false, reason: 'the integrity has whitespace around it', hint: `remove it: ${HINT}` };
+  }
+  const token = input;
   const dash = token.indexOf('-');
   if (dash <= 0) {
     return { ok: false, weak: false, reason: `"${clip(token)}" is not an SRI string (algorithm-base64)`, hint: HINT };
@@ -48,6 +55,10 @@ export function classifyIntegrity(input: unknown): IntegrityVerdict {
         ? `this looks like hex; SRI uses base64: ${algorithm}-${Buffer.from(rest, 'hex').toString('base64')}`
         : HINT,
     };
+  }
+  // Round-trip: a digest whose unused low bits are set is a second spelling of one hash.
+  if (Buffer.from(rest, 'base64').toString('base64') !== rest) {
+    return { ok: false, weak: false, reason: `the ${algorithm} digest is not canonical base64`, hint: HINT };
   }
   return { ok: true, algorithm: algorithm as StrongAlgorithm, digest: rest };
 }

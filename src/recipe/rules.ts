@@ -5,6 +5,7 @@ import { finding, type ErrorCode, type Finding } from '../errors.js';
 import { classifyDep, classifyGitRev, classifyNpmSpec, classifyVersion, type VersionVerdict } from './exact.js';
 import { DEB_ARCH, debArchOf, debFileReason, parseDebBinary, parseDebSource } from './deb.js';
 import { classifyIntegrity } from './integrity.js';
+import { hasCredentials, redactUrls } from './url-secrets.js';
 import { fieldName } from './schema.js';
 import type { Platform, Recipe } from './types.js';
 import type { FieldPath, Locator } from './yaml.js';
@@ -56,6 +57,16 @@ export function checkRules(recipe: Recipe, file: string, locate: Locator): Findi
       if (!r.ok) floating('DEB_SPEC_FLOATING', ['sources', i, 'debSource'], `Debian source package "${src.debSource}"`, r.verdict, src.debSource);
       const why = typeof src.debFile === 'string' ? debFileReason(src.debFile) : undefined;
       if (why !== undefined) report('RECIPE_SCHEMA', ['sources', i, 'debFile'], `\`debFile\` is refused: ${why}`, 'write the file name alone, e.g. busybox_1.35.0.orig.tar.bz2', String(src.debFile));
+    }
+    // Secrets: a URL is written to intact.lock and printed; credentials in it
+    // would be published with the repository. Mirrors are URLs too.
+    const urls: [FieldPath, unknown][] = [];
+    if ('url' in src) urls.push([['sources', i, 'url'], src.url]);
+    if ('url' in src) list(src.mirrors).forEach((m, j) => urls.push([['sources', i, 'mirrors', j], m]));
+    for (const [path, u] of urls) {
+      if (typeof u === 'string' && hasCredentials(u)) {
+        report('URL_INVALID', path, `${fieldName(path)} carries credentials (user:password@), which would be written to intact.lock`, 'remove them from the URL: give a token through a proxy or a netrc-free header instead, never in the recipe', redactUrls(u));
+      }
     }
     for (const field of ['integrity', 'archiveIntegrity'] as const) {
       const value = src[field];

@@ -5,14 +5,15 @@
 // Beside the metadata, `<store>/meta/<key>.files` lists every file the output hash
 // was made of (src/store/manifest.ts), so `verify --store` can name what changed.
 import { randomBytes } from 'node:crypto';
-import { lstatSync } from 'node:fs';
-import { chmod, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { lstatSync, readFileSync } from 'node:fs';
+import { chmod, mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { canonicalJson } from '../canonical-json.js';
 import { IntactError } from '../errors.js';
 import type { Platform } from '../platform.js';
 import { entryName } from './key.js';
 import { writeManifest } from './manifest.js';
+import { writeSeal } from './seal.js';
 import type { StoreLayout } from './paths.js';
 import { hashRecords, takeRecords } from './tree-hash.js';
 import { scanTree, type TreeRecord } from './tree-scan.js';
@@ -67,8 +68,13 @@ export function hasEntrySync(store: StoreLayout, key: string, name: string, vers
 }
 
 export async function readMeta(store: StoreLayout, key: string): Promise<EntryMeta | undefined> {
+  return readMetaSync(store, key);
+}
+
+/** Synchronous for the same reason as hasEntrySync: install's seal check reads it per entry. */
+export function readMetaSync(store: StoreLayout, key: string): EntryMeta | undefined {
   try {
-    return JSON.parse(await readFile(join(store.meta, `${key}.json`), 'utf8')) as EntryMeta;
+    return JSON.parse(readFileSync(join(store.meta, `${key}.json`), 'utf8')) as EntryMeta;
   } catch {
     return undefined;
   }
@@ -130,5 +136,8 @@ export async function addEntry(store: StoreLayout, staged: string, meta: EntryMe
       file: final, cause: e, hint: 'check free space and permissions of the store folder',
     });
   }
+  // After the last chmod: the seal records the entry as published. Without one,
+  // the first use hashes the entry in full instead (src/store/seal.ts).
+  await writeSeal(store, meta.key, final, meta.bin).catch(() => undefined);
   return 'added';
 }

@@ -2,6 +2,7 @@
 // function of the store root (and of a hash), so two processes agree on it.
 import { isAbsolute, join, resolve } from 'node:path';
 import { IntactError } from '../errors.js';
+import { refuseLinkedDir } from './no-follow.js';
 
 /** Folders that belong to the system; a user-space store never lives there. */
 const SYSTEM_ROOTS = ['/bin', '/boot', '/dev', '/etc', '/lib', '/lib32', '/lib64', '/proc', '/sbin', '/sys', '/usr', '/var/lib', '/var/cache'];
@@ -35,7 +36,12 @@ export function resolveStore(projectDir: string, option: string | undefined, cwd
       hint: 'use a folder you own, e.g. --store ~/.local/share/intact/store (the default is ./store in the project)',
     });
   }
-  return layoutOf(root);
+  const layout = layoutOf(root);
+  // A store given by the user may itself be a link to another disk; the default
+  // one comes with the repository, which could commit it as a link.
+  if (option === undefined || option === '') refuseLinkedDir(root, 'the store');
+  for (const [what, dir] of Object.entries(layout)) if (what !== 'root') refuseLinkedDir(dir, `the store's ${what} folder`);
+  return layout;
 }
 
 export function layoutOf(root: string): StoreLayout {

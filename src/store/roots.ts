@@ -12,10 +12,11 @@
 //
 // An entry's own needs are its metadata's `deps` (keys), followed transitively.
 import { randomBytes } from 'node:crypto';
-import { lstat, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { byCodePoint, canonicalJson } from '../canonical-json.js';
 import type { EntryMeta } from './entry.js';
+import { ownDir, writeNoFollow } from './no-follow.js';
 import type { StoreLayout } from './paths.js';
 import { processAlive } from '../process-alive.js';
 
@@ -78,12 +79,11 @@ export async function readRoots(store: StoreLayout, now = Date.now()): Promise<R
  * returned release is called. Call it before building or reusing any of them.
  */
 export async function holdRoot(store: StoreLayout, projectDir: string, entries: readonly string[]): Promise<() => Promise<void>> {
-  await mkdir(store.roots, { recursive: true });
+  await mkdir(store.root, { recursive: true });
+  await ownDir(store.roots, "the store's roots folder");
   const id = tempName('pending', randomBytes(4).toString('hex'));
-  const tmp = join(store.roots, `.${id}.tmp`);
   const file = join(store.roots, `${id}.json`);
-  await writeFile(tmp, canonicalJson({ format: 1, project: projectDir, entries: [...new Set(entries)].sort(byCodePoint), pending: true }));
-  await rename(tmp, file);
+  await writeNoFollow(store.roots, `${id}.json`, canonicalJson({ format: 1, project: projectDir, entries: [...new Set(entries)].sort(byCodePoint), pending: true }));
   return async () => {
     await rm(file, { force: true });
   };

@@ -1,12 +1,18 @@
 // `intact verify --fetch`: download every source again, from every location it
 // has (the URL and each mirror separately; the registry; the git remote), into a
 // scratch cache that is removed afterwards, and check each against its pin. It
-// reports dead locations, changed bytes, and mirrors that disagree; when the
-// lock records the source's unpacked tree, it tells "upstream regenerated the
-// archive, same content" from "the content changed".
+// reports dead locations, changed bytes, and mirrors that disagree.
+//
+// Security: bytes that failed their pin are never unpacked by default; a parser
+// must not see them. Only with `compareContent` (--compare-content), and when
+// the lock records the source's unpacked tree, are they unpacked, under the
+// archive caps, into a throwaway folder outside the store, to tell "upstream
+// regenerated the archive, same content" from "the content changed". That
+// unpacking is not sandboxed (docs/security.md says so).
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { byCodePoint } from '../canonical-json.js';
 import { finding, IntactError, type Finding } from '../errors.js';
@@ -27,6 +33,8 @@ export interface FetchCheckOptions {
   /** A folder inside the store for the scratch cache (same filesystem). */
   tmpDir: string;
   jobs: number;
+  /** Unpack bytes that failed their pin to compare trees (opt-in; see the header). */
+  compareContent?: boolean;
 }
 
 export interface FetchCheckResult {
@@ -73,10 +81,17 @@ export async function verifyFetch(projectDir: string, opts: FetchCheckOptions): 
               continue;
             }
             let content = 'the content changed too';
-            if (pin.tree) {
-              const tree = await unpackedTree(got.path, { ...src, ...unpackFields(declared) }, join(scratchRoot, 'tmp'), pin.archiveIntegrity).catch(() => undefined);
-              if (tree === pin.tree) content = 'but the unpacked content is the same (upstream regenerated the archive)';
-            } else content = 'the lock records no tree hash to compare the content with';
+            if (!pin.tree) content = 'the lock records no tree hash to compare the content with';
+            else if (!opts.compareContent) content = 'the content was not compared (the changed bytes are not unpacked; --compare-content does, outside the store)';
+            else {
+              const throwaway = await mkdtemp(join(tmpdir(), 'intact-compare-'));
+              try {
+                const tree = await unpackedTree(got.path, { ...src, ...unpackFields(declared) }, throwaway, pin.archiveIntegrity).catch(() => undefined);
+                if (tree === pin.tree) content = 'but the unpacked content is the same (upstream regenerated the archive)';
+              } finally {
+                await rm(throwaway, { recursive: true, force: true });
+              }
+            }
             const message = `${where}: ${loc} now serves different bytes; ${content}`;
             checked.push({ recipe: name, location: loc, ok: false, message });
             findings.push(finding('SOURCE_CHANGED', message, {

@@ -46,7 +46,7 @@ describe('intact verify --fetch', () => {
     // Upstream recompresses the same tar (same content, other bytes); the mirror's content changed.
     routes['/a.tgz'] = gzipSync(gunzipSync(tgz), { level: 1 });
     routes['/mirror/a.tgz'] = await makeTarball({ 'README': 'tampered\n', 'src/a.c': 'int a;\n' });
-    const r = await run(dir, ['--json', 'verify', '--fetch', '--junit', join(dir, 'report.xml')]);
+    const r = await run(dir, ['--json', 'verify', '--fetch', '--compare-content', '--junit', join(dir, 'report.xml')]);
     expect(r.code).toBe(1);
     const doc = JSON.parse(r.stdout.trim().split('\n').pop()!);
     const byCode = (c: string) => doc.findings.filter((f: { code: string }) => f.code === c);

@@ -16,8 +16,9 @@ describe('parseStrongIntegrity', () => {
     expect(parseStrongIntegrity(s(alg))).toEqual({ algorithm: alg, digest: d(alg).toString('base64'), hex: d(alg).toString('hex') });
   });
 
-  it('ignores surrounding whitespace', () => {
-    expect(parseStrongIntegrity(`  ${s('sha512')}\n`).algorithm).toBe('sha512');
+  // One parser with `verify` (src/recipe/integrity.ts): it refuses such a pin, so fetch must too.
+  it.each([`  ${s('sha512')}`, `${s('sha512')}\n`])('refuses surrounding whitespace (%j)', (input) => {
+    expect(() => parseStrongIntegrity(input)).toThrow(expect.objectContaining({ code: 'INTEGRITY_MALFORMED' }));
   });
 
   it.each([

@@ -39,7 +39,7 @@ function octal(n: number, width: number): string {
   return n.toString(8).padStart(width - 1, '0') + '\0';
 }
 
-function header(name: string, typeflag: string, size: number, mode: number, linkname: string, badChecksum = false): Buffer {
+export function header(name: string, typeflag: string, size: number, mode: number, linkname: string, badChecksum = false): Buffer {
   const h = Buffer.alloc(512);
   h.write(name, 0, 100, 'utf8');
   h.write(octal(mode, 8), 100, 'latin1');
@@ -59,12 +59,12 @@ function header(name: string, typeflag: string, size: number, mode: number, link
   return h;
 }
 
-function pad(b: Buffer): Buffer {
+export function pad(b: Buffer): Buffer {
   const rest = b.length % 512;
   return rest === 0 ? b : Buffer.concat([b, Buffer.alloc(512 - rest)]);
 }
 
-function paxRecord(key: string, value: string): string {
+export function paxRecord(key: string, value: string): string {
   const body = ` ${key}=${value}\n`;
   let len = Buffer.byteLength(body) + 1;
   while (String(len).length + Buffer.byteLength(body) !== len) len = String(len).length + Buffer.byteLength(body);

@@ -47,14 +47,17 @@ committed); use --dry-run there to see what is missing.`)
       }
       for (const f of result.findings) out.finding(f);
       if (result.findings.some((f) => f.severity === 'error')) {
-        out.err.write('lock refused: fix the recipes above first (nothing was written)\n');
+        // --json promises one document on stdout, failures included.
+        if (out.json) out.document({ ok: false, written: false, changes: [], findings: result.findings });
+        else out.err.write('lock refused: fix the recipes above first (nothing was written)\n');
         ctx.failed('LOCK_REFUSED');
         return;
       }
       if (frozen && result.changes.length > 0) {
         for (const c of result.changes) out.err.write(`would ${c.change === 'added' ? 'add' : c.change === 'removed' ? 'remove' : 'update'} ${c.details.join('; ')}\n`);
         const { IntactError } = await import('../../errors.js');
-        throw new IntactError('NOT_LOCKED', 'intact.lock is not up to date, and CI=true forbids writing it', {
+        const names = result.changes.map((c) => c.name).join(', ');
+        throw new IntactError('NOT_LOCKED', `intact.lock is not up to date for ${names}, and CI=true forbids writing it`, {
           file: 'intact.lock',
           hint: 'run `intact lock` on your machine and commit intact.lock',
         });

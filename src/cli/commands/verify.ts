@@ -14,6 +14,7 @@ interface VerifyOptions {
   rebuild: boolean;
   storeCheck: boolean;
   junit?: string;
+  compareContent: boolean;
   sandbox: 'require' | 'auto' | 'off';
 }
 
@@ -23,6 +24,7 @@ export function registerVerify(program: Command, ctx: CliContext): void {
     .description('prove that recipes and lock are whole, exact and pinned; with flags, that sources, builds and the store still are')
     .argument('[names...]', 'with --fetch, --rebuild or --store: only these recipes (and what they need)')
     .option('--fetch', 'download every source again from every location (all mirrors) and check it against its pin', false)
+    .option('--compare-content', 'with --fetch: unpack bytes that no longer match their pin (outside the store, under the archive caps) to tell a regenerated archive from changed content', false)
     .option('--rebuild', 'build each recipe again under varied conditions and compare with the store and the lock', false)
     .option('--store-check', 're-hash every store entry against its recorded output (spelled --store after `verify`)', false)
     .option('--junit <file>', 'also write a JUnit XML report (one test case per recipe and check)')
@@ -72,7 +74,7 @@ Exit 0 when clean, 1 on findings, 2 on unusable input. Never writes the lock.`)
         try {
           if (opts.fetch) {
             const { verifyFetch } = await import('../../verify/fetch-check.js');
-            const r = await verifyFetch(project, { names, fetch, tmpDir: store.tmp, jobs: defaultJobs(globals) });
+            const r = await verifyFetch(project, { names, fetch, tmpDir: store.tmp, jobs: defaultJobs(globals), compareContent: opts.compareContent });
             findings.push(...r.findings);
             cases.push(...casesFor('fetch', recipeNames, r.findings));
             extra['fetch'] = r.checked;

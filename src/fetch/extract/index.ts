@@ -37,7 +37,7 @@ import { InnerFinder } from './inner.js';
 import { DEFAULT_EXTRACT_LIMITS, type ExtractLimits } from './limits.js';
 import { optionParts } from './paths.js';
 import { problem } from './problem.js';
-import { nameFromSource, placeSingle } from './single.js';
+import { isSingleSegment, nameFromSource, placeSingle } from './single.js';
 import { readTar } from './tar.js';
 import { TreeWriter, type ExtractResult, type WrittenRecord } from './writer.js';
 import { readZip } from './zip.js';
@@ -140,6 +140,8 @@ export async function extract(file: string, dest: string, opts: ExtractOptions =
         });
       }
       const name = pathParts.pop() ?? innerName ?? nameFromSource(opts.name) ?? basename(file);
+      // Defence in depth: whatever named it, the file lands in `out` and nowhere else.
+      if (!isSingleSegment(name)) throw problem('EXTRACT_UNSAFE_PATH', sourceWhere, undefined, `would be written as ${JSON.stringify(name)}, which is not one plain file name.`, { hint: 'Give the source a `path:` naming the file.' });
       const parent = makeDirs(out, pathParts, fixModes);
       result = await placeSingle(source, join(parent, name), sourceWhere, limits);
     } else {

@@ -31,7 +31,13 @@ async function looksExecutable(file: string): Promise<boolean> {
   }
 }
 
-/** A safe single file name from a URL or spec, or undefined. */
+/**
+ * A safe single file name from a URL or spec, or undefined (the caller then
+ * uses the cached file's own name). Security: the name is checked after
+ * percent-decoding, as one path segment: `..%2F..%2Fx` decodes to a path that
+ * would climb out of the extraction folder, so anything holding a separator,
+ * a control character or a dot-only name is refused, never cleaned up.
+ */
 export function nameFromSource(name: string | undefined): string | undefined {
   if (name === undefined) return undefined;
   let last: string;
@@ -40,8 +46,12 @@ export function nameFromSource(name: string | undefined): string | undefined {
   } catch {
     return undefined;
   }
-  if (last === '' || last === '.' || last === '..' || last.includes('\0') || last.includes('\\') || Buffer.byteLength(last) > 255) return undefined;
-  return last;
+  return isSingleSegment(last) ? last : undefined;
+}
+
+/** One path segment that stays where it is joined: no separator, no `.`/`..`, no control character. */
+export function isSingleSegment(name: string): boolean {
+  return name !== '' && name !== '.' && name !== '..' && !/[/\\\x00-\x1f\x7f]/.test(name) && Buffer.byteLength(name) <= 255;
 }
 
 export async function placeSingle(file: string, target: string, where: string, limits: ExtractLimits): Promise<ExtractResult> {

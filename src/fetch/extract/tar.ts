@@ -182,6 +182,17 @@ class TarSink extends Writable {
     }
     const name = e.path;
     try {
+      // Parser differential: node-tar ignores `path`/`linkpath` in a global pax
+      // header, GNU tar applies them to the entries that follow (node-tar's
+      // global-header.tar: GNU writes `ab`, node-tar `one-byte.txt`). A reviewer
+      // listing the archive with GNU tar must see the names intact writes, so
+      // such archives are refused rather than read one way or the other.
+      const global = e.globalExtended;
+      if (global && (global.path !== undefined || global.linkpath !== undefined)) {
+        throw problem('EXTRACT_UNSAFE_PATH', this.#where, name, `follows a global pax header that sets ${global.path !== undefined ? '`path`' : '`linkpath`'}, which tar tools read differently.`, {
+          hint: 'Tar implementations disagree on which name such an entry has; repack the archive without global path headers, or fetch another release file.',
+        });
+      }
       this.#budget.entry(name);
       const body = this.#visitor.entry({
         name,
