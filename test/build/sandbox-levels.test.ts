@@ -8,6 +8,7 @@ import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { probeSandbox, runStep } from '../../src/build/sandbox/index.js';
 import type { SandboxLevel, StepProcess } from '../../src/build/types.js';
+import { fullSandboxSkip, skippedBecause } from '../helpers/sandbox-skip.js';
 import { alive, inspectBin, parseInspect, stillGrowing } from '../helpers/static-bin.js';
 
 let dir: string;
@@ -87,7 +88,7 @@ describe.each(['partial', 'none'] as const)('level %s', (level) => {
   });
 });
 
-describe('level partial', () => {
+describe.skipIf(fullSandboxSkip() !== undefined)(`level partial${skippedBecause(fullSandboxSkip())}`, () => {
   it('is available wherever full is', async () => {
     expect(['full', 'partial']).toContain((await probeSandbox()).level);
   });

@@ -129,7 +129,7 @@ describe('temporary folders', () => {
   });
 });
 
-describe.runIf(isRoot)('the sandbox as uid 65534', () => {
+describe.runIf(isRoot)(`the sandbox as uid 65534${isRoot ? '' : ' (skipped: not root, so it cannot become uid 65534; the suite itself runs unprivileged)'}`, () => {
   let home: string;
   let server: Server;
   let report: any;

@@ -11,7 +11,8 @@ import { execFull, fullTools } from '../../src/build/sandbox/run-step.js';
 import { SETUP_SCRIPT } from '../../src/build/sandbox/setup-script.js';
 import { findTools } from '../../src/build/sandbox/tools.js';
 import type { Mount, StepProcess } from '../../src/build/types.js';
-import { BUSYBOX, alive, inspectBin, parseInspect, stillGrowing } from '../helpers/static-bin.js';
+import { fullSandboxSkip, skippedBecause } from '../helpers/sandbox-skip.js';
+import { alive, busybox, inspectBin, parseInspect, stillGrowing } from '../helpers/static-bin.js';
 
 let dir: string;
 let mounts: Mount[];
@@ -34,7 +35,7 @@ beforeAll(async () => {
   await writeFile(join(dir, 'dep', 'hello'), 'hello\n');
   await chmod(join(dir, 'dep'), 0o555);
   await mkdir(join(dir, 'bb'));
-  await copyFile(BUSYBOX, join(dir, 'bb', 'busybox'));
+  await copyFile(busybox(), join(dir, 'bb', 'busybox'));
   await writeFile(join(dir, 'host-only'), 'secret');
   mounts = [
     { real: join(dir, 'build'), inside: '/build', writable: true },
@@ -56,7 +57,7 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-describe('the full sandbox', () => {
+describe.skipIf(fullSandboxSkip() !== undefined)(`the full sandbox${skippedBecause(fullSandboxSkip())}`, () => {
   it('is available on this machine', async () => {
     const probe = await probeSandbox();
     expect(probe.reasons.join('; ')).toBe('');

@@ -3,7 +3,7 @@
 // artifact is refused or the request retried as it should be, the refusal names
 // the reason, and the store gets nothing partial (no entry, no leftover files).
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { ErrorCode } from '../../src/errors.js';
 import { pushEntries } from '../../src/cache/push.js';
 import { parseRef } from '../../src/cache/ref.js';
@@ -11,7 +11,7 @@ import { makeSubstituter, type PlanLike } from '../../src/cache/substitute.js';
 import type { PublicKey } from '../../src/cache/keys.js';
 import type { ClientLimits } from '../../src/cache/oci/client.js';
 import { credentialLookup } from '../../src/cache/oci/credentials.js';
-import { startRegistry, tamper, type TestRegistry } from '../helpers/registry.js';
+import { describeWithRegistry, registrySkip, startRegistry, tamper, type TestRegistry } from '../helpers/registry.js';
 import { clientFor, readArtifact, resign, testKey, writeArtifact } from '../helpers/registry-craft.js';
 import { addTestEntry, checksFor, cleanupStores, entriesOf, tempStore, tmpLeftovers } from '../helpers/registry-entries.js';
 import { RegistryProxy } from '../helpers/registry-proxy.js';
@@ -74,6 +74,7 @@ async function expectRefused(ref: string, plan: PlanLike, code: ErrorCode, reaso
 }
 
 beforeAll(async () => {
+  if (registrySkip() !== undefined) return;
   reg = await startRegistry();
   store = await tempStore();
   // 1 MiB of incompressible bytes, so the archive is large enough to cut in the middle.
@@ -90,7 +91,7 @@ afterAll(async () => {
   await cleanupStores();
 });
 
-describe('substitution accepts a good artifact', () => {
+describeWithRegistry('substitution accepts a good artifact', () => {
   it('round trip: the same entries, verified and added', async () => {
     const { outcomes, into } = await substitute(reg.ref('team/base'), [dep, app]);
     expect(outcomes.map((o) => o.ok)).toEqual([true, true]);
@@ -99,7 +100,7 @@ describe('substitution accepts a good artifact', () => {
   });
 });
 
-describe('an artifact pushed before chunks were signed', () => {
+describeWithRegistry('an artifact pushed before chunks were signed', () => {
   it('is verified part by part and substituted; a push replaces it with a chunked one', async () => {
     await pushTo('team/unchunked', [dep]);
     const c = clientFor(reg.ref('team/unchunked'));
@@ -116,7 +117,7 @@ describe('an artifact pushed before chunks were signed', () => {
   });
 });
 
-describe('artifacts that must be refused', () => {
+describeWithRegistry('artifacts that must be refused', () => {
   it('blob bytes that do not match their digest (the registry storage tampered with)', async () => {
     await pushTo('team/tampered', [dep]);
     const { manifest } = await readArtifact(clientFor(reg.ref('team/tampered')), dep.key);
@@ -235,7 +236,7 @@ describe('artifacts that must be refused', () => {
   });
 });
 
-describe('a registry that misbehaves', () => {
+describeWithRegistry('a registry that misbehaves', () => {
   let proxy: RegistryProxy;
   beforeAll(async () => {
     proxy = await RegistryProxy.start(reg.origin);

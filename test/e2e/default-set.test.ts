@@ -30,7 +30,8 @@ let tmp: string;
 async function asUser(cmd: string, args: string[], env: Record<string, string> = {}): Promise<{ stdout: string; stderr: string }> {
   // The user's environment (proxies, CA bundles), with a home and temp folder we can inspect.
   // (minus what `npm run` exported to this test process: it names root's own files).
-  const user = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k)));
+  // The registry the user configured is kept: intact resolves npm sources against it.
+  const user = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k) || /^npm_config_(@[^:]+:)?registry$/i.test(k)));
   const full = { ...user, HOME: home, TMPDIR: tmp, NO_COLOR: '1', ...env };
   const [c, a] = asRoot ? ['setpriv', [...NOBODY, cmd, ...args]] : [cmd, args];
   try {
@@ -54,7 +55,7 @@ async function outputs(): Promise<Record<string, string>> {
   return out;
 }
 
-describe.skipIf(!enabled)('the default recipe set, end to end', () => {
+describe.skipIf(!enabled)(`the default recipe set, end to end${enabled ? '' : ' (skipped: slow and online; `npm run test:e2e` runs it)'}`, () => {
   beforeAll(async () => {
     work = await mkdtemp(join(tmpdir(), 'intact-e2e-'));
     project = join(work, 'project');

@@ -1,12 +1,12 @@
-// A test project whose toolchain is real and static: the host's busybox-static,
+// A test project whose toolchain is real and static: Debian's busybox-static
+// (brought by the suite's set-up through intact, test/setup/toolchain.ts),
 // vendored into the project as a `file` source (as a team would vendor a
 // bootstrap tool), so builds run real programs inside the real sandbox without
-// any download. .ci/run installs busybox-static where it is missing.
+// any download.
 import { copyFile, mkdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { busybox } from './static-bin.js';
 import { makeProject, runCli } from './project.js';
-
-export const BUSYBOX = '/usr/bin/busybox';
 
 export const BB = 'name: bb\nversion: 1.36.0\nsources:\n  - file: vendor/bb\nbin: [bin/busybox, bin/sh]\n';
 
@@ -14,7 +14,7 @@ export const BB = 'name: bb\nversion: 1.36.0\nsources:\n  - file: vendor/bb\nbin
 export async function fixtureProject(recipes: Record<string, string>, files: Record<string, string> = {}): Promise<string> {
   const dir = await makeProject(files);
   await mkdir(join(dir, 'vendor/bb/bin'), { recursive: true });
-  await copyFile(BUSYBOX, join(dir, 'vendor/bb/bin/busybox'));
+  await copyFile(busybox(), join(dir, 'vendor/bb/bin/busybox'));
   await symlink('busybox', join(dir, 'vendor/bb/bin/sh'));
   await mkdir(join(dir, 'recipes'), { recursive: true });
   await writeFile(join(dir, 'recipes/bb.yaml'), BB);

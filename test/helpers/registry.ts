@@ -1,15 +1,21 @@
 // A real OCI registry for the cache tests: Debian's docker-registry (the CNCF
-// distribution registry), started on 127.0.0.1 and a free port with its config
+// distribution registry, brought by the suite's set-up through intact:
+// test/setup/toolchain.ts), started on 127.0.0.1 and a free port with its config
 // and storage in a fresh temp folder, stopped (and the folder removed) after.
-// .ci/run installs the package when it is missing.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import net, { type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { describe, inject } from 'vitest';
 
-export const REGISTRY_BIN = '/usr/bin/docker-registry';
+/**
+ * Why the registry tests cannot run on this host (docker-registry needs glibc),
+ * or undefined when they can. Suites skip with this in their name.
+ */
+export function registrySkip(): string | undefined {
+  return inject('fixtures').registrySkip;
+}
 
 export interface TestRegistry {
   /** `127.0.0.1:<port>` */
@@ -34,9 +40,8 @@ export async function freePort(): Promise<number> {
 }
 
 export async function startRegistry(): Promise<TestRegistry> {
-  if (!existsSync(REGISTRY_BIN)) {
-    throw new Error(`${REGISTRY_BIN} is missing: install Debian's docker-registry package (.ci/run does, as root)`);
-  }
+  const bin = inject('fixtures').registry;
+  if (bin === undefined) throw new Error(`no registry: ${registrySkip() ?? 'the set-up did not bring docker-registry'}`);
   const dir = await mkdtemp(join(tmpdir(), 'intact-registry-'));
   const dataDir = join(dir, 'data');
   for (let attempt = 0; ; attempt++) {
@@ -61,7 +66,7 @@ export async function startRegistry(): Promise<TestRegistry> {
       '',
     ].join('\n');
     await writeFile(join(dir, 'config.yml'), config);
-    const child = spawn(REGISTRY_BIN, ['serve', join(dir, 'config.yml')], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(bin, ['serve', join(dir, 'config.yml')], { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
     const up = await waitUp(port, child);
@@ -125,4 +130,11 @@ export async function tamper(file: string, at?: number): Promise<Buffer> {
   changed[i] = changed[i]! ^ 0xff;
   await writeFile(file, changed);
   return original;
+}
+
+/** `describe`, or, on a host that cannot run docker-registry, a skipped one whose name says why. */
+export function describeWithRegistry(name: string, fn: () => void): void {
+  const why = registrySkip();
+  if (why === undefined) describe(name, fn);
+  else describe.skip(`${name} (skipped: ${why})`, fn);
 }
