@@ -29,6 +29,18 @@ export interface BuildOutcome {
 }
 
 
+/**
+ * /bin and /usr/bin for configure scripts and make, which run /bin/sh and
+ * /usr/bin/env by absolute path: the bin/ folder of the dependency the recipe
+ * names (Nix mounts a store shell at /bin/sh the same way). Only a full sandbox
+ * has a root of its own to put them in; below it the host's /bin shows.
+ */
+function sandboxBinMounts(plan: BuildPlan, realDeps: Readonly<Record<string, string>>): Mount[] {
+  if (plan.sandboxBin === undefined) return [];
+  const dir = join(realDeps[plan.sandboxBin]!, 'bin');
+  return ['/bin', '/usr/bin'].map((inside) => ({ real: dir, inside, writable: false }));
+}
+
 /** A recipe's closure of dependencies, as plans (itself excluded). */
 export function closurePlans(plan: BuildPlan, plans: ReadonlyMap<string, BuildPlan>): BuildPlan[] {
   const out = new Map<string, BuildPlan>();
@@ -98,6 +110,7 @@ async function buildFresh(plan: BuildPlan, ctx: BuildContext, fresh: boolean): P
     const mounts: Mount[] = [
       { real: buildDir, inside: INSIDE.build, writable: true },
       ...deps.map((d) => ({ real: realDeps[d.name]!, inside: `${INSIDE.store}/${d.entry}`, writable: false })),
+      ...sandboxBinMounts(plan, realDeps),
     ];
 
     if (plan.steps.length === 0) {

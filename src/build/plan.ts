@@ -5,7 +5,7 @@
 import { IntactError } from '../errors.js';
 import { buildKey, depName, sourcesOn } from '../lock/keys.js';
 import type { LockEntry, LockedSource } from '../lock/types.js';
-import { recipePlatforms, type Platform, type Recipe, type Source, type Step } from '../recipe/types.js';
+import { allDeps, recipePlatforms, type Platform, type Recipe, type Source, type Step } from '../recipe/types.js';
 import { entryName } from '../store/key.js';
 import { SOURCE_DATE_EPOCH } from '../store/entry-layout.js';
 
@@ -25,12 +25,19 @@ export interface PlannedDep {
   entry: string;
   /** The dep's `bin` paths, relative to its entry. */
   bin: string[];
+  /** A `tools` entry: built for the build machine, its programs on PATH. */
+  tool: boolean;
 }
 
 export interface BuildPlan {
   name: string;
   version: string;
+  /** The target: what the output runs on. */
   platform: Platform;
+  /** The machine the build runs on; differs from `platform` when cross-building. */
+  buildPlatform: Platform;
+  /** The dependency whose bin/ the full sandbox shows at /bin and /usr/bin. */
+  sandboxBin?: string;
   key: string;
   /** `<key>-<name>-<version>` */
   entry: string;
@@ -43,7 +50,11 @@ export interface BuildPlan {
   expectedOutput?: string;
 }
 
-export function planBuild(recipe: Recipe, entry: LockEntry, platform: Platform, depPlans: ReadonlyMap<string, BuildPlan>): BuildPlan {
+/**
+ * `depPlans` holds the plans of the recipe's tools (for `buildPlatform`) and of
+ * its deps (for `platform`), by name.
+ */
+export function planBuild(recipe: Recipe, entry: LockEntry, platform: Platform, depPlans: ReadonlyMap<string, BuildPlan>, buildPlatform: Platform = platform): BuildPlan {
   if (!recipePlatforms(recipe).includes(platform)) {
     throw new IntactError('PLATFORM_UNSUPPORTED', `${recipe.name}@${recipe.version} is not declared for ${platform}`, {
       hint: `its platforms are ${recipePlatforms(recipe).join(', ')}; add ${platform} (with sources for it) to the recipe to build it here`,
@@ -54,16 +65,25 @@ export function planBuild(recipe: Recipe, entry: LockEntry, platform: Platform, 
     if (!pin) throw new IntactError('LOCK_STALE', `${recipe.name}: sources[${i}] is not in the lock`, { hint: `run \`intact lock ${recipe.name}\`` });
     return { source: recipe.sources![i]!, pin };
   });
-  const deps: PlannedDep[] = (recipe.deps ?? []).map((spec) => {
+  const deps: PlannedDep[] = allDeps(recipe).map((spec, i) => {
     const name = depName(spec);
+    const tool = i < (recipe.tools ?? []).length;
     const p = depPlans.get(name);
     if (!p) throw new IntactError('INTERNAL', `no plan for ${name}, a dependency of ${recipe.name}`);
-    return { name, version: p.version, key: p.key, entry: p.entry, bin: p.bin };
+    const want = tool ? buildPlatform : platform;
+    // Everything of one build runs on one build machine; a tool is also built for it.
+    if (p.platform !== want || p.buildPlatform !== buildPlatform) {
+      throw new IntactError('PLATFORM_UNSUPPORTED', `${recipe.name} needs ${name} ${tool ? 'as a tool' : 'as a dep'} for ${want}, and another recipe of this build needs it for ${p.platform}`, {
+        hint: 'one build plans each recipe for one platform: build the two separately, or give the tool its own recipe',
+      });
+    }
+    return { name, version: p.version, key: p.key, entry: p.entry, bin: p.bin, tool };
   });
   // The one key formula, shared with the lock's `keys` (src/lock/keys.ts).
-  const key = buildKey(entry.recipeHash, sources.map((s) => s.pin), Object.fromEntries(deps.map((d) => [d.name, d.key])), platform);
+  const key = buildKey(entry.recipeHash, sources.map((s) => s.pin), Object.fromEntries(deps.map((d) => [d.name, d.key])), platform, buildPlatform);
   // Defence in depth: checkLock judges recorded keys too, but only where its lock holds every input.
-  if (entry.keys && entry.keys[platform] !== key) {
+  // The lock records native keys (built where they run); a cross build's key is its own.
+  if (buildPlatform === platform && entry.keys && entry.keys[platform] !== key) {
     throw new IntactError('LOCK_STALE', `${recipe.name}: the lock records ${entry.keys[platform] ? 'another' : 'no'} store key for ${platform}`, {
       expected: key, ...(entry.keys[platform] ? { found: entry.keys[platform] } : {}), hint: `run \`intact lock ${recipe.name}\` and commit the new intact.lock`,
     });
@@ -72,13 +92,16 @@ export function planBuild(recipe: Recipe, entry: LockEntry, platform: Platform, 
     name: recipe.name,
     version: recipe.version,
     platform,
+    buildPlatform,
+    ...(recipe.sandboxBin ? { sandboxBin: recipe.sandboxBin } : {}),
     key,
     entry: entryName(key, recipe.name, recipe.version),
     sources,
     steps: recipe.build ?? [],
     deps,
     bin: recipe.bin ?? [],
-    ...(entry.output?.[platform] ? { expectedOutput: entry.output[platform] } : {}),
+    // Recorded outputs are native builds' (as the keys are).
+    ...(buildPlatform === platform && entry.output?.[platform] ? { expectedOutput: entry.output[platform] } : {}),
   };
 }
 
@@ -98,7 +121,9 @@ export interface BuildPaths {
  */
 export function buildEnv(plan: BuildPlan, paths: BuildPaths, jobs: number): Record<string, string> {
   const path: string[] = [];
-  for (const d of plan.deps) {
+  const cross = plan.platform !== plan.buildPlatform;
+  // Tools first; a cross build's deps are for the target, so their programs would not run here.
+  for (const d of [...plan.deps.filter((x) => x.tool), ...plan.deps.filter((x) => !x.tool && !cross)]) {
     for (const b of d.bin) {
       const dir = parentOf(`${paths.deps[d.name]}/${b}`);
       if (!path.includes(dir)) path.push(dir);
@@ -120,6 +145,10 @@ export function buildEnv(plan: BuildPlan, paths: BuildPaths, jobs: number): Reco
     TERM: 'dumb',
     JOBS: String(jobs),
     MAKEFLAGS: `-j${jobs}`,
+    // What the output runs on and what the build runs on: a C environment's
+    // compiler wrappers pick the target from these, and `--host` when they differ.
+    INTACT_PLATFORM: plan.platform,
+    INTACT_BUILD_PLATFORM: plan.buildPlatform,
   };
 }
 

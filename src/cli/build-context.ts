@@ -7,12 +7,19 @@ import type { SandboxLevel, SandboxMode } from '../build/types.js';
 import type { StoreLayout } from '../store/paths.js';
 import type { FetchContext } from '../fetch/context.js';
 import { IntactError } from '../errors.js';
+import { PLATFORMS, type Platform } from '../platform.js';
 import type { Output } from './output.js';
 import type { CliContext } from './commands/context.js';
 
 export function parseSandboxMode(v: string): SandboxMode {
   if (v === 'require' || v === 'auto' || v === 'off') return v;
   throw new IntactError('USAGE', `--sandbox takes require, auto or off, not "${v}"`, { hint: 'e.g. --sandbox=require in CI' });
+}
+
+/** `--platform`: a platform name recipes use; the target of the builds (docs/recipes.md, cross-building). */
+export function parsePlatform(v: string): Platform {
+  if ((PLATFORMS as readonly string[]).includes(v)) return v as Platform;
+  throw new IntactError('USAGE', `--platform takes ${PLATFORMS.join(', ')}, not "${v}"`, { hint: 'e.g. --platform linux-arm64 to cross-build for 64-bit Arm Linux' });
 }
 
 /**

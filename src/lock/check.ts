@@ -3,7 +3,7 @@
 // pointing at the recipe or the lock line, with the command that fixes it.
 import { byCodePoint } from '../canonical-json.js';
 import { finding, type ErrorCode, type Finding } from '../errors.js';
-import { classifyIntegrity, closureOf, sourceKind, type Graph, type LoadedRecipe, type Source } from '../recipe/index.js';
+import { allDeps, classifyIntegrity, closureOf, sourceKind, type Graph, type LoadedRecipe, type Source } from '../recipe/index.js';
 import { lockKeys, type Keys } from './keys.js';
 import { findKey, LOCK_FILE } from './parse.js';
 import type { LockEntry, LockedSource, Lockfile } from './types.js';
@@ -212,7 +212,7 @@ function checkKeys(name: string, entry: LockEntry, now: Keys | undefined, at: At
 
 function checkDeps(r: RecipeState, graph: Graph, entry: LockEntry, at: At, relock: string): Finding[] {
   const name = r.loaded.recipe.name;
-  const deps = [...(r.loaded.recipe.deps ?? [])].sort(byCodePoint);
+  const deps = allDeps(r.loaded.recipe).sort(byCodePoint);
   const out: Finding[] = [];
   if (deps.join('\n') !== [...entry.deps].sort(byCodePoint).join('\n')) {
     out.push(finding('LOCK_CLOSURE', `${name}: the lock's deps (${entry.deps.join(', ') || 'none'}) differ from the recipe's (${deps.join(', ') || 'none'})`, { ...at('deps'), hint: relock }));

@@ -2,7 +2,7 @@
 // does the fetching and hands the pins here, so the entry's shape is decided in
 // one place.
 import { byCodePoint } from '../canonical-json.js';
-import { closureOf, type Graph } from '../recipe/index.js';
+import { allDeps, closureOf, type Graph } from '../recipe/index.js';
 import type { RecipeState } from './check.js';
 import type { LockEntry, LockedSource } from './types.js';
 
@@ -12,7 +12,7 @@ export function makeEntry(state: RecipeState, graph: Graph, sources: LockedSourc
     version: recipe.version,
     recipeHash: state.hash,
     sources,
-    deps: [...(recipe.deps ?? [])].sort(byCodePoint),
+    deps: allDeps(recipe).sort(byCodePoint),
     closure: closureOf(graph, recipe.name),
   };
   if (Object.keys(state.files).length > 0) entry.files = state.files;

@@ -6,7 +6,7 @@
 // alone: the recipe declares the platform, every source it uses there is pinned,
 // and every dependency has a key there (so a dependency's change reaches every
 // dependant's key, and a platform a dependency lacks is lacked by its dependants).
-import { PLATFORMS, recipePlatforms, topoOrder, type Graph, type Platform, type Recipe } from '../recipe/index.js';
+import { allDeps, PLATFORMS, recipePlatforms, topoOrder, type Graph, type Platform, type Recipe } from '../recipe/index.js';
 import { nameMap } from '../canonical-json.js';
 import { storeKey } from '../store/key.js';
 import type { LockEntry, LockedSource, Lockfile } from './types.js';
@@ -24,12 +24,14 @@ export function depName(spec: string): string {
 }
 
 /** The store key of one build: the lock's recipe hash and pins, the dependencies' keys by name, the platform. */
-export function buildKey(recipeHash: string, pins: readonly LockedSource[], deps: Readonly<Record<string, string>>, platform: Platform): string {
+export function buildKey(recipeHash: string, pins: readonly LockedSource[], deps: Readonly<Record<string, string>>, platform: Platform, buildPlatform: Platform = platform): string {
   return storeKey({
     recipeHash,
     sources: pins.map((p) => ({ integrity: p.integrity, ...(p.archiveIntegrity ? { archiveIntegrity: p.archiveIntegrity } : {}) })),
     deps,
     platform,
+    // Only a cross build names the build machine, so every native key stays as it was.
+    ...(buildPlatform !== platform ? { buildPlatform } : {}),
   });
 }
 
@@ -44,7 +46,7 @@ export function lockKeys(graph: Graph, lock: Lockfile): Map<string, Keys> {
   for (const name of topoOrder(graph)) {
     const recipe = graph.byName.get(name)?.recipe;
     const entry = lock.recipes[name];
-    if (!recipe || !entry || (recipe.deps ?? []).some((spec) => !out.has(depName(spec)))) continue;
+    if (!recipe || !entry || allDeps(recipe).some((spec) => !out.has(depName(spec)))) continue;
     const keys: Keys = {};
     for (const platform of PLATFORMS) {
       const key = keyOn(recipe, entry, platform, (dep) => out.get(dep)?.[platform]);
@@ -65,7 +67,7 @@ function keyOn(recipe: Recipe, entry: LockEntry, platform: Platform, depKey: (na
     pins.push(pin);
   }
   const deps: Record<string, string> = {};
-  for (const spec of recipe.deps ?? []) {
+  for (const spec of allDeps(recipe)) {
     const key = depKey(depName(spec));
     if (key === undefined) return undefined;
     deps[depName(spec)] = key;

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { byCodePoint } from '../canonical-json.js';
 import { DependencyFailed, IntactError } from '../errors.js';
 import { checkOffline } from '../fetch/offline.js';
-import type { Platform } from '../platform.js';
+import { requireHostPlatform, type Platform } from '../platform.js';
 import { buildOne, cleanStaleBuilds, type BuildOutcome } from '../build/build-one.js';
 import type { BuildContext, BuildServices } from '../build/context.js';
 import type { BuildPlan } from '../build/plan.js';
@@ -105,6 +105,10 @@ async function installPlanned(projectDir: string, opts: InstallOptions, sel: Pro
     });
   }
 
+  // A cross build's programs do not run here: the profile stays as it was.
+  if (sel.plans.some((p) => p.platform !== p.buildPlatform) || sel.platform !== requireHostPlatform()) {
+    return { ...summary(outcomes), skipped: sel.skipped, profile: [], outcomes };
+  }
   // The profile: with names, the named recipes join (or replace) what was there.
   const items = new Map<string, ProfileItem>();
   if (opts.names.length > 0) for (const it of (await readProfile(projectDir))?.items ?? []) items.set(it.recipe, it);
@@ -115,13 +119,16 @@ async function installPlanned(projectDir: string, opts: InstallOptions, sel: Pro
   const manifest = await writeProfile(projectDir, opts.build.store, [...items.values()]);
 
   return {
-    built: Object.entries(outcomes).filter(([, o]) => o.status === 'built').map(([n]) => n),
-    reused: Object.entries(outcomes).filter(([, o]) => o.status === 'present').map(([n]) => n),
-    substituted: Object.entries(outcomes).filter(([, o]) => o.status === 'substituted').map(([n]) => n),
+    ...summary(outcomes),
     skipped: sel.skipped,
     profile: Object.keys(manifest.links).sort(byCodePoint),
     outcomes,
   };
+}
+
+function summary(outcomes: Record<string, BuildOutcome>): Pick<InstallResult, 'built' | 'reused' | 'substituted'> {
+  const with_ = (s: BuildOutcome['status']) => Object.entries(outcomes).filter(([, o]) => o.status === s).map(([n]) => n);
+  return { built: with_('built'), reused: with_('present'), substituted: with_('substituted') };
 }
 
 function fields(e: IntactError) {

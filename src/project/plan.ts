@@ -7,10 +7,12 @@ import { IntactError, exitStatusOf, type Finding } from '../errors.js';
 import { requireRecipes } from '../recipe/names.js';
 import { checkLock, LOCK_FILE, projectState, readLock, type Lockfile, type ProjectState } from '../lock/index.js';
 import { requireHostPlatform, type Platform } from '../platform.js';
-import { topoOrder } from '../recipe/index.js';
+import { topoOrder, type Recipe } from '../recipe/index.js';
+import { depName } from '../lock/keys.js';
 import { planBuild, recipePlatforms, type BuildPlan } from '../build/plan.js';
 
 export interface ProjectPlan {
+  /** The target platform of the selected recipes. */
   platform: Platform;
   /** The selected recipes and their closure, dependencies first. */
   plans: BuildPlan[];
@@ -23,7 +25,7 @@ export interface ProjectPlan {
  * named) and their closure. Throws when the names, the recipes or the lock stop it.
  */
 export async function planProject(projectDir: string, names: readonly string[], platform: Platform = requireHostPlatform()): Promise<ProjectPlan> {
-  const sel = await selectPlans(projectDir, names, platform);
+  const sel = await selectPlans(projectDir, names, platform, requireHostPlatform());
   if (sel.findings.length > 0) throw IntactError.fromFindings(sel.findings);
   return { platform, plans: sel.plans, skipped: sel.skipped };
 }
@@ -33,7 +35,7 @@ export function plansByName(plans: readonly BuildPlan[]): Map<string, BuildPlan>
   return new Map(plans.map((p) => [p.name, p]));
 }
 
-async function selectPlans(projectDir: string, names: readonly string[], platform: Platform): Promise<Omit<ProjectPlan, 'platform'> & { findings: Finding[] }> {
+async function selectPlans(projectDir: string, names: readonly string[], platform: Platform, buildPlatform: Platform): Promise<Omit<ProjectPlan, 'platform'> & { findings: Finding[] }> {
   const [project, read] = await Promise.all([projectState(projectDir), readLock(projectDir)]);
   const findings = project.findings.filter((f) => f.severity === 'error');
   if (exitStatusOf(findings) === 2) return { plans: [], skipped: [], findings };
@@ -56,12 +58,33 @@ async function selectPlans(projectDir: string, names: readonly string[], platfor
       return ok;
     });
   }
+  const targets = platformsOf(roots, platform, buildPlatform, (n) => byName.get(n)!.loaded.recipe);
   const plans = new Map<string, BuildPlan>();
   for (const name of topoOrder(project.graph, roots)) {
     const s = byName.get(name)!;
-    plans.set(name, planBuild(s.loaded.recipe, read.lock.recipes[name]!, platform, plans));
+    const on = targets.get(name)!;
+    // Tools always run here: a recipe planned for the build machine builds natively.
+    plans.set(name, planBuild(s.loaded.recipe, read.lock.recipes[name]!, on, plans, on === platform ? buildPlatform : on));
   }
   return { plans: [...plans.values()], skipped, findings };
+}
+
+/**
+ * The platform each recipe of the closure is built for: the roots and their
+ * deps for the target, tools (and all they need) for the build machine. A
+ * recipe needed both ways is planned for the target; planBuild then names it.
+ */
+function platformsOf(roots: readonly string[], platform: Platform, buildPlatform: Platform, recipe: (name: string) => Recipe): Map<string, Platform> {
+  const on = new Map<string, Platform>();
+  const visit = (name: string, p: Platform): void => {
+    if (on.has(name)) return;
+    on.set(name, p);
+    const r = recipe(name);
+    for (const t of r.tools ?? []) visit(depName(t), buildPlatform);
+    for (const d of r.deps ?? []) visit(depName(d), p);
+  };
+  for (const r of roots) visit(r, platform);
+  return on;
 }
 
 /**

@@ -7,6 +7,7 @@ import { addEntry, hasEntry, readMeta } from '../store/entry.js';
 import { buildOne, forceRemove } from '../build/build-one.js';
 import type { BuildContext, BuildServices } from '../build/context.js';
 import { planProject, plansByName } from './plan.js';
+import type { Platform } from '../platform.js';
 
 export interface RebuildResult {
   name: string;
@@ -18,9 +19,9 @@ export interface RebuildResult {
   added: boolean;
 }
 
-export async function rebuild(projectDir: string, name: string, build: BuildServices, jobs: number): Promise<RebuildResult> {
-  const sel = await planProject(projectDir, [name]);
-  const platform = sel.platform;
+export async function rebuild(projectDir: string, name: string, build: BuildServices, jobs: number, platform?: Platform): Promise<RebuildResult> {
+  const sel = await planProject(projectDir, [name], platform);
+  const target = sel.platform;
   const plans = plansByName(sel.plans);
   const ctx: BuildContext = { ...build, plans, jobs };
   for (const p of sel.plans) if (p.name !== name) await buildOne(p, ctx);
@@ -30,7 +31,7 @@ export async function rebuild(projectDir: string, name: string, build: BuildServ
     const output = fresh.meta!.output;
     const present = await hasEntry(build.store, plan.key, plan.name, plan.version);
     const stored = present ? (await readMeta(build.store, plan.key))?.output : undefined;
-    const locked = (await readLock(projectDir))?.lock.recipes[name]?.output?.[platform];
+    const locked = (await readLock(projectDir))?.lock.recipes[name]?.output?.[target];
     let added = false;
     if (!present) added = (await addEntry(build.store, fresh.path, fresh.meta!)) === 'added';
     return { name, output, ...(stored ? { store: stored } : {}), ...(locked ? { locked } : {}), added };

@@ -1,9 +1,9 @@
-// The dependency graph between recipes: every `deps` entry must name an existing
+// The dependency graph between recipes: every `tools` and `deps` entry must name an existing
 // recipe at its exact version, and the graph must be acyclic. Pure.
 import { byCodePoint } from '../canonical-json.js';
 import { finding, type Finding } from '../errors.js';
 import { splitSpec } from './exact.js';
-import type { LoadedRecipe } from './types.js';
+import type { LoadedRecipe, Recipe } from './types.js';
 
 export interface Graph {
   /** name → direct dependency names (only those that resolved). */
@@ -17,11 +17,11 @@ export function buildGraph(recipes: readonly LoadedRecipe[]): { graph: Graph; fi
   const findings: Finding[] = [];
   for (const r of recipes) {
     const out: string[] = [];
-    (r.recipe.deps ?? []).forEach((dep, i) => {
+    for (const { field, i, spec: dep } of depEntries(r.recipe)) {
       const parts = splitSpec(dep);
-      if (!parts) return; // reported by the exact-version rules
+      if (!parts) continue; // reported by the exact-version rules
       // Positions cost a full YAML parse: compute them only for a finding.
-      const place = () => ({ file: r.file, ...r.locate(['deps', i]), field: `deps[${i}]` });
+      const place = () => ({ file: r.file, ...r.locate([field, i]), field: `${field}[${i}]` });
       const target = byName.get(parts.name);
       if (!target) {
         findings.push(finding('DEP_UNKNOWN', `dependency ${dep}: there is no recipe named "${parts.name}"`, { ...place(), hint: `add recipes/${parts.name}.yaml, or fix the name` }));
@@ -35,7 +35,7 @@ export function buildGraph(recipes: readonly LoadedRecipe[]): { graph: Graph; fi
       } else {
         out.push(parts.name);
       }
-    });
+    }
     edges.set(r.recipe.name, out);
   }
   findings.push(...findCycles({ edges, byName }));
@@ -55,9 +55,9 @@ function findCycles(graph: Graph): Finding[] {
       if (s === 'open') {
         const cycle = [...stack.slice(stack.indexOf(next)), next];
         const r = graph.byName.get(name)!;
-        const i = (r.recipe.deps ?? []).findIndex((d) => splitSpec(d)?.name === next);
+        const at = depEntries(r.recipe).find((d) => splitSpec(d.spec)?.name === next)!;
         findings.push(finding('DEP_CYCLE', `dependency cycle: ${cycle.join(' -> ')}`, {
-          file: r.file, ...r.locate(['deps', i]), field: `deps[${i}]`,
+          file: r.file, ...r.locate([at.field, at.i]), field: `${at.field}[${at.i}]`,
           hint: 'a recipe cannot need itself, directly or through others; remove one of these dependencies',
         }));
       } else if (s === undefined) {
@@ -98,4 +98,12 @@ export function topoOrder(graph: Graph, roots?: readonly string[]): string[] {
   };
   for (const n of roots ?? [...graph.edges.keys()].sort(byCodePoint)) walk(n);
   return order;
+}
+
+/** Each entry of `tools` and `deps`, with where it is written. */
+export function depEntries(r: Recipe): { field: 'tools' | 'deps'; i: number; spec: string }[] {
+  return [
+    ...(r.tools ?? []).map((spec, i) => ({ field: 'tools' as const, i, spec })),
+    ...(r.deps ?? []).map((spec, i) => ({ field: 'deps' as const, i, spec })),
+  ];
 }

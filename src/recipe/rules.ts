@@ -26,11 +26,16 @@ export function checkRules(recipe: Recipe, file: string, locate: Locator): Findi
   const version = classifyVersion(recipe.version, 'recipe');
   if (typeof recipe.version === 'string' && !version.exact) floating('VERSION_FLOATING', ['version'], 'the recipe version', version, String(recipe.version));
 
-  list(recipe.deps).forEach((dep, i) => {
-    if (typeof dep !== 'string') return;
-    const v = classifyDep(dep);
-    if (!v.exact) floating('VERSION_FLOATING', ['deps', i], `dependency "${dep}"`, v, dep);
-  });
+  for (const field of ['tools', 'deps'] as const) {
+    list(recipe[field]).forEach((dep, i) => {
+      if (typeof dep !== 'string') return;
+      const v = classifyDep(dep);
+      if (!v.exact) floating('VERSION_FLOATING', [field, i], `dependency "${dep}"`, v, dep);
+    });
+  }
+  if (typeof recipe.sandboxBin === 'string' && !list(recipe.tools).concat(list(recipe.deps)).some((d) => typeof d === 'string' && d.slice(0, d.lastIndexOf('@')) === recipe.sandboxBin)) {
+    report('DEP_UNKNOWN', ['sandboxBin'], `sandboxBin names ${recipe.sandboxBin}, which is not in tools or deps`, `add ${recipe.sandboxBin}@<version> to tools, or name a recipe that is there`, recipe.sandboxBin);
+  }
 
   const declared = new Set<Platform>(list(recipe.platforms).length > 0 ? list(recipe.platforms) : ['linux-x64']);
   list(recipe.sources).forEach((src, i) => {

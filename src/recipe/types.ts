@@ -96,13 +96,22 @@ export interface Recipe {
   homepage?: string;
   platforms?: Platform[];
   sources?: Source[];
-  /** Other recipes, as exact `name@version`. */
+  /** Other recipes, as exact `name@version`: built for the target platform (libraries linked in). */
   deps?: string[];
+  /** Recipes whose programs run during the build, built for the build machine (Nix's nativeBuildInputs). */
+  tools?: string[];
+  /** A dependency whose bin/ folder the full sandbox shows at /bin and /usr/bin (/bin/sh, /usr/bin/env). */
+  sandboxBin?: string;
   build?: Step[];
   /** Paths under `$out` to put on the user's PATH. */
   bin?: string[];
   /** Where `intact outdated` looks for newer versions (see Watch). */
   watch?: Watch;
+}
+
+/** Every direct dependency, tools first: the edges of the graph and of the lock. */
+export function allDeps(r: Recipe): string[] {
+  return [...(r.tools ?? []), ...(r.deps ?? [])];
 }
 
 /** The platforms a recipe builds for; the default is linux-x64. */

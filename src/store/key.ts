@@ -15,6 +15,8 @@ export interface KeyInput {
   /** Dependencies by name → their keys. */
   deps: Record<string, string>;
   platform: Platform;
+  /** The build machine, only when it is not `platform` (a cross build). */
+  buildPlatform?: Platform;
 }
 
 // Nix's base32 alphabet (no e, o, u, t): short, case-free, safe in file names.

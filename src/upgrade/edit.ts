@@ -9,7 +9,7 @@
 // literal version (`3440200` for 3.44.2) are not guessed: such a recipe is edited
 // by hand, and the summary says so.
 import { IntactError } from '../errors.js';
-import { classifyNpmSpec, splitSpec } from '../recipe/index.js';
+import { classifyNpmSpec, depEntries, splitSpec } from '../recipe/index.js';
 import type { LoadedRecipe } from '../recipe/types.js';
 import type { YamlEdit } from './yaml-edit.js';
 
@@ -109,10 +109,10 @@ export function planVersionEdit(loaded: LoadedRecipe, to: string, revs: Readonly
 export function planDepEdit(loaded: LoadedRecipe, name: string, from: string, to: string): { edits: YamlEdit[]; changes: FieldChange[] } {
   const edits: YamlEdit[] = [];
   const changes: FieldChange[] = [];
-  (loaded.recipe.deps ?? []).forEach((d, i) => {
-    if (d !== `${name}@${from}`) return;
-    edits.push({ path: ['deps', i], value: `${name}@${to}` });
-    changes.push({ field: `deps[${i}]`, from: d, to: `${name}@${to}` });
-  });
+  for (const { field, i, spec: d } of depEntries(loaded.recipe)) {
+    if (d !== `${name}@${from}`) continue;
+    edits.push({ path: [field, i], value: `${name}@${to}` });
+    changes.push({ field: `${field}[${i}]`, from: d, to: `${name}@${to}` });
+  }
   return { edits, changes };
 }

@@ -17,7 +17,7 @@ import { byCodePoint } from '../canonical-json.js';
 import { finding, IntactError, type Finding } from '../errors.js';
 import { LOCK_FILE, serializeLock } from '../lock/index.js';
 import type { LockChange } from '../lock/relock.js';
-import { classifyVersion, loadRecipes, parseRecipe, splitSpec } from '../recipe/index.js';
+import { allDeps, classifyVersion, loadRecipes, parseRecipe, splitSpec } from '../recipe/index.js';
 import type { LoadedRecipe } from '../recipe/types.js';
 import { diffSnapshots, type DiffReport } from './diff.js';
 import { linesMentioning, planDepEdit, planVersionEdit, type FieldChange } from './edit.js';
@@ -199,7 +199,7 @@ async function resolveGitRevs(target: LoadedRecipe, to: string, opts: UpgradeOpt
 function dependantsOf(recipes: readonly LoadedRecipe[], name: string): string[] {
   const users = new Map<string, string[]>();
   for (const r of recipes) {
-    for (const d of r.recipe.deps ?? []) {
+    for (const d of allDeps(r.recipe)) {
       const dep = splitSpec(d)?.name;
       if (dep !== undefined) users.set(dep, [...(users.get(dep) ?? []), r.recipe.name]);
     }

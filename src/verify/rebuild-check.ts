@@ -4,6 +4,7 @@
 // the hostname), and compare the result
 // with the store's entry and with the output the lock records. A difference
 // names the recipe and lists the differing files with a useful diff.
+import type { Platform } from '../platform.js';
 import { join } from 'node:path';
 import { finding, type Finding } from '../errors.js';
 import { buildOne, forceRemove } from '../build/build-one.js';
@@ -33,8 +34,8 @@ export function variedConditions(jobs: number): NonNullable<BuildContext['vary']
   };
 }
 
-export async function verifyRebuild(projectDir: string, names: readonly string[], build: BuildServices, jobs: number): Promise<{ findings: Finding[]; checks: RebuildCheck[] }> {
-  const sel = await planProject(projectDir, names);
+export async function verifyRebuild(projectDir: string, names: readonly string[], build: BuildServices, jobs: number, target?: Platform): Promise<{ findings: Finding[]; checks: RebuildCheck[] }> {
+  const sel = await planProject(projectDir, names, target);
   const { platform } = sel;
   const plans = plansByName(sel.plans);
   const first: BuildContext = { ...build, plans, jobs, allowMismatch: true };

@@ -79,7 +79,7 @@ describe('buildEnv', () => {
   it('holds only what intact sets: nothing of the caller leaks in', () => {
     process.env['INTACT_CANARY'] = 'leak';
     const env = buildEnv(plans().tool, paths, 3);
-    expect(Object.keys(env).sort()).toEqual(['HOME', 'JOBS', 'LC_ALL', 'MAKEFLAGS', 'PATH', 'SOURCE_DATE_EPOCH', 'TEMP', 'TERM', 'TMP', 'TMPDIR', 'TZ', 'XDG_CACHE_HOME', 'out', 'src']);
+    expect(Object.keys(env).sort()).toEqual(['HOME', 'INTACT_BUILD_PLATFORM', 'INTACT_PLATFORM', 'JOBS', 'LC_ALL', 'MAKEFLAGS', 'PATH', 'SOURCE_DATE_EPOCH', 'TEMP', 'TERM', 'TMP', 'TMPDIR', 'TZ', 'XDG_CACHE_HOME', 'out', 'src']);
     expect(Object.values(env).join(' ')).not.toContain('leak');
     expect(env['PATH']).toBe('/store/k-zig-0.11.0');
     expect(env['HOME']).toBe('/homeless-shelter');

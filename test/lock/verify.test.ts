@@ -187,6 +187,16 @@ describe('verifyStatic', () => {
     expect(r.exitCode).toBe(2);
   });
 
+  it('finds an unknown tool, and a cycle through tools, at their lines', async () => {
+    const dir = await makeProject({
+      'recipes/a.yaml': 'name: a\nversion: 1.0.0\ntools: [nope@1.0.0, b@1.0.0]\n',
+      'recipes/b.yaml': 'name: b\nversion: 1.0.0\ndeps: [a@1.0.0]\n',
+    });
+    const r = await verifyStatic(dir);
+    expect(r.findings.find((f) => f.code === 'DEP_UNKNOWN')).toMatchObject({ file: 'recipes/a.yaml', line: 3, field: 'tools[0]' });
+    expect(r.findings.find((f) => f.code === 'DEP_CYCLE')!.message).toMatch(/a -> b -> a|b -> a -> b/);
+  });
+
   it('names a dependency cycle', async () => {
     const dir = await makeProject({
       'recipes/a.yaml': 'name: a\nversion: 1.0.0\ndeps: [b@1.0.0]\n',

@@ -72,6 +72,8 @@ const BAD: [string, string, string, string, number | undefined, string][] = [
   ['an unknown source field', 'x', 'name: x\nversion: 1.0.0\nsources:\n  - url: https://a.invalid/x\n    sha: 1\n', 'RECIPE_SCHEMA', 5, 'unknown field `sha`'],
   ['a number version', 'x', 'name: x\nversion: 1.10\n', 'RECIPE_SCHEMA', 2, 'quote'],
   ['a wrong type for deps', 'x', 'name: x\nversion: 1.0.0\ndeps: zig@0.11.0\n', 'RECIPE_SCHEMA', 3, 'list'],
+  ['a sandboxBin that is no dependency', 'x', 'name: x\nversion: 1.0.0\ntools: [make@4.3]\nsandboxBin: busybox\n', 'DEP_UNKNOWN', 4, 'add busybox@<version> to tools'],
+  ['a floating tool', 'x', 'name: x\nversion: 1.0.0\ntools: [make@latest]\n', 'VERSION_FLOATING', 3, 'make@latest'],
   ['a name that differs from the file', 'y', 'name: x\nversion: 1.0.0\n', 'RECIPE_NAME_MISMATCH', 1, 'recipes/y.yaml'],
   ['a name with path characters', 'x', 'name: ../x\nversion: 1.0.0\n', 'RECIPE_SCHEMA', 1, 'name'],
   ['a source without a kind', 'x', 'name: x\nversion: 1.0.0\nsources:\n  - strip: 1\n', 'RECIPE_SCHEMA', 4, 'without a kind'],

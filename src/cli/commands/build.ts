@@ -1,7 +1,8 @@
 // `intact build NAME`: a fresh build of one recipe, compared with the store.
 import type { Command } from 'commander';
 import type { CliContext } from './context.js';
-import { openBuildSession, parseSandboxMode } from '../build-context.js';
+import { openBuildSession, parsePlatform, parseSandboxMode } from '../build-context.js';
+import type { Platform } from '../../platform.js';
 import { defaultJobs } from '../fetch-context.js';
 import { checkRecipeNames } from '../recipe-names.js';
 
@@ -14,13 +15,14 @@ export function registerBuild(program: Command, ctx: CliContext): void {
     .option('--keep-failed', 'keep the build folder of a failed build and print its path', false)
     .option('--offline', 'use only the download cache', false)
     .option('--sandbox <mode>', 'require | auto | off', parseSandboxMode, 'auto')
-    .action(async (name: string, opts: { keepFailed: boolean; offline: boolean; sandbox: 'require' | 'auto' | 'off' }) => {
+    .option('--platform <name>', 'build for this platform (cross-building from this machine)', parsePlatform)
+    .action(async (name: string, opts: { keepFailed: boolean; offline: boolean; sandbox: 'require' | 'auto' | 'off'; platform?: Platform }) => {
       const { out, globals, project, progress, built } = await openBuildSession(ctx, opts);
       await checkRecipeNames(project, [name]);
       const { rebuild } = await import('../../project/rebuild.js');
       let r;
       try {
-        r = await rebuild(project, name, built.ctx, defaultJobs(globals, 'build'));
+        r = await rebuild(project, name, built.ctx, defaultJobs(globals, 'build'), opts.platform);
       } finally {
         progress.stop();
       }

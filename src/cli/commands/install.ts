@@ -2,7 +2,8 @@
 // and switch the project's profile (.intact/bin). The work is src/project/install.ts.
 import type { Command } from 'commander';
 import type { CliContext } from './context.js';
-import { openBuildSession, parseSandboxMode } from '../build-context.js';
+import { openBuildSession, parsePlatform, parseSandboxMode } from '../build-context.js';
+import type { Platform } from '../../platform.js';
 import { defaultJobs } from '../fetch-context.js';
 import { formatBytes } from '../progress.js';
 import { checkRecipeNames } from '../recipe-names.js';
@@ -17,8 +18,9 @@ export function registerInstall(program: Command, ctx: CliContext): void {
     .option('--keep-failed', 'keep the build folder of a failed build and print its path', false)
     .option('--allow-mismatch', 'install an output that differs from the hash intact.lock records (for investigation)', false)
     .option('--sandbox <mode>', 'require | auto | off: how strict the build sandbox must be', parseSandboxMode, 'auto')
+    .option('--platform <name>', 'build for this platform (cross-building from this machine); the profile is not switched', parsePlatform)
     .option('--no-substitute', 'build everything from source; do not ask the binary caches of intact.yaml')
-    .action(async (names: string[], opts: { offline: boolean; keepFailed: boolean; allowMismatch: boolean; sandbox: 'require' | 'auto' | 'off'; substitute: boolean }) => {
+    .action(async (names: string[], opts: { offline: boolean; keepFailed: boolean; allowMismatch: boolean; sandbox: 'require' | 'auto' | 'off'; substitute: boolean; platform?: Platform }) => {
       const started = Date.now();
       let fetched = 0;
       let fetchedBytes = 0;
@@ -46,6 +48,7 @@ export function registerInstall(program: Command, ctx: CliContext): void {
         result = await install(project, {
           names,
           jobs,
+          ...(opts.platform ? { platform: opts.platform } : {}),
           build: { ...built.ctx, ...(substitution ? { substitute: substitution.substitute } : {}) },
           allowMismatch: opts.allowMismatch,
           onEvent: (e) => {

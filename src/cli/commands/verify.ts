@@ -6,12 +6,14 @@ import type { Command } from 'commander';
 import { exitStatusOf, IntactError, type Finding } from '../../errors.js';
 import { findProject } from '../../project/find.js';
 import type { CliContext } from './context.js';
-import { parseSandboxMode } from '../build-context.js';
+import { parsePlatform, parseSandboxMode } from '../build-context.js';
+import type { Platform } from '../../platform.js';
 import { checkRecipeNames, checkStoreNames, projectRecipes } from '../recipe-names.js';
 
 interface VerifyOptions {
   fetch: boolean;
   rebuild: boolean;
+  platform?: Platform;
   storeCheck: boolean;
   junit?: string;
   compareContent: boolean;
@@ -29,6 +31,7 @@ export function registerVerify(program: Command, ctx: CliContext): void {
     .option('--store-check', 're-hash every store entry against its recorded output (spelled --store after `verify`)', false)
     .option('--junit <file>', 'also write a JUnit XML report (one test case per recipe and check)')
     .option('--sandbox <mode>', 'with --rebuild: require | auto | off', parseSandboxMode, 'auto')
+    .option('--platform <name>', 'with --rebuild: build for this platform (cross-building from this machine)', parsePlatform)
     .addHelpText('after', `
 Static checks (always): every recipe parses and validates; no floating versions;
 the lock exists, parses, has an entry for every recipe and none extra; each
@@ -83,7 +86,7 @@ Exit 0 when clean, 1 on findings, 2 on unusable input. Never writes the lock.`)
             const { makeBuildContext } = await import('../build-context.js');
             const { verifyRebuild } = await import('../../verify/rebuild-check.js');
             const built = await makeBuildContext({ projectDir: project, store, fetch, mode: opts.sandbox, keepFailed: false, signal: ctx.signal });
-            const r = await verifyRebuild(project, names, built.ctx, defaultJobs(globals, 'build'));
+            const r = await verifyRebuild(project, names, built.ctx, defaultJobs(globals, 'build'), opts.platform);
             findings.push(...r.findings);
             cases.push(...casesFor('rebuild', recipeNames.filter((n) => r.checks.some((c) => c.recipe === n)), r.findings));
             extra['rebuild'] = r.checks;
