@@ -10,7 +10,7 @@ import { treeHash } from '../store/tree-hash.js';
 import { extract } from './extract/index.js';
 
 /** Extraction options for a source, exactly as builds use them. */
-export function unpackOptions(source: Source, archiveIntegrity?: string): { strip?: number; archive?: string; archiveIntegrity?: string; path?: string; expect?: 'deb' } {
+export function unpackOptions(source: Source, archiveIntegrity?: string): { strip?: number; archive?: string; archiveIntegrity?: string; path?: string; expect?: 'deb' | 'file' } {
   // npm tarballs hold one top folder (`package/`), removed as npm does; with a
   // nested archive, `strip` applies to the inner one (docs/sources.md).
   const strip = (source.strip ?? 0) + ('npm' in source && source.archive === undefined ? 1 : 0);
@@ -19,6 +19,7 @@ export function unpackOptions(source: Source, archiveIntegrity?: string): { stri
     ...(source.archive !== undefined ? { archive: source.archive, ...(archiveIntegrity ? { archiveIntegrity } : {}) } : {}),
     ...(source.path !== undefined ? { path: source.path } : {}),
     ...('deb' in source ? { expect: 'deb' as const } : {}),
+    ...(source.unpack === false ? { expect: 'file' as const } : {}),
   };
 }
 

@@ -10,6 +10,8 @@ interface SourceCommon {
   integrity?: string;
   /** Leading path components to drop when unpacking. */
   strip?: number;
+  /** false: the verified file lands under `$src` as it is, for a build step to unpack. */
+  unpack?: false;
   /** A file inside the fetched archive to unpack instead of the archive itself. */
   archive?: string;
   /** The SRI of the nested archive's own bytes, checked before it is unpacked. */

@@ -37,6 +37,17 @@ const TREE = [
   { path: 'pkg/lib/link', type: 'symlink', target: '../README' },
 ];
 
+describe('extract: a source with `unpack: false`', () => {
+  it('places an archive as it is, at its path, without reading it', async () => {
+    const bytes = tgz(PKG);
+    const file = ws.input('download.bin', bytes);
+    const r = await extract(file, ws.dest, { expect: 'file', path: 'vendor/pkg.tar.gz' });
+    expect(readFileSync(join(ws.dest, 'vendor/pkg.tar.gz'))).toEqual(bytes);
+    expect(r.files).toBe(1);
+    expect(existsSync(join(ws.dest, 'pkg'))).toBe(false);
+  });
+});
+
 describe('extract: formats', () => {
   const cases: Array<[string, () => Buffer, string | undefined]> = [
     ['tar', () => tar(PKG), undefined],

@@ -57,9 +57,10 @@ export interface ExtractOptions {
   name?: string;
   /**
    * The file must be a Debian binary package (a `deb` source): anything else is
-   * refused with the reason, instead of being kept as a single file.
+   * refused with the reason, instead of being kept as a single file. `file`:
+   * the file is placed as it is, whatever it holds (a source's `unpack: false`).
    */
-  expect?: 'deb';
+  expect?: 'deb' | 'file';
   /** Also return the tree-hash records of what an archive unpacked to (writer.ts); not for a single file. */
   records?: boolean;
   /**
@@ -125,7 +126,8 @@ export async function extract(file: string, dest: string, opts: ExtractOptions =
       sourceWhere = `${where} › ${picked.name}`;
     }
 
-    const format: Format = opts.expect === 'deb' && archiveParts === undefined ? { kind: 'deb' } : await detect(source);
+    // `unpack: false` keeps the verified file as it is: the archive parser never reads it.
+    const format: Format = opts.expect === 'file' ? { kind: 'file' } : opts.expect === 'deb' && archiveParts === undefined ? { kind: 'deb' } : await detect(source);
     if (opts.input !== undefined && format.kind !== 'tar') {
       throw problem('EXTRACT_OPTIONS', where, undefined, `cannot be unpacked from a stream: only a tar archive can be, and this is ${format.kind === 'zip' ? 'a zip archive' : 'not an archive'}.`);
     }
