@@ -1,0 +1,153 @@
+// The C set of examples/c, end to end (issue 13): as an unprivileged user, from
+// an empty store, the bootstrap (Zig and Debian's static busybox as the only
+// prebuilt seeds; make, busybox twice), the target runtime, zlib and xz for
+// linux-x64 and, cross-built, for linux-arm64. The arm64 xz runs under
+// qemu-user (no binfmt, no root); busybox's second stage must equal its first
+// bit for bit (that is its rebuild check: it is never built a third time);
+// xz passes `verify --rebuild`; no output holds a host path or an interpreter.
+//
+// Slow (the bootstrap compiles busybox twice and musl's libc for two targets)
+// and online (pinned sources from the npm registry and the Debian archive), so
+// it runs only with INTACT_E2E_C=1: `npm run test:c`, which .ci/run runs in
+// its first pass. All its tests share one store.
+import { execFile } from 'node:child_process';
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readElf } from '../../src/build/checks/index.js';
+import { REPO } from '../helpers/project.js';
+
+const exec = promisify(execFile);
+const enabled = process.env['INTACT_E2E_C'] === '1';
+const asRoot = process.getuid?.() === 0;
+const NOBODY = ['--reuid=65534', '--regid=65534', '--clear-groups', '--'];
+
+let work: string;
+let project: string;
+let store: string;
+let home: string;
+const seconds: Record<string, number> = {};
+
+async function asUser(cmd: string, args: string[], opts: { input?: string } = {}): Promise<{ stdout: string; stderr: string }> {
+  // The user's environment (proxies, CA bundles, the npm registry), with a home of its own.
+  const user = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k) || /^npm_config_(@[^:]+:)?registry$/i.test(k)));
+  const env = { ...user, HOME: home, TMPDIR: join(work, 'tmp'), NO_COLOR: '1', CI: 'true' };
+  const [c, a] = asRoot ? ['setpriv', [...NOBODY, cmd, ...args]] : [cmd, args];
+  try {
+    return await exec(c, a, { cwd: project, env, maxBuffer: 64 * 1024 * 1024, ...(opts.input !== undefined ? { input: opts.input } : {}) });
+  } catch (e) {
+    const x = e as Error & { stderr?: string; stdout?: string };
+    throw new Error(`${x.message}\n${x.stdout ?? ''}\n${x.stderr ?? ''}`);
+  }
+}
+
+async function intact(args: string[], stage?: string): Promise<string> {
+  const t = Date.now();
+  const { stdout } = await asUser(process.execPath, [join(REPO, 'bin/intact.js'), ...args, '--store', store]);
+  if (stage) seconds[stage] = (Date.now() - t) / 1000;
+  return stdout;
+}
+
+interface Meta { key: string; name: string; version: string; platform: string; output: string }
+
+async function entries(): Promise<(Meta & { dir: string })[]> {
+  const present = new Set(await readdir(store));
+  const out: (Meta & { dir: string })[] = [];
+  for (const f of (await readdir(join(store, 'meta'))).filter((n) => n.endsWith('.json'))) {
+    const m = JSON.parse(await readFile(join(store, 'meta', f), 'utf8')) as Meta;
+    const dir = `${m.key}-${m.name}-${m.version}`;
+    if (present.has(dir)) out.push({ ...m, dir: join(store, dir) });
+  }
+  return out;
+}
+
+async function entry(name: string, platform: string): Promise<string> {
+  const found = (await entries()).filter((e) => e.name === name && e.platform === platform);
+  expect(found, `${name} for ${platform}`).toHaveLength(1);
+  return found[0]!.dir;
+}
+
+describe.skipIf(!enabled)(`the C set of examples/c, end to end${enabled ? '' : ' (skipped: slow and online; `npm run test:c` runs it)'}`, () => {
+  beforeAll(async () => {
+    work = await mkdtemp(join(tmpdir(), 'intact-c-'));
+    project = join(work, 'c');
+    store = join(work, 'store');
+    home = join(work, 'home');
+    await Promise.all([mkdir(home), mkdir(store), mkdir(join(work, 'tmp'))]);
+    // The example as a clone has it: only what git tracks.
+    const { stdout } = await exec('git', ['ls-files', '-z', 'examples/c'], { cwd: REPO });
+    for (const f of stdout.split('\0').filter(Boolean)) await cp(join(REPO, f), join(project, f.slice('examples/c/'.length)), { recursive: true });
+    if (asRoot) await exec('chown', ['-R', '65534:65534', work]);
+  });
+
+  afterAll(async () => {
+    // eslint-disable-next-line no-console
+    console.log(`C set, cold seconds by stage: ${JSON.stringify(seconds)}`);
+    if (work) await exec('chmod', ['-R', 'u+w', work]).finally(() => rm(work, { recursive: true, force: true }));
+  });
+
+  it('bootstraps and installs the set for linux-x64 from an empty store, unprivileged, in the full sandbox', async () => {
+    await intact(['install', 'zig-runtime'], 'runtime');
+    await intact(['install', 'make'], 'make');
+    await intact(['install', 'busybox-stage1'], 'busybox-stage1');
+    await intact(['install', 'busybox'], 'busybox');
+    await intact(['install', 'zlib'], 'zlib-x64');
+    const out = await intact(['install', 'xz', 'qemu-user'], 'xz-x64');
+    expect(out).toContain('sandbox full');
+    expect(out).toContain('on .intact/bin:');
+    const xz = await asUser(join(project, '.intact/bin/xz'), ['--version']);
+    expect(xz.stdout).toContain('xz (XZ Utils) 5.4.1');
+  }, 3_600_000);
+
+  it('busybox built by its own first stage equals that first stage bit for bit', async () => {
+    const all = await entries();
+    const [one] = all.filter((e) => e.name === 'busybox-stage1');
+    const [two] = all.filter((e) => e.name === 'busybox');
+    expect(two!.key).not.toBe(one!.key);
+    expect(two!.output).toBe(one!.output);
+  });
+
+  it('cross-builds zlib and xz for linux-arm64, and the arm64 xz runs under qemu-user', async () => {
+    await intact(['install', 'xz', 'zlib', '--platform', 'linux-arm64'], 'arm64');
+    const arm = await entry('xz', 'linux-arm64');
+    expect((await readElf(join(arm, 'bin/xz'))).machine).toBe(183); // EM_AARCH64
+    const qemu = join(await entry('qemu-user', 'linux-x64'), 'bin/qemu-aarch64-static');
+    expect((await asUser(qemu, [join(arm, 'bin/xz'), '--version'])).stdout).toContain('xz (XZ Utils) 5.4.1');
+    // A real round trip, across the two builds: arm64 compresses, x64 decompresses, and back.
+    const text = `${'intact builds C from source. '.repeat(4000)}\n`;
+    const input = join(work, 'tmp', 'input.txt');
+    await writeFile(input, text);
+    if (asRoot) await exec('chown', ['65534:65534', input]);
+    const x64 = join(await entry('xz', 'linux-x64'), 'bin/xz');
+    await asUser(qemu, [join(arm, 'bin/xz'), '-9', '-k', input]);
+    const packed = await readFile(`${input}.xz`);
+    expect(packed.length).toBeLessThan(text.length / 20);
+    expect((await asUser(x64, ['-dc', `${input}.xz`])).stdout).toBe(text);
+    await asUser(x64, ['-f', '-e', input]);
+    expect((await asUser(qemu, [join(arm, 'bin/xz'), '-dc', `${input}.xz`])).stdout).toBe(text);
+  }, 3_600_000);
+
+  it('no output holds a host path or a dynamic interpreter', async () => {
+    const needles = [store, work, REPO].map((p) => Buffer.from(p));
+    for (const e of (await entries()).filter((x) => ['zlib', 'xz', 'busybox', 'make'].includes(x.name))) {
+      const { stdout } = await exec('find', [e.dir, '-type', 'f']);
+      for (const f of stdout.split('\n').filter(Boolean)) {
+        const bytes = await readFile(f);
+        for (const n of needles) expect(bytes.includes(n), `${f} holds ${n}`).toBe(false);
+        if (bytes.subarray(0, 4).equals(Buffer.from('\x7fELF', 'latin1'))) {
+          const elf = await readElf(f);
+          expect(elf.interpreter, f).toBeUndefined();
+          expect(elf.isStatic, f).toBe(true);
+        }
+      }
+    }
+  });
+
+  it('xz passes verify --rebuild bit for bit', async () => {
+    const out = JSON.parse(await intact(['--json', 'verify', '--rebuild', 'xz'], 'verify-rebuild-xz')) as { ok: boolean; rebuild: { recipe: string; ok: boolean }[] };
+    expect(out.rebuild.find((c) => c.recipe === 'xz')).toMatchObject({ ok: true });
+    expect(out.ok).toBe(true);
+  }, 3_600_000);
+});
