@@ -26,7 +26,7 @@ beforeAll(async () => {
   const script = (await readFile(join(REPO, 'examples/c/files/zig-cc/zig-cc.sh'), 'utf8')).replaceAll('@ZIG@', join(dir, 'zig')).replaceAll('@RUNTIME@', join(dir, 'runtime'));
   await mkdir(join(dir, 'bin'));
   await writeFile(join(dir, 'bin/zig-cc'), script);
-  for (const n of ['cc', 'x86_64-linux-musl-cc', 'aarch64-linux-musl-ar']) await symlink('zig-cc', join(dir, 'bin', n));
+  for (const n of ['cc', 'ld', 'x86_64-linux-musl-cc', 'aarch64-linux-musl-ar']) await symlink('zig-cc', join(dir, 'bin', n));
   await mkdir(join(dir, 'tmp'));
   // The wrapper's own tools (mkdir, sleep, cp, ...) come from busybox, as in stdenv's bin/.
   await mkdir(join(dir, 'tools'));
@@ -60,9 +60,10 @@ describe('examples/c zig-cc wrapper', () => {
     expect(argv.slice(0, -1)).toEqual(['cc', '-target', 'x86_64-linux-musl', '-O3', 'conftest.c', '-o', 'conftest', '-fno-lto']);
   });
 
-  it('passes ar through for the target its name says', async () => {
+  it('passes ar through for the target its name says, and ld to lld (Kbuild\'s ld -r)', async () => {
     const argv = await wrap('aarch64-linux-musl-ar', ['rcs', 'libz.a', 'a.o']);
     expect(argv.slice(0, -1)).toEqual(['ar', 'rcs', 'libz.a', 'a.o']);
+    expect((await wrap('ld', ['-r', '-o', 'built-in.o', 'a.o'])).slice(0, -1)).toEqual(['ld.lld', '-r', '-o', 'built-in.o', 'a.o']);
   });
 
   it('compiles with a private, writable copy of the target\'s runtime cache, made once', async () => {

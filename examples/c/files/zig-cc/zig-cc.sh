@@ -1,7 +1,7 @@
 #!/bin/sh
-# zig cc, c++, ar and ranlib for one target, named by how it is called:
+# zig cc, c++, ar, ranlib and ld for one target, named by how it is called:
 # <zig-target>-cc (x86_64-linux-musl-cc, aarch64-linux-musl-cc, ...) or plain
-# cc/c++/ar/ranlib for the build machine (INTACT_BUILD_PLATFORM).
+# cc/c++/ar/ranlib/ld for the build machine (INTACT_BUILD_PLATFORM).
 #
 # Each compiler call first gets a private, writable copy of zig-runtime's cache
 # for its target (made once per build, under TMPDIR), so musl's libc and
@@ -24,6 +24,8 @@ case $me in
 esac
 case $tool in
   ar|ranlib) exec @ZIG@ "$tool" "$@" ;;
+  # Kbuild links each folder's objects with `ld -r`; lld does that for any target.
+  ld) exec @ZIG@ ld.lld "$@" ;;
   cc|c++) ;;
   *) echo "$me: unknown tool $tool" >&2; exit 1 ;;
 esac
