@@ -7,7 +7,10 @@ set -e
 prefix=$1
 # KCONFIG_NOTIMESTAMP: no build time in the banner, so two builds can match.
 export KCONFIG_NOTIMESTAMP=1
-kb="CC=cc HOSTCC=cc AR=ar LD=ld SKIP_STRIP=y V=1"
+# ar and ld by their paths: the seed's shell runs its own applets (ar among
+# them) before anything on PATH.
+tools=$(dirname "$(command -v cc)")
+kb="CC=cc HOSTCC=cc AR=$tools/ar LD=$tools/ld SKIP_STRIP=y V=1"
 make $kb defconfig
 sed -i -e 's/^# CONFIG_STATIC is not set$/CONFIG_STATIC=y/' .config
 make $kb oldconfig </dev/null
