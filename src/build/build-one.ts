@@ -167,7 +167,9 @@ async function buildFresh(plan: BuildPlan, ctx: BuildContext, fresh: boolean): P
     const base = e instanceof IntactError ? e : new IntactError('BUILD_FAILED', `${plan.name}: ${(e as Error).message}`, { cause: e });
     // The end of the log says why far more often than the exit status does.
     const tail = base.code === 'BUILD_FAILED' ? logTail(logFile, 15) : '';
-    throw new IntactError(base.code, `${base.message}${tail ? `\n${tail}` : ''}`, {
+    // The recipe is named first, whatever failed (a fetch error knows only its URL).
+    const named = base.message.startsWith(`${plan.name}:`) ? base.message : `${plan.name}: ${base.message}`;
+    throw new IntactError(base.code, `${named}${tail ? `\n${tail}` : ''}`, {
       ...fieldsOf(base), cause: base.cause,
       ...(ctx.keepFailed
         ? { hint: `the build folder was kept at ${buildDir} (sources in src/, output in out/, log in build.log)`, file: buildDir }

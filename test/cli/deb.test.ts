@@ -92,7 +92,7 @@ describe('deb sources', () => {
       expect(r.code).toBe(1);
       expect(r.stderr).toContain('DEB_GONE');
       expect(r.stderr).toContain('tool-static=1:1.0-1');
-      expect(r.stderr).toMatch(/tool/);
+      expect(r.stderr).toMatch(/error\[DEB_GONE\]: tool: /);
       expect(r.stderr).toContain('intact outdated');
       expect(r.stderr).toMatch(/snapshot archive/);
       // outdated lists the version the archive has now, and edits nothing.
