@@ -80,6 +80,7 @@ export const CODES = {
   URL_INVALID: { exit: 2 },
   FETCH_FAILED: { exit: 1 },
   FETCH_TIMEOUT: { exit: 1 },
+  FETCH_TOO_SLOW: { exit: 1 },
   FETCH_ABORTED: { exit: 1 },
   HTTP_STATUS: { exit: 1 },
   TOO_LARGE: { exit: 1 },
