@@ -227,6 +227,11 @@ export const CODES = {
   STORE_CACHE_CORRUPT: { exit: 1 },
   STORE_REPAIR_FAILED: { exit: 1 },
   STORE_GC_INCOMPLETE: { exit: 1 },
+  STORE_LOCK_TIMEOUT: { exit: 1 },
+  STORE_LEFTOVER: { exit: 0 },
+  STORE_READ_ONLY: { exit: 1 },
+  DISK_FULL: { exit: 1 },
+  FILE_SIZE_LIMIT: { exit: 1 },
 } as const;
 
 export type ErrorCode = keyof typeof CODES;

@@ -14,7 +14,7 @@ import { checkLock, type RecipeState } from './check.js';
 import { makeEntry } from './entry.js';
 import { withKeys, type Keys } from './keys.js';
 import { runLimited } from '../pool.js';
-import { readLock, writeLock } from './io.js';
+import { readLock, sweepLockTemps, writeLock } from './io.js';
 import { emptyLock, serializeLock } from './parse.js';
 import { projectState } from './state.js';
 import { locationOf } from './location.js';
@@ -49,6 +49,7 @@ export interface LockResult {
 }
 
 export async function relock(projectDir: string, opts: LockOptions): Promise<LockResult> {
+  await sweepLockTemps(projectDir);
   const [project, read] = await Promise.all([projectState(projectDir), readLock(projectDir)]);
   const blocking = project.findings.filter((f) => f.severity === 'error');
   if (exitStatusOf(blocking) !== 0) return { findings: project.findings, changes: [], written: false };
