@@ -155,6 +155,10 @@ export const CODES = {
   STEP_CWD_MISSING: { exit: 1 },
   STEP_ENV_INVALID: { exit: 2 },
   STEP_TIMEOUT: { exit: 1 },
+  BUILD_TIME_LIMIT: { exit: 1 },
+  BUILD_SILENT_LIMIT: { exit: 1 },
+  BUILD_LOG_LIMIT: { exit: 1 },
+  BUILD_DISK_LIMIT: { exit: 1 },
   STEP_ABORTED: { exit: 1 },
 
   // upgrades: add, outdated, upgrade, diff, review, sbom. exit 2: the argument,
