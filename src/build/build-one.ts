@@ -11,13 +11,13 @@ import { unpackOptions } from '../fetch/unpack-tree.js';
 import { addEntry, entryPath, hasEntry, hasEntrySync, readMeta, type EntryMeta } from '../store/entry.js';
 import { lockKey } from '../store/lock.js';
 import { copyNoFollow, ownDir, writeNoFollow } from '../store/no-follow.js';
-import type { StoreLayout } from '../store/paths.js';
 import { buildEnv, stepVars, type BuildPaths, type BuildPlan } from './plan.js';
 import { INSIDE, SOURCE_DATE_EPOCH } from '../store/entry-layout.js';
 import { runSteps } from './steps.js';
+import { parseBuildLimits } from './limits.js';
 import type { BuildContext } from './context.js';
 import type { Mount } from './types.js';
-import { sweepLeftovers, tempName } from '../temp-name.js';
+import { tempName } from '../temp-name.js';
 import { removeTree as forceRemove } from '../store/remove-tree.js';
 
 export interface BuildOutcome {
@@ -54,7 +54,7 @@ export async function buildOne(plan: BuildPlan, ctx: BuildContext, opts: { fresh
     if (meta) checkRecordedOutput(plan, meta.output, ctx);
     return { status: 'present', path: final, meta };
   }
-  const release = opts.fresh ? async () => {} : await lockKey(ctx.store, plan.key, () => ctx.onLog?.(plan.name, 'waiting for another intact process building it\n'));
+  const release = opts.fresh ? async () => {} : await lockKey(ctx.store, plan.key, (holder) => ctx.onLog?.(plan.name, `waiting for ${holder}, which is building it\n`));
   try {
     if (!opts.fresh && (await hasEntry(ctx.store, plan.key, plan.name, plan.version))) {
       return { status: 'present', path: final, meta: await readMeta(ctx.store, plan.key) };
@@ -83,7 +83,9 @@ async function buildFresh(plan: BuildPlan, ctx: BuildContext, fresh: boolean): P
     ctx.onLog?.(plan.name, s.toString());
   };
   let ok = false;
+  const started = Date.now();
   try {
+    const limits = parseBuildLimits(process.env['INTACT_BUILD_LIMITS']);
     const level = await ctx.sandboxLevel();
     log(`intact: building ${plan.name}@${plan.version} (${plan.entry}) for ${plan.platform}, sandbox ${level}\n`);
     for (const d of ['src', 'tmp']) await mkdir(join(buildDir, d));
@@ -122,6 +124,7 @@ async function buildFresh(plan: BuildPlan, ctx: BuildContext, fresh: boolean): P
         run: ctx.runStep,
         ...(ctx.signal ? { signal: ctx.signal } : {}),
         ...(ctx.timeoutMs ? { timeoutMs: ctx.timeoutMs } : {}),
+        limits: { limits, deadlineAt: started + limits.timeMs, diskDir: buildDir },
         ...(ctx.vary ? { hostname: ctx.vary.hostname } : {}),
       });
       } finally {
@@ -261,9 +264,4 @@ async function treeSize(dir: string): Promise<number> {
 
 /** Remove a folder even when a build left read-only folders in it. */
 export { removeTree as forceRemove } from '../store/remove-tree.js';
-
-/** Build folders left by processes that died (a crash or SIGKILL mid-build). */
-export async function cleanStaleBuilds(store: StoreLayout): Promise<number> {
-  return (await sweepLeftovers(store.tmp, ['build'], forceRemove)).length;
-}
 

@@ -9,6 +9,7 @@ import type { Step } from '../recipe/types.js';
 import { substitute, type BuildPaths } from './plan.js';
 import { findTool } from './tool-lookup.js';
 import type { Mount, SandboxLevel, StepProcess, StepResult } from './types.js';
+import type { StepLimits } from './sandbox/supervise.js';
 
 export interface StepContext {
   /** The real build folder on the host. */
@@ -28,6 +29,7 @@ export interface StepContext {
   run: (p: StepProcess, level: SandboxLevel) => Promise<StepResult>;
   signal?: AbortSignal;
   timeoutMs?: number;
+  limits?: StepLimits;
   hostname?: string;
 }
 
@@ -127,7 +129,7 @@ async function runOne(step: Step, i: number, ctx: StepContext): Promise<void> {
         argv = [await resolveTool(ctx, step.shell, cwd, i), '-e', file];
       }
       ctx.log(`$ ${argv.join(' ')}\n`);
-      const r = await ctx.run({ argv, env: { ...ctx.env }, cwd, mounts: ctx.mounts, log: (b) => ctx.log(b), ...(ctx.signal ? { signal: ctx.signal } : {}), ...(ctx.timeoutMs ? { timeoutMs: ctx.timeoutMs } : {}), ...(ctx.hostname ? { hostname: ctx.hostname } : {}) }, ctx.level);
+      const r = await ctx.run({ argv, env: { ...ctx.env }, cwd, mounts: ctx.mounts, log: (b) => ctx.log(b), ...(ctx.signal ? { signal: ctx.signal } : {}), ...(ctx.timeoutMs ? { timeoutMs: ctx.timeoutMs } : {}), ...(ctx.limits ? { limits: ctx.limits } : {}), ...(ctx.hostname ? { hostname: ctx.hostname } : {}) }, ctx.level);
       if (r.exitCode !== 0) {
         const how = r.signal ? `was killed by ${r.signal}` : `exited with status ${r.exitCode}`;
         throw stepError(ctx, i, `${posix.basename(argv[0]!)} ${how}`, `see the log above (\`intact log ${ctx.recipe}\`); \`intact build ${ctx.recipe} --keep-failed\` keeps the build folder`);

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { Source } from '../recipe/types.js';
 import { treeHash } from '../store/tree-hash.js';
 import { extract } from './extract/index.js';
+import { tempName } from '../temp-name.js';
 
 /** Extraction options for a source, exactly as builds use them. */
 export function unpackOptions(source: Source, archiveIntegrity?: string): { strip?: number; archive?: string; archiveIntegrity?: string; path?: string; expect?: 'deb' } {
@@ -24,7 +25,7 @@ export function unpackOptions(source: Source, archiveIntegrity?: string): { stri
 
 export async function unpackedTree(file: string, source: Source, tmpDir: string, archiveIntegrity?: string, name?: string): Promise<string> {
   await mkdir(tmpDir, { recursive: true });
-  const dest = join(tmpDir, `tree-${process.pid}-${randomBytes(4).toString('hex')}`);
+  const dest = join(tmpDir, tempName('tree', randomBytes(4).toString('hex')));
   try {
     await extract(file, dest, { ...unpackOptions(source, archiveIntegrity), ...(name ? { name } : {}) });
     return await treeHash(dest);

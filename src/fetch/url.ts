@@ -49,7 +49,7 @@ export async function fetchUrl(urls: readonly string[], cache: DownloadCache, op
     try {
       const got = await cache.ingest(
         { what: url, ...pick(opts, 'expected', 'algorithm', 'signal') },
-        (sink) => download(url, sink, { ...opts, id }),
+        (sink) => download(url, sink, { ...opts, id, nextLocation: i < urls.length - 1 }),
       );
       opts.onEvent?.({ type: 'done', id, bytes: got.bytes, cached: got.cached });
       return { ...got, url };

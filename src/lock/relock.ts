@@ -14,7 +14,7 @@ import { checkLock, type RecipeState } from './check.js';
 import { makeEntry } from './entry.js';
 import { withKeys, type Keys } from './keys.js';
 import { runLimited } from '../pool.js';
-import { readLock, writeLock } from './io.js';
+import { readLock, sweepLockTemps, writeLock } from './io.js';
 import { emptyLock, serializeLock } from './parse.js';
 import { projectState } from './state.js';
 import { locationOf } from './location.js';
@@ -49,6 +49,7 @@ export interface LockResult {
 }
 
 export async function relock(projectDir: string, opts: LockOptions): Promise<LockResult> {
+  await sweepLockTemps(projectDir);
   const [project, read] = await Promise.all([projectState(projectDir), readLock(projectDir)]);
   const blocking = project.findings.filter((f) => f.severity === 'error');
   if (exitStatusOf(blocking) !== 0) return { findings: project.findings, changes: [], written: false };
@@ -148,11 +149,12 @@ async function pinSource(src: Source, previous: LockedSource | undefined, opts: 
   // A declared integrity is what the lock records (so both agree); otherwise the
   // previous pin is checked, or the bytes are pinned by sha512 now.
   const expected = src.integrity ?? previous?.integrity;
-  const got = await fetchSource(src, expected === undefined ? undefined : { integrity: expected, ...debPlace(previous) }, opts.fetch);
+  const got = await fetchSource(src, expected === undefined ? undefined : { integrity: expected, ...debPlace(previous), ...urlSize(src, previous) }, opts.fetch);
   const pin = locationOf(src);
   pin.integrity = src.integrity ?? previous?.integrity ?? got.integrity;
   if (got.debPath !== undefined) pin.debPath = got.debPath;
-  if (got.size !== undefined && got.debPath !== undefined) pin.size = got.size;
+  // A url source's size bounds its later downloads (src/fetch/source.ts).
+  if (got.size !== undefined && (got.debPath !== undefined || sourceKind(src) === 'url')) pin.size = got.size;
   if (src.archive !== undefined) {
     const declared = src.archiveIntegrity ?? previous?.archiveIntegrity;
     const algorithm = declared ? declared.slice(0, declared.indexOf('-')) : 'sha512';
@@ -191,6 +193,11 @@ function atSource(e: unknown, state: RecipeState, i: number): unknown {
 function debPlace(p: LockedSource | undefined): { debPath?: string; size?: number } {
   if (p?.debPath === undefined) return {};
   return { debPath: p.debPath, ...(p.size !== undefined ? { size: p.size } : {}) };
+}
+
+/** The size a previous pin of a url source recorded, so a re-check stops there too. */
+function urlSize(src: Source, p: LockedSource | undefined): { size?: number } {
+  return sourceKind(src) === 'url' && p?.size !== undefined ? { size: p.size } : {};
 }
 
 /** Store key changes, a line per platform; a lock that had none says so once. */

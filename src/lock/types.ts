@@ -28,7 +28,10 @@ export interface LockedSource {
    * archive is asked for this path, so the lock works with any Debian mirror.
    */
   debPath?: string;
-  /** deb, debSource: the file's size in bytes, from the index; a download stops past it. */
+  /**
+   * deb, debSource: the file's size in bytes, from the index; url: the size of the
+   * bytes that were pinned. A download stops past it.
+   */
   size?: number;
   /**
    * SRI of the fetched bytes (sha512 for new pins). For a git source, the SRI of

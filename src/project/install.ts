@@ -8,7 +8,7 @@ import { byCodePoint } from '../canonical-json.js';
 import { DependencyFailed, IntactError } from '../errors.js';
 import { checkOffline } from '../fetch/offline.js';
 import type { Platform } from '../platform.js';
-import { buildOne, cleanStaleBuilds, type BuildOutcome } from '../build/build-one.js';
+import { buildOne, type BuildOutcome } from '../build/build-one.js';
 import type { BuildContext, BuildServices } from '../build/context.js';
 import type { BuildPlan } from '../build/plan.js';
 import { planProject, plansByName, type ProjectPlan } from './plan.js';
@@ -17,6 +17,7 @@ import { entryPath, hasEntrySync, readMetaSync } from '../store/entry.js';
 import type { StoreLayout } from '../store/paths.js';
 import { checkSeal } from '../store/seal.js';
 import { holdRoot } from '../store/roots.js';
+import { sweepStore } from '../store/leftovers.js';
 
 export type InstallEvent =
   | { type: 'build-start'; name: string; version: string }
@@ -54,7 +55,7 @@ export async function install(projectDir: string, opts: InstallOptions): Promise
   // reused (as a dependency of a build, or on .intact/bin); programs first.
   await checkPresent(opts.build.store, sel.plans.filter((p) => !toBuild.includes(p)));
   await checkOffline(toBuild.flatMap((p) => p.sources.map(({ source, pin }) => ({ recipe: p.name, source, integrity: pin.integrity }))), opts.build.fetch);
-  await cleanStaleBuilds(opts.build.store);
+  await sweepStore(opts.build.store);
   // A pending gc root before anything is built or reused (src/store/roots.ts), so a
   // concurrent `intact gc` keeps what this install is about to put in the profile.
   const releaseRoot = await holdRoot(opts.build.store, projectDir, sel.plans.map((p) => p.entry));

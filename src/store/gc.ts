@@ -29,7 +29,8 @@ import { keyOfFolder, listStore, loadMeta, type StoredEntry } from './listing.js
 import { tryLockKey } from './lock.js';
 import type { StoreLayout } from './paths.js';
 import { readRoots, reachable, type Root } from './roots.js';
-import { sweepLeftovers, tempName } from '../temp-name.js';
+import { tempName } from '../temp-name.js';
+import { sweepStore } from './leftovers.js';
 import { removeTree, treeBytes } from './remove-tree.js';
 
 /** The default minimum age of anything gc removes. */
@@ -155,7 +156,7 @@ export async function collectGarbage(store: StoreLayout, opts: GcOptions): Promi
   }
 
   await collectCache(store, roots.live, roots.unreadable.length === 0, cutoff, opts, report, incomplete);
-  if (!dryRun) report.otherRemoved.push(...(await removeDeadLeftovers(store)));
+  if (!dryRun) report.otherRemoved.push(...(await sweepStore(store)));
   return report;
 }
 
@@ -284,10 +285,6 @@ async function collectCache(
   }
 }
 
-/** gc's and repair's folders in tmp/ left by processes of this host that died mid-way. */
-async function removeDeadLeftovers(store: StoreLayout): Promise<string[]> {
-  return sweepLeftovers(store.tmp, ['gc', 'repair'], removeTree);
-}
 
 async function mtimeOf(p: string): Promise<number> {
   return (await lstat(p).catch(() => undefined))?.mtimeMs ?? 0;

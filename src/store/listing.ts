@@ -6,6 +6,7 @@ import { basename, join } from 'node:path';
 import type { EntryMeta } from './entry.js';
 import { entryName } from './key.js';
 import type { StoreLayout } from './paths.js';
+import { tempOwner } from '../temp-name.js';
 
 /** `<key>-<rest>`: a key is 32 characters of Nix's base32 alphabet (src/store/key.ts). */
 const ENTRY_RE = /^([0-9abcdfghijklmnpqrsvwxyz]{32})-(.+)$/;
@@ -56,7 +57,8 @@ export async function listStore(store: StoreLayout): Promise<StoreListing> {
   for (const folder of names.sort()) {
     const key = keyOfFolder(folder);
     if (!key) {
-      if (!own.has(folder) && !STORE_FILES.has(folder)) unknown.push(folder);
+      // An entry being published (src/store/entry.ts) is intact's own; a dead one's is a leftover (leftovers.ts).
+      if (!own.has(folder) && !STORE_FILES.has(folder) && !tempOwner(folder, ['publish'])) unknown.push(folder);
       continue;
     }
     const path = join(store.root, folder);

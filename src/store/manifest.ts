@@ -24,6 +24,7 @@ import { IntactError } from '../errors.js';
 import type { StoreLayout } from './paths.js';
 import { hashRecords } from './tree-hash.js';
 import type { Kind, TreeRecord } from './tree-scan.js';
+import { tempName } from '../temp-name.js';
 
 export const MANIFEST_FORMAT = 'intact-manifest-1';
 
@@ -93,7 +94,7 @@ export function parseManifest(text: string): Manifest {
 export async function writeManifest(store: StoreLayout, key: string, m: Manifest): Promise<void> {
   await mkdir(store.meta, { recursive: true });
   await mkdir(store.tmp, { recursive: true });
-  const tmp = join(store.tmp, `files-${process.pid}-${randomBytes(6).toString('hex')}`);
+  const tmp = join(store.tmp, tempName('files', randomBytes(6).toString('hex')));
   try {
     await writeFile(tmp, renderManifest(m), { flag: 'wx', mode: 0o444 });
     await rename(tmp, manifestPath(store, key));

@@ -83,7 +83,14 @@ export async function holdRoot(store: StoreLayout, projectDir: string, entries: 
   await ownDir(store.roots, "the store's roots folder");
   const id = tempName('pending', randomBytes(4).toString('hex'));
   const file = join(store.roots, `${id}.json`);
-  await writeNoFollow(store.roots, `${id}.json`, canonicalJson({ format: 1, project: projectDir, entries: [...new Set(entries)].sort(byCodePoint), pending: true }));
+  try {
+    await writeNoFollow(store.roots, `${id}.json`, canonicalJson({ format: 1, project: projectDir, entries: [...new Set(entries)].sort(byCodePoint), pending: true }));
+  } catch (e) {
+    // A read-only store cannot be collected either: nothing to hold it against.
+    // An install that needs to write there fails at that write, with its own error.
+    if ((e as NodeJS.ErrnoException).code === 'EROFS') return async () => undefined;
+    throw e;
+  }
   return async () => {
     await rm(file, { force: true });
   };

@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { byCodePoint } from '../canonical-json.js';
 import { exitStatusOf, finding, IntactError, type ErrorCode, type Finding } from '../errors.js';
 import { hashCacheFile, listCache } from './cache-files.js';
+import { findLeftovers } from './leftovers.js';
 import { listStore, matchesName, type StoredEntry } from './listing.js';
 import { readManifest } from './manifest.js';
 import type { StoreLayout } from './paths.js';
@@ -139,6 +140,12 @@ export async function verifyStore(store: StoreLayout, opts: VerifyStoreOptions =
       findings.push(finding('STORE_UNKNOWN_FILE', `${u} in the store was not put there by intact`, {
         file: join(store.root, u),
         hint: 'find out what made it; remove it if nothing should be there (the store holds only entries and its own folders)',
+      }));
+    }
+    for (const p of await findLeftovers(store)) {
+      findings.push(finding('STORE_LEFTOVER', `${p} was left by an intact process that is gone (killed or crashed)`, {
+        file: p,
+        hint: 'harmless; the next `intact install`, `fetch`, `lock` or `gc` removes it',
       }));
     }
     for (const key of listing.orphanMeta) {

@@ -26,6 +26,7 @@ import { sourceOfPin, selectWithClosure } from '../lock/fetch-locked.js';
 import type { LockedSource } from '../lock/types.js';
 import { runLimited } from '../pool.js';
 import type { Source } from '../recipe/types.js';
+import { tempName } from '../temp-name.js';
 
 export interface FetchCheckOptions {
   names: readonly string[];
@@ -56,7 +57,7 @@ export async function verifyFetch(projectDir: string, opts: FetchCheckOptions): 
   // Unpacking options (strip, path, archive) live in the recipes, not in the pins.
   const recipeSources = new Map(project.states.map((s) => [s.loaded.recipe.name, s.loaded.recipe.sources ?? []]));
   if (!read) throw new IntactError('LOCK_MISSING', `there is no ${LOCK_FILE}`, { file: LOCK_FILE, hint: 'run `intact lock` and commit intact.lock' });
-  const scratchRoot = join(opts.tmpDir, `verify-fetch-${process.pid}-${randomBytes(4).toString('hex')}`);
+  const scratchRoot = join(opts.tmpDir, tempName('verify', `fetch-${randomBytes(4).toString('hex')}`));
   const scratch = new DownloadCache(scratchRoot);
   const findings: Finding[] = [];
   const checked: FetchCheckResult['checked'] = [];

@@ -22,9 +22,10 @@ export async function runStep(p: StepProcess, level: SandboxLevel): Promise<Step
   return runDirect(p);
 }
 
-export function baseOptions(p: Pick<StepProcess, 'argv' | 'log' | 'signal' | 'timeoutMs'>) {
+export function baseOptions(p: Pick<StepProcess, 'argv' | 'log' | 'signal' | 'timeoutMs' | 'limits'>) {
   return {
     log: p.log,
+    ...(p.limits ? { limits: p.limits } : {}),
     what: posix.basename(p.argv[0]!),
     ...(p.signal ? { signal: p.signal } : {}),
     ...(p.timeoutMs !== undefined ? { timeoutMs: p.timeoutMs } : {}),
@@ -83,7 +84,7 @@ async function runFull(p: StepProcess, tools: HostTools): Promise<StepResult> {
 export async function execFull(mounts: PlannedMount[], argv: string[], env: Record<string, string>, cwd: string, t: FullPlan['tools'], base: ReturnType<typeof baseOptions>): Promise<StepResult> {
   const dir = await mkdtemp(tempPrefix('step'));
   try {
-    const plan = { root: join(dir, 'root'), fstab: join(dir, 'fstab'), skeleton: await skeleton(), mounts, argv, env, cwd, tools: t };
+    const plan = { root: join(dir, 'root'), fstab: join(dir, 'fstab'), skeleton: await skeleton(), mounts, argv, env, cwd, tools: t, ...(base.limits ? { tmpBytes: base.limits.limits.diskBytes } : {}) };
     await Promise.all([mkdir(plan.root), writeFile(plan.fstab, fstabFor(plan))]);
     const cmd = fullCommand(plan);
     const r = await supervise({ file: cmd.file, args: cmd.args, env: cmd.env, cwd: '/', readyPipe: true, ...base });

@@ -54,6 +54,11 @@ export interface FullPlan {
   cwd: string;
   /** `hostname`: the host's tool that sets it; `name`: the name to set (default INSIDE_USER.hostname). */
   tools: Required<Pick<HostTools['paths'], 'unshare' | 'mount' | 'sh' | 'env'>> & { hostname?: string; name?: string };
+  /**
+   * The size of the sandbox's /tmp and /dev/shm each (the build's disk limit):
+   * without it a tmpfs may grow to half the host's memory.
+   */
+  tmpBytes?: number;
 }
 
 /**
@@ -99,16 +104,17 @@ function roBind(locked: readonly string[]): string[] {
   return ['bind', 'ro', 'nosuid', 'nodev', ...locked.filter((f) => f === 'noexec'), 'X-mount.mkdir'];
 }
 
-export function fstabFor(plan: Pick<FullPlan, 'root' | 'skeleton' | 'mounts'>): string {
+export function fstabFor(plan: Pick<FullPlan, 'root' | 'skeleton' | 'mounts' | 'tmpBytes'>): string {
   const R = plan.root;
+  const size = plan.tmpBytes !== undefined ? [`size=${Math.max(4096, Math.floor(plan.tmpBytes))}`] : [];
   const sk = plan.skeleton;
   const lines = [
     line('intact-root', R, 'tmpfs', ['mode=0755', 'nosuid', 'nodev']),
     line(join(sk.dir, 'dev'), `${R}/dev`, 'none', roBind(sk.locked)),
     ...sk.devNodes.map((n) => line(`/dev/${n}`, `${R}/dev/${n}`, 'none', ['bind'])),
-    line('intact-shm', `${R}/dev/shm`, 'tmpfs', ['mode=1777', 'nosuid', 'nodev']),
+    line('intact-shm', `${R}/dev/shm`, 'tmpfs', ['mode=1777', 'nosuid', 'nodev', ...size]),
     line('proc', `${R}/proc`, 'proc', ['nosuid', 'nodev', 'noexec', 'X-mount.mkdir']),
-    line('intact-tmp', `${R}/tmp`, 'tmpfs', ['mode=1777', 'nosuid', 'nodev', 'X-mount.mkdir']),
+    line('intact-tmp', `${R}/tmp`, 'tmpfs', ['mode=1777', 'nosuid', 'nodev', 'X-mount.mkdir', ...size]),
     line(join(sk.dir, 'etc'), `${R}/etc`, 'none', roBind(sk.locked)),
     ...plan.mounts.map((m) => line(m.real, `${R}${m.inside}`, 'none', m.writable ? ['bind', 'X-mount.mkdir'] : roBind(m.locked))),
   ];

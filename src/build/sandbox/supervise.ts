@@ -8,6 +8,19 @@
 import { spawn } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import { IntactError } from '../../errors.js';
+import { folderBytes, limitError, type BuildLimits } from '../limits.js';
+
+/** The build's limits as one step runs: the build's deadline and folder are shared by its steps. */
+export interface StepLimits {
+  limits: BuildLimits;
+  /** When the build's time is up (Date.now() clock). */
+  deadlineAt: number;
+  /** The build folder, measured against the disk limit. */
+  diskDir?: string;
+}
+
+/** How often the build folder is measured against the disk limit. */
+const DISK_EVERY_MS = 1000;
 
 export interface SuperviseOptions {
   file: string;
@@ -21,6 +34,7 @@ export interface SuperviseOptions {
   readyPipe?: boolean;
   /** What runs, for messages (the step's program). */
   what: string;
+  limits?: StepLimits;
 }
 
 export interface Supervised {
@@ -55,21 +69,48 @@ export async function supervise(o: SuperviseOptions): Promise<Supervised> {
   });
   let stderrTail = '';
   let readyText = '';
-  child.stdout!.on('data', (b: Buffer) => o.log(b));
-  child.stderr!.on('data', (b: Buffer) => {
+  const lim = o.limits;
+  let logged = 0;
+  // The log limit: what is kept stops at it, and the step with it.
+  const log = (b: Buffer): void => {
+    if (lim) {
+      silent?.refresh();
+      const room = lim.limits.logBytes - logged;
+      logged += b.length;
+      if (b.length > room) {
+        if (room <= 0) return stop('log');
+        o.log(b.subarray(0, room));
+        stop('log');
+        return;
+      }
+    }
     o.log(b);
+  };
+  child.stdout!.on('data', (b: Buffer) => log(b));
+  child.stderr!.on('data', (b: Buffer) => {
+    log(b);
     stderrTail = (stderrTail + b.toString('utf8')).slice(-TAIL);
   });
   if (o.readyPipe) (child.stdio[3] as Readable).on('data', (b: Buffer) => (readyText += b.toString('utf8')));
   // Listen from the start: 'close' can come in the same tick as 'exit'.
   const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
 
-  let ended: 'timeout' | 'abort' | undefined;
-  const stop = (why: 'timeout' | 'abort') => {
+  let ended: 'timeout' | 'abort' | 'time' | 'silent' | 'log' | 'disk' | undefined;
+  function stop(why: NonNullable<typeof ended>): void {
     ended ??= why;
     killGroup(child.pid);
-  };
+  }
   const timer = o.timeoutMs !== undefined && o.timeoutMs > 0 ? setTimeout(() => stop('timeout'), o.timeoutMs) : undefined;
+  const deadline = lim ? setTimeout(() => stop('time'), Math.max(0, lim.deadlineAt - Date.now())) : undefined;
+  const silent = lim ? setTimeout(() => stop('silent'), lim.limits.silentMs) : undefined;
+  const disk = lim?.diskDir !== undefined ? setInterval(() => {
+    if (folderBytes(lim.diskDir!) > lim.limits.diskBytes) stop('disk');
+  }, DISK_EVERY_MS) : undefined;
+  const clearLimits = (): void => {
+    clearTimeout(deadline);
+    clearTimeout(silent);
+    clearInterval(disk);
+  };
   const onAbort = () => stop('abort');
   o.signal?.addEventListener('abort', onAbort, { once: true });
 
@@ -80,6 +121,7 @@ export async function supervise(o: SuperviseOptions): Promise<Supervised> {
     });
     // From here on the step is over: a late deadline or abort must not relabel its end.
     if (timer) clearTimeout(timer);
+    clearLimits();
     o.signal?.removeEventListener('abort', onAbort);
     // Whatever the step left running in its group goes with it.
     killGroup(child.pid);
@@ -90,6 +132,7 @@ export async function supervise(o: SuperviseOptions): Promise<Supervised> {
       });
     }
     if (ended === 'abort') throw aborted(o.what, o.signal?.reason);
+    if (ended !== undefined && lim) throw limitError(ended, lim.limits, o.what);
     return { exitCode: code, signal: sig, ready: readyText.includes('ready'), stderrTail };
   } catch (e) {
     if (e instanceof IntactError) throw e;
@@ -102,6 +145,7 @@ export async function supervise(o: SuperviseOptions): Promise<Supervised> {
     throw new IntactError('IO', `cannot start ${o.what}: ${err.message}`, { cause: e });
   } finally {
     if (timer) clearTimeout(timer);
+    clearLimits();
     o.signal?.removeEventListener('abort', onAbort);
   }
 }

@@ -70,7 +70,7 @@ Exit 0 when clean, 1 on findings, 2 on unusable input. Never writes the lock.`)
         const { defaultJobs, makeFetchContext } = await import('../fetch-context.js');
         const { progressFor } = await import('../progress.js');
         const progress = progressFor(out);
-        const { ctx: fetch, store } = await makeFetchContext(project, globals, { offline: false, onEvent: progress.onEvent, signal: ctx.signal });
+        const { ctx: fetch, store } = await makeFetchContext(project, globals, { offline: false, onEvent: progress.onEvent, signal: ctx.signal, readOnly: true });
         try {
           if (opts.fetch) {
             const { verifyFetch } = await import('../../verify/fetch-check.js');
