@@ -24,7 +24,7 @@
 // Nothing is deleted until every run is done (docs/measured.md §6).
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -88,7 +88,7 @@ async function main() {
     const pair = generateKeyPair('bench-1');
     const key = parseSecretKey(pair.secretText, 'bench key');
     const client = new RegistryClient(parseRef(`http://127.0.0.1:${registry.port}/bench/intact`), { lookup: credentialLookup({}) });
-    let t = Date.now();
+    const t = Date.now();
     const partTarBytes = process.env.BENCH_PART_MB ? Number(process.env.BENCH_PART_MB) * 1048576 : undefined;
     const [report] = await pushEntries([plan], { client, store: storeA, key, ...(partTarBytes ? { partTarBytes } : {}) });
     await client.close();

@@ -37,7 +37,7 @@ async function main() {
     const sri = `sha512-${createHash('sha512').update(readFileSync(tarball)).digest('base64')}`;
     console.log(`${packed[0].filename}: ${statSync(tarball).size} bytes, ${packed[0].entryCount} files`);
 
-    const server = createServer((req, res) => {
+    const server = createServer((_req, res) => {
       res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': statSync(tarball).size });
       createReadStream(tarball).pipe(res);
     });

@@ -137,7 +137,7 @@ const VAR = /\$\{([A-Za-z0-9_][A-Za-z0-9._-]*)\}|\$([A-Za-z_][A-Za-z0-9_.-]*)/g;
  * then "-dir"). Other `$words` are left alone (a script's own variables).
  */
 export function substitute(arg: string, vars: Readonly<Record<string, string>>): string {
-  const known = (n: string) => Object.prototype.hasOwnProperty.call(vars, n);
+  const known = (n: string) => Object.hasOwn(vars, n);
   return arg.replace(VAR, (m, braced: string | undefined, bare: string | undefined) => {
     if (braced !== undefined) return known(braced) ? vars[braced]! : m;
     let name = bare!;

@@ -59,7 +59,7 @@ export async function writeProfile(projectDir: string, store: StoreLayout, items
       }
       const target = join(store.root, it.entry, b);
       const st = await stat(target).catch(() => undefined);
-      if (!st || !st.isFile() || (st.mode & 0o111) === 0) {
+      if (!st?.isFile() || (st.mode & 0o111) === 0) {
         throw new IntactError('BIN_MISSING', `${it.recipe}: bin ${b} is not an executable file in its output`, {
           file: `recipes/${it.recipe}.yaml`, field: 'bin',
           hint: `fix \`bin:\` in recipes/${it.recipe}.yaml, or the build steps that should make ${b}`,

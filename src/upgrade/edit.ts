@@ -30,18 +30,18 @@ export interface VersionEditPlan {
   changedSources: number[];
 }
 
-function escape(s: string): string {
+function escapeYaml(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 /** `s` with every standalone occurrence of version `from` replaced by `to`. */
 export function replaceVersion(s: string, from: string, to: string): string {
-  return s.replace(new RegExp(`(?<![0-9A-Za-z.])(v?)${escape(from)}(?![0-9A-Za-z]|\\.[0-9])`, 'g'), (_m, v: string) => `${v}${to}`);
+  return s.replace(new RegExp(`(?<![0-9A-Za-z.])(v?)${escapeYaml(from)}(?![0-9A-Za-z]|\\.[0-9])`, 'g'), (_m, v: string) => `${v}${to}`);
 }
 
 /** 1-based numbers of the lines that still mention `version` standalone. */
 export function linesMentioning(text: string, version: string): number[] {
-  const re = new RegExp(`(?<![0-9A-Za-z.])v?${escape(version)}(?![0-9A-Za-z]|\\.[0-9])`);
+  const re = new RegExp(`(?<![0-9A-Za-z.])v?${escapeYaml(version)}(?![0-9A-Za-z]|\\.[0-9])`);
   return text.split('\n').flatMap((l, i) => (re.test(l) ? [i + 1] : []));
 }
 

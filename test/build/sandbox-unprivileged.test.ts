@@ -82,7 +82,7 @@ async function runChild(wrapper: string[], script: string, env: Record<string, s
   return JSON.parse(out);
 }
 
-const PROBE_CHILD = String.raw`
+const PROBE_CHILD = `
 import { explainSandbox, probeSandbox, resolveMode } from './js/build/sandbox/index.js';
 const probe = await probeSandbox();
 let require;

@@ -84,7 +84,7 @@ describe('deb sources', () => {
   it('a pin that left the mirror (a point release) is DEB_GONE, naming the package and version and what to do', async () => {
     const moving = await startDebArchive([tool('1:1.0-1')]);
     try {
-      const dir = await makeProject({ 'recipes/tool.yaml': RECIPE.replace(/  - deb: tool-static=1:1.0-1\n    platforms: \[linux-arm64\]\n    strip: 2\n/, '').replace('platforms: [linux-x64, linux-arm64]', 'platforms: [linux-x64]') });
+      const dir = await makeProject({ 'recipes/tool.yaml': RECIPE.replace(/ {2}- deb: tool-static=1:1.0-1\n {4}platforms: \[linux-arm64\]\n {4}strip: 2\n/, '').replace('platforms: [linux-x64, linux-arm64]', 'platforms: [linux-x64]') });
       expect((await runCli(['lock'], env(dir, moving.sourcesLine))).code).toBe(0);
       moving.publish([tool('1:1.0-1+deb12u1')]);
       // A fresh clone's store: nothing cached.

@@ -8,7 +8,7 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { IntactError } from '../../src/errors.js';
+import type { IntactError } from '../../src/errors.js';
 import { DownloadCache } from '../../src/fetch/cache.js';
 import type { FetchContext } from '../../src/fetch/context.js';
 import { download } from '../../src/fetch/http.js';

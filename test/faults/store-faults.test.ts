@@ -7,7 +7,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { IntactError } from '../../src/errors.js';
+import type { IntactError } from '../../src/errors.js';
 import { layoutOf } from '../../src/store/paths.js';
 import { lockKey } from '../../src/store/lock.js';
 import { HOST } from '../../src/temp-name.js';

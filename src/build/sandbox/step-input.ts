@@ -55,7 +55,7 @@ async function interpreterOf(host: string): Promise<string | undefined> {
   }
   if (head[0] === 0x23 && head[1] === 0x21) {
     const first = head.subarray(2).toString('latin1').split('\n')[0]!.trim().split(/[ \t]/)[0];
-    return first !== undefined && first.startsWith('/') ? first : undefined;
+    return first?.startsWith('/') ? first : undefined;
   }
   // A file the ELF reader refuses is left to the kernel to refuse.
   if (isElfMagic(head)) return (await readElf(host).catch(() => undefined))?.interpreter;

@@ -117,7 +117,7 @@ export class RegistryClient {
     const digest = `sha256:${createHash('sha256').update(res.body).digest('hex')}`;
     const claimed = header(res.headers, 'docker-content-digest');
     // Defence in depth: trust comes from the signature, but a registry that lies about digests is worth naming.
-    if (claimed !== undefined && claimed.startsWith('sha256:') && claimed !== digest) {
+    if (claimed?.startsWith('sha256:') && claimed !== digest) {
       throw new IntactError('CACHE_DIGEST_MISMATCH', `the manifest ${this.name}:${tag} does not match the digest the registry gives for it`, { expected: claimed, found: digest, url: this.url(`manifests/${tag}`).href, hint: 'the registry or something in front of it changed the bytes; do not trust it' });
     }
     return { bytes: res.body, digest };

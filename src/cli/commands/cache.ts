@@ -118,12 +118,13 @@ Entries that came from a binary cache are not re-signed; build them here first.`
       const globals = ctx.globals();
       const project = await findProject(process.cwd());
       const [first, ...rest] = args;
-      const explicit = first !== undefined && first.includes('/');
-      const names = explicit ? rest : args;
+      // A first argument with a slash is a registry reference, not a recipe name.
+      const explicit = first?.includes('/') ? first : undefined;
+      const names = explicit !== undefined ? rest : args;
       await checkRecipeNames(project, names);
       const { loadCacheConfig, parseRef, makeSubstituter, credentialLookup, pullEntries } = await import('../../cache/index.js');
       const config = await loadCacheConfig(project);
-      const substituters = explicit ? [parseRef(first, config.insecureRegistries)] : config.substituters;
+      const substituters = explicit !== undefined ? [parseRef(explicit, config.insecureRegistries)] : config.substituters;
       if (substituters.length === 0 || config.trustedKeys.length === 0) {
         throw new IntactError('CACHE_NOT_CONFIGURED', substituters.length === 0 ? 'no registry to pull from: intact.yaml lists no cache.substituters' : 'intact.yaml lists no cache.trusted-keys, so nothing could be accepted', {
           file: 'intact.yaml',

@@ -92,7 +92,7 @@ async function unxzBuffer(b: Buffer): Promise<Buffer> {
   const { pipeline } = await import('node:stream/promises');
   const { unxz } = await import('../extract/xz.js');
   const out: Buffer[] = [];
-  await pipeline(Readable.from([b]), unxz(), async function* (src: AsyncIterable<Buffer>) {
+  await pipeline(Readable.from([b]), unxz(), async (src: AsyncIterable<Buffer>) => {
     for await (const c of src) out.push(Buffer.from(c));
   });
   return Buffer.concat(out);
