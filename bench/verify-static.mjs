@@ -40,13 +40,13 @@ bin: [bin/pkg${i}]
 `);
 }
 const { states, graph } = await projectState(dir);
-const lock = { lockfileVersion: 1, recipes: {} };
+const lock = { lockfileVersion: 2, recipes: {} };
 for (const s of states) {
   const sources = s.loaded.recipe.sources.map((src, j) => {
     const { strip, ...rest } = src;
     return { kind: 'url' in src ? 'url' : 'npm', ...rest, integrity: pin(`${s.loaded.recipe.name}${j}`) };
   });
-  lock.recipes[s.loaded.recipe.name] = makeEntry(s, graph, sources);
+  lock.recipes[s.loaded.recipe.name] = makeEntry(s, sources);
 }
 // Store keys as `intact lock` records them.
 await writeLock(dir, withKeys(lock, graph));
