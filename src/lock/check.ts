@@ -3,7 +3,9 @@
 // pointing at the recipe or the lock line, with the command that fixes it.
 import { byCodePoint } from '../canonical-json.js';
 import { finding, type ErrorCode, type Finding } from '../errors.js';
-import { classifyIntegrity, sourceKind, topoOrder, type Graph, type LoadedRecipe, type Source } from '../recipe/index.js';
+import { topoOrder, type Graph } from '../recipe/graph.js';
+import { classifyIntegrity } from '../recipe/integrity.js';
+import { sourceKind, type LoadedRecipe, type Source } from '../recipe/types.js';
 import { lockKeys, type Keys } from './keys.js';
 import { findKey, LOCK_FILE } from './parse.js';
 import type { LockEntry, LockedSource, Lockfile } from './types.js';

@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isIntactError } from '../../src/errors.js';
 import { parseLock, serializeLock } from '../../src/lock/parse.js';
-import { parseRecipe } from '../../src/recipe/load.js';
+import { parseRecipe } from '../../src/recipe/parse.js';
 import { FUZZ_RUNS, RSS_BUDGET } from './fuzz-runs.js';
 
 const PIN = `sha512-${createHash('sha512').update('x').digest('base64')}`;
