@@ -21,11 +21,11 @@ export function jsonDuplicateKey(text: string): { at: number; key: string } | un
   let keyNext = false;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
-    if (c === QUOTE) {
+    if (c === CH.quote) {
       let j = i + 1;
       let escaped = false;
-      for (let d = text.charCodeAt(j); d !== QUOTE; d = text.charCodeAt(j)) {
-        if (d === BACKSLASH) {
+      for (let d = text.charCodeAt(j); d !== CH.quote; d = text.charCodeAt(j)) {
+        if (d === CH.backslash) {
           escaped = true;
           j++;
         }
@@ -39,28 +39,23 @@ export function jsonDuplicateKey(text: string): { at: number; key: string } | un
         keyNext = false;
       }
       i = j;
-    } else if (c === BRACE) {
+    } else if (c === CH.brace) {
       open.push(new Set());
       keyNext = true;
-    } else if (c === BRACKET) {
+    } else if (c === CH.bracket) {
       open.push(undefined);
-    } else if (c === BRACE_END || c === BRACKET_END) {
+    } else if (c === CH.braceEnd || c === CH.bracketEnd) {
       open.pop();
       keyNext = false;
-    } else if (c === COMMA) {
+    } else if (c === CH.comma) {
       keyNext = open[open.length - 1] !== undefined;
     }
   }
   return undefined;
 }
 
-const QUOTE = 0x22;
-const BACKSLASH = 0x5c;
-const BRACE = 0x7b;
-const BRACE_END = 0x7d;
-const BRACKET = 0x5b;
-const BRACKET_END = 0x5d;
-const COMMA = 0x2c;
+/** The character codes the duplicate-key pass looks at. */
+const CH = { quote: 0x22, backslash: 0x5c, brace: 0x7b, braceEnd: 0x7d, bracket: 0x5b, bracketEnd: 0x5d, comma: 0x2c } as const;
 
 function scanJson(text: string): { errorAt: number } {
   let i = 0;
