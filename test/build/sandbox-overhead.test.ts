@@ -1,7 +1,8 @@
-// What the sandbox costs per step, against a plain spawn of the same static
-// program. Measured at about 18 ms for full and 3 ms for partial on this machine
-// (2 cores), against 1.5 ms for a plain spawn; the bound here only catches a
-// regression such as per-step copying or one host command per mount.
+// A step with twenty dependency mounts runs at every sandbox level, as a larger
+// build has them. What it costs per step was measured at about 18 ms for full
+// and 3 ms for partial on this machine (2 cores), against 1.5 ms for a plain
+// spawn; no test asserts a timing (issue 17: a loaded machine made the old
+// bound fail), so the figures live here and in bench/README.md.
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -27,23 +28,16 @@ beforeAll(async () => {
 
 afterAll(async () => rm(dir, { recursive: true, force: true }));
 
-async function median(level: SandboxLevel, runs: number): Promise<number> {
+async function runs(level: SandboxLevel, times: number): Promise<void> {
   const argv = level === 'full' ? ['/store/tools/inspect', 'true'] : [T, 'true'];
   const cwd = level === 'full' ? '/build' : dir;
-  const times: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const t0 = performance.now();
+  for (let i = 0; i < times; i++) {
     const r = await runStep({ argv, env: {}, cwd, mounts, log: () => undefined }, level);
-    times.push(performance.now() - t0);
     expect(r.exitCode).toBe(0);
   }
-  times.sort((a, b) => a - b);
-  return times[times.length >> 1]!;
 }
 
-it('keeps the per-step cost of the sandbox small', async () => {
-  const none = await median('none', 10);
-  const full = await median('full', 10);
-  expect(none).toBeLessThan(100);
-  expect(full).toBeLessThan(150);
+it('runs steps with twenty dependency mounts, unsandboxed and in the full sandbox', async () => {
+  await runs('none', 3);
+  await runs('full', 3);
 });
