@@ -14,7 +14,7 @@
 import { lstatSync, readdirSync, readlinkSync, type Dirent } from 'node:fs';
 import { join } from 'node:path';
 import { IntactError } from '../errors.js';
-import { hashFiles } from './hash-files.js';
+import { hashFiles, type FileHash } from './hash-files.js';
 import { slicer } from './slice.js';
 
 export type Kind = 'd' | 'f' | 'x' | 'l';
@@ -52,6 +52,8 @@ export interface ScanOptions {
   writable?: boolean;
 }
 
+/** Files per chunk handed to the hashers during the walk. */
+const CHUNK = 1024;
 const SLASH = Buffer.from('/');
 const EMPTY = Buffer.alloc(0);
 
@@ -86,9 +88,25 @@ export async function scanTree(dir: string, opts: ScanOptions = {}): Promise<Tre
   const files: Buffer[] = [];
   const fileRels: Buffer[] = [];
   const absRoot = Buffer.from(dir);
+  // Files go to the hashers in chunks while the walk goes on, so the worker
+  // hashes while this thread lists folders (it sat idle through the walk).
+  const hashed: FileHash[] = [];
+  const chunks: Promise<void>[] = [];
+  let handed = 0;
+  const handOver = (): void => {
+    const start = handed;
+    handed = files.length;
+    const chunk = hashFiles(files.slice(start), tick).then((r) => {
+      for (let i = 0; i < r.length; i++) hashed[start + i] = r[i]!;
+    });
+    // Awaited below; until then a failure must not count as unhandled.
+    chunk.catch(() => undefined);
+    chunks.push(chunk);
+  };
   const pending: [Buffer, Buffer][] = [[absRoot, EMPTY]];
   while (pending.length > 0) {
     const [abs, rel] = pending.pop()!;
+    if (files.length - handed >= CHUNK) handOver();
     await tick();
     let names: Dirent<Buffer>[];
     try {
@@ -124,7 +142,8 @@ export async function scanTree(dir: string, opts: ScanOptions = {}): Promise<Tre
       }
     }
   }
-  const hashed = await hashFiles(files, tick);
+  if (files.length > handed) handOver();
+  await Promise.all(chunks);
   for (let i = 0; i < hashed.length; i++) {
     const h = hashed[i]!;
     const rel = fileRels[i]!;
