@@ -7,7 +7,6 @@ import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { lstat, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { IntactError } from '../errors.js';
-import { unpackOptions } from '../fetch/unpack-tree.js';
 import { addEntry, entryPath, hasEntry, hasEntrySync, readMeta, type EntryMeta } from '../store/entry.js';
 import { lockKey } from '../store/lock.js';
 import { copyNoFollow, ownDir, writeNoFollow } from '../store/no-follow.js';
@@ -215,7 +214,9 @@ function fieldsOf(e: IntactError) {
 
 /** Unpack each source's verified download into $src (merging several sources). */
 async function unpackSources(plan: BuildPlan, ctx: BuildContext, buildDir: string, log: (s: string) => void): Promise<void> {
-  const [{ fetchSource }, { describeSource }] = await Promise.all([import('../fetch/source.js'), import('../fetch/context.js')]);
+  // Loaded here, not at the top: unpack-tree pulls in every extractor, which an
+  // install that only reuses entries never needs.
+  const [{ fetchSource }, { describeSource }, { unpackOptions }] = await Promise.all([import('../fetch/source.js'), import('../fetch/context.js'), import('../fetch/unpack-tree.js')]);
   const got = await Promise.all(plan.sources.map(({ source, pin }) => fetchSource(source, pin, ctx.fetch)));
   const src = join(buildDir, 'src');
   for (let i = 0; i < plan.sources.length; i++) {

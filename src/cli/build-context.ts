@@ -41,20 +41,21 @@ export async function makeBuildContext(opts: {
   /** Told once, when the level is known (to warn about a weak sandbox). */
   onLevel?: (level: SandboxLevel, reasons: string[]) => void;
 }): Promise<{ ctx: BuildServices; sandbox: () => { level: SandboxLevel; reasons: string[] } | undefined }> {
-  const [sandbox, checks, tree, extract] = await Promise.all([
-    import('../build/sandbox/index.js'),
-    import('../build/checks/index.js'),
-    import('../store/tree-hash.js'),
-    import('../fetch/extract/index.js'),
-  ]);
-  const { normaliseOutput } = await import('../build/checks/normalise.js');
+  // Each service loads its modules on first use: a no-op install builds nothing
+  // and loads none of the sandbox, the checks or the extractors (~100 modules).
+  const sandbox = once(() => import('../build/sandbox/index.js'));
+  const checks = once(() => import('../build/checks/index.js'));
+  const normalise = once(() => import('../build/checks/normalise.js'));
+  const tree = once(() => import('../store/tree-hash.js'));
+  const extract = once(() => import('../fetch/extract/index.js'));
   // Probing spawns processes (~30 ms): only when something is built.
   let resolved: { level: SandboxLevel; reasons: string[] } | undefined;
   let probing: Promise<SandboxLevel> | undefined;
   const sandboxLevel = (): Promise<SandboxLevel> => {
     probing ??= (async () => {
-      const probe = opts.mode === 'off' ? { level: 'none' as const, reasons: ['--sandbox=off'], tools: {} } : await sandbox.probeSandbox();
-      const level = sandbox.resolveMode(opts.mode, probe);
+      const sb = await sandbox();
+      const probe = opts.mode === 'off' ? { level: 'none' as const, reasons: ['--sandbox=off'], tools: {} } : await sb.probeSandbox();
+      const level = sb.resolveMode(opts.mode, probe);
       resolved = { level, reasons: probe.reasons };
       opts.onLevel?.(level, probe.reasons);
       return level;
@@ -69,17 +70,23 @@ export async function makeBuildContext(opts: {
       projectDir: opts.projectDir,
       sandboxLevel,
       keepFailed: opts.keepFailed,
-      runStep: sandbox.runStep,
+      runStep: async (p, level) => (await sandbox()).runStep(p, level),
       checkOutput: async (dir, input) => {
-        await checks.assertOutputOk(dir, input);
+        await (await checks()).assertOutputOk(dir, input);
       },
-      normalise: normaliseOutput,
-      treeHash: tree.treeHash,
-      extract: extract.extract,
+      normalise: async (dir, epoch) => (await normalise()).normaliseOutput(dir, epoch),
+      treeHash: async (dir) => (await tree()).treeHash(dir),
+      extract: async (file, dest, o) => (await extract()).extract(file, dest, o),
       ...(opts.onLog ? { onLog: opts.onLog } : {}),
       ...(opts.signal ? { signal: opts.signal } : {}),
     },
   };
+}
+
+/** A module import made on the first call and shared by the later ones. */
+function once<M>(load: () => Promise<M>): () => Promise<M> {
+  let p: Promise<M> | undefined;
+  return () => (p ??= load());
 }
 
 /**

@@ -7,7 +7,9 @@ import { describeSource, type FetchContext } from '../fetch/context.js';
 import { fetchSource } from '../fetch/source.js';
 import { hostPlatform } from '../platform.js';
 import type { Source } from '../recipe/types.js';
+import { lockClosure } from './closure.js';
 import { readLock } from './io.js';
+import { depName } from './keys.js';
 import { LOCK_FILE } from './parse.js';
 import type { LockedSource, Lockfile } from './types.js';
 import { runLimited } from '../pool.js';
@@ -44,7 +46,7 @@ export function sourceOfPin(p: LockedSource): Source {
   }
 }
 
-/** Names plus everything they need, per the lock's closures. */
+/** Names plus everything they need, per the lock's deps. */
 export function selectWithClosure(lock: Lockfile, names: readonly string[]): string[] {
   if (names.length === 0) return Object.keys(lock.recipes).sort(byCodePoint);
   const out = new Set<string>();
@@ -54,7 +56,7 @@ export function selectWithClosure(lock: Lockfile, names: readonly string[]): str
       throw new IntactError('NOT_LOCKED', `"${n}" is not in ${LOCK_FILE}`, { file: LOCK_FILE, hint: `check the name, or run \`intact lock ${n}\`` });
     }
     out.add(n);
-    for (const c of e.closure) out.add(c.slice(0, c.lastIndexOf('@')));
+    for (const c of lockClosure(lock, n)) out.add(depName(c));
   }
   return [...out].sort(byCodePoint);
 }

@@ -6,7 +6,8 @@
 // alone: the recipe declares the platform, every source it uses there is pinned,
 // and every dependency has a key there (so a dependency's change reaches every
 // dependant's key, and a platform a dependency lacks is lacked by its dependants).
-import { PLATFORMS, recipePlatforms, topoOrder, type Graph, type Platform, type Recipe } from '../recipe/index.js';
+import { topoOrder, type Graph } from '../recipe/graph.js';
+import { PLATFORMS, recipePlatforms, type Platform, type Recipe } from '../recipe/types.js';
 import { nameMap } from '../canonical-json.js';
 import { storeKey } from '../store/key.js';
 import type { LockEntry, LockedSource, Lockfile } from './types.js';

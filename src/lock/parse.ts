@@ -13,8 +13,9 @@ export function emptyLock(): Lockfile {
   return { lockfileVersion: LOCKFILE_VERSION, recipes: nameMap() };
 }
 
+/** Always in the current format: the model holds nothing an older one needs. */
 export function serializeLock(lock: Lockfile): string {
-  return canonicalJson(lock);
+  return canonicalJson({ ...lock, lockfileVersion: LOCKFILE_VERSION });
 }
 
 const CONFLICT = /^(<{7}|={7}|>{7}|\|{7})(?: |$)/m;
@@ -81,12 +82,12 @@ export function parseLock(text: string, file = LOCK_FILE): Lockfile {
   // one no recipe has), `constructor` is not found on a plain object's prototype.
   const out: Lockfile = { lockfileVersion: version, recipes: nameMap() };
   for (const [name, entry] of Object.entries(recipes as Record<string, unknown>)) {
-    out.recipes[name] = checkEntry(file, text, name, entry);
+    out.recipes[name] = checkEntry(file, text, name, entry, version);
   }
   return out;
 }
 
-function checkEntry(file: string, text: string, name: string, e: unknown): LockEntry {
+function checkEntry(file: string, text: string, name: string, e: unknown, version: number): LockEntry {
   const bad = (field: string, what: string): IntactError => invalid(file, text, field, `recipes.${name}: ${what}`, name);
   if (e === null || typeof e !== 'object' || Array.isArray(e)) throw bad(name, 'the entry must be an object');
   const o = e as Record<string, unknown>;
@@ -109,16 +110,17 @@ function checkEntry(file: string, text: string, name: string, e: unknown): LockE
     if (unknown !== undefined) throw bad(k, `\`${k}\` has the unknown key "${unknown}"`);
     return v as Record<string, string>;
   };
-  const known = ['version', 'recipeHash', 'files', 'sources', 'deps', 'closure', 'keys', 'output'];
+  // Version 1 recorded the closure too: still checked for shape, then dropped (derived from deps).
+  const known = version === 1 ? KNOWN_V1 : KNOWN;
   const extra = Object.keys(o).find((k) => !known.includes(k));
   if (extra !== undefined) throw bad(extra, `unknown field \`${extra}\``);
+  if (version === 1) strList('closure');
   if (!Array.isArray(o['sources'])) throw bad('sources', '`sources` must be a list');
   const entry: LockEntry = {
     version: str('version'),
     recipeHash: str('recipeHash'),
     sources: (o['sources'] as unknown[]).map((s, i) => checkSource(s, (what) => bad('sources', `sources[${i}]: ${what}`))),
     deps: strList('deps'),
-    closure: strList('closure'),
   };
   const files = strMap('files');
   if (files) entry.files = files;
@@ -129,6 +131,8 @@ function checkEntry(file: string, text: string, name: string, e: unknown): LockE
   return entry;
 }
 
+const KNOWN = ['version', 'recipeHash', 'files', 'sources', 'deps', 'keys', 'output'];
+const KNOWN_V1 = [...KNOWN, 'closure'];
 const SOURCE_KEYS = ['kind', 'url', 'mirrors', 'npm', 'git', 'rev', 'file', 'deb', 'debSource', 'debFile', 'debPath', 'size', 'integrity', 'archive', 'archiveIntegrity', 'tree', 'platforms'];
 const KINDS: readonly SourceKind[] = ['url', 'npm', 'git', 'file', 'deb', 'debSource'];
 

@@ -18,7 +18,8 @@ import { readLock, sweepLockTemps, writeLock } from './io.js';
 import { emptyLock, serializeLock } from './parse.js';
 import { projectState } from './state.js';
 import { locationOf } from './location.js';
-import { pinLabel, type LockEntry, type LockedSource, type Lockfile } from './types.js';
+import { LOCKFILE_VERSION, pinLabel, type LockEntry, type LockedSource, type Lockfile } from './types.js';
+import { lockClosure } from './closure.js';
 
 export interface LockOptions {
   /** Recipes to lock again (fetching their sources); default: the new and changed ones. */
@@ -62,7 +63,7 @@ export async function relock(projectDir: string, opts: LockOptions): Promise<Loc
     ? new Set(opts.names)
     : staleNames(project.states, project.graph, old);
 
-  const next: Lockfile = { lockfileVersion: old.lockfileVersion, recipes: nameMap() };
+  const next: Lockfile = { lockfileVersion: LOCKFILE_VERSION, recipes: nameMap() };
   const work: (() => Promise<void>)[] = [];
   const needed: NeededSource[] = [];
   const pinsFor = new Map<string, LockedSource[]>();
@@ -106,7 +107,7 @@ export async function relock(projectDir: string, opts: LockOptions): Promise<Loc
   for (const [name, pins] of pinsFor) {
     const state = byName.get(name)!;
     const prev = old.recipes[name];
-    next.recipes[name] = makeEntry(state, project.graph, pins, prev?.output && prev.recipeHash === state.hash ? prev.output : undefined);
+    next.recipes[name] = makeEntry(state, pins, prev?.output && prev.recipeHash === state.hash ? prev.output : undefined);
   }
   // Keys last and for every entry, named or not: a dependency's new pin moves
   // the key of each dependant, and a lock that verify calls stale helps no one.
@@ -218,7 +219,7 @@ export function diffLocks(a: Lockfile, b: Lockfile): LockChange[] {
     const y = b.recipes[name];
     if (!x && y) out.push({ name, change: 'added', details: [`${name}@${y.version}: ${y.sources.length} source(s) pinned`] });
     else if (x && !y) out.push({ name, change: 'removed', details: [`${name}@${x.version}`] });
-    else if (x && y && serializeLock({ lockfileVersion: 1, recipes: { x } }) !== serializeLock({ lockfileVersion: 1, recipes: { x: y } })) {
+    else if (x && y && serializeLock({ lockfileVersion: LOCKFILE_VERSION, recipes: { x } }) !== serializeLock({ lockfileVersion: LOCKFILE_VERSION, recipes: { x: y } })) {
       const details: string[] = [];
       if (x.version !== y.version) details.push(`version ${x.version} -> ${y.version}`);
       if (x.recipeHash !== y.recipeHash) details.push('recipe changed');
@@ -230,7 +231,8 @@ export function diffLocks(a: Lockfile, b: Lockfile): LockChange[] {
         if (!before.has(pinOf(s))) details.push(`pinned ${where} ${s.integrity}`);
         else if (s.tree !== undefined && !trees.has(s.tree)) details.push(`recorded the unpacked tree of ${where}`);
       }
-      if (x.closure.join() !== y.closure.join()) details.push(`closure ${x.closure.join(', ') || 'none'} -> ${y.closure.join(', ') || 'none'}`);
+      const [cx, cy] = [lockClosure(a, name), lockClosure(b, name)];
+      if (cx.join() !== cy.join()) details.push(`closure ${cx.join(', ') || 'none'} -> ${cy.join(', ') || 'none'}`);
       details.push(...keyDetails(x.keys, y.keys));
       out.push({ name, change: 'updated', details });
     }

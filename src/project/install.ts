@@ -18,6 +18,7 @@ import type { StoreLayout } from '../store/paths.js';
 import { checkSeal } from '../store/seal.js';
 import { holdRoot } from '../store/roots.js';
 import { sweepStore } from '../store/leftovers.js';
+import { runLimited } from '../pool.js';
 
 export type InstallEvent =
   | { type: 'build-start'; name: string; version: string }
@@ -60,6 +61,7 @@ export async function install(projectDir: string, opts: InstallOptions): Promise
   // concurrent `intact gc` keeps what this install is about to put in the profile.
   const releaseRoot = await holdRoot(opts.build.store, projectDir, sel.plans.map((p) => p.entry));
   try {
+    if (!opts.build.substitute) await prefetch(toBuild, opts.build, opts.jobs);
     return await installPlanned(projectDir, opts, sel);
   } finally {
     await releaseRoot();
@@ -123,6 +125,23 @@ async function installPlanned(projectDir: string, opts: InstallOptions, sel: Pro
     profile: Object.keys(manifest.links).sort(byCodePoint),
     outcomes,
   };
+}
+
+/**
+ * Downloads ahead of the builds: while one recipe builds, the sources of those
+ * after it download, in build order and at most `jobs` at once (each streams to
+ * disk, so memory stays flat). fetchSource shares one download per source in a
+ * run, so a build that needs a source joins its download. A failure is left for
+ * that build to report. Not with a binary cache: a substituted entry needs none.
+ */
+async function prefetch(plans: readonly BuildPlan[], build: BuildServices, jobs: number): Promise<void> {
+  const sources = plans.flatMap((p) => p.sources);
+  if (sources.length === 0) return;
+  const { fetchSource } = await import('../fetch/source.js');
+  const tasks = sources.map(({ source, pin }) => async () => {
+    await fetchSource(source, pin, build.fetch).catch(() => undefined);
+  });
+  void runLimited(tasks, Math.max(1, jobs));
 }
 
 function fields(e: IntactError) {

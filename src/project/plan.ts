@@ -7,7 +7,7 @@ import { IntactError, exitStatusOf, type Finding } from '../errors.js';
 import { requireRecipes } from '../recipe/names.js';
 import { checkLock, LOCK_FILE, projectState, readLock, type Lockfile, type ProjectState } from '../lock/index.js';
 import { requireHostPlatform, type Platform } from '../platform.js';
-import { topoOrder } from '../recipe/index.js';
+import { topoOrder } from '../recipe/graph.js';
 import { planBuild, recipePlatforms, type BuildPlan } from '../build/plan.js';
 
 export interface ProjectPlan {

@@ -11,6 +11,7 @@
 import semverClean from 'semver/functions/clean.js';
 import semverValid from 'semver/functions/valid.js';
 import validRange from 'semver/ranges/valid.js';
+import { RECIPE_NAME, splitSpec } from './spec.js';
 
 export type Dialect = 'recipe' | 'npm';
 
@@ -120,12 +121,6 @@ export function classifyGitRev(input: unknown): VersionVerdict {
   };
 }
 
-/** `name@version` split at the last `@` that is not the first character (npm scopes). */
-export function splitSpec(spec: string): { name: string; version: string } | undefined {
-  const at = spec.lastIndexOf('@');
-  if (at <= 0) return undefined;
-  return { name: spec.slice(0, at), version: spec.slice(at + 1) };
-}
 
 /** npm package names: lower case, url-safe, optionally scoped. */
 const NPM_NAME = /^(?:@[a-z0-9][a-z0-9._~-]*\/)?[a-z0-9][a-z0-9._~-]*$/;
@@ -154,8 +149,6 @@ export function classifyNpmSpec(input: unknown): SpecVerdict {
   return v.exact ? { exact: true, name: parts.name, version: parts.version } : { ...v, hint: `${v.hint} (${parts.name}@<version>)` };
 }
 
-/** Recipe names: also file names, so a safe, portable alphabet. */
-export const RECIPE_NAME = /^[a-z0-9][a-z0-9._-]{0,99}$/;
 
 /** A dependency: `name@version` of another recipe, exact in the recipe dialect. */
 export function classifyDep(input: unknown): SpecVerdict {

@@ -2,7 +2,7 @@
 // recipe at its exact version, and the graph must be acyclic. Pure.
 import { byCodePoint } from '../canonical-json.js';
 import { finding, type Finding } from '../errors.js';
-import { splitSpec } from './exact.js';
+import { splitSpec } from './spec.js';
 import type { LoadedRecipe } from './types.js';
 
 export interface Graph {

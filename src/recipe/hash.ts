@@ -7,7 +7,7 @@ import { readFile, realpath } from 'node:fs/promises';
 import { isAbsolute, join, relative, sep } from 'node:path';
 import { canonicalCompact } from '../canonical-json.js';
 import { finding, type Finding } from '../errors.js';
-import { referencedFiles } from './rules.js';
+import { referencedFiles } from './references.js';
 import { fieldName } from './schema.js';
 import type { LoadedRecipe, Recipe } from './types.js';
 

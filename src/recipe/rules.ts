@@ -100,15 +100,3 @@ export function checkRules(recipe: Recipe, file: string, locate: Locator): Findi
 function list<T>(v: T[] | undefined): T[] {
   return Array.isArray(v) ? v : [];
 }
-
-/** Repository files a recipe references (file sources and patches), with their fields. */
-export function referencedFiles(recipe: Recipe): { path: string; field: FieldPath }[] {
-  const out: { path: string; field: FieldPath }[] = [];
-  recipe.sources?.forEach((s, i) => {
-    if ('file' in s) out.push({ path: s.file, field: ['sources', i, 'file'] });
-  });
-  recipe.build?.forEach((s, i) => {
-    if ('patch' in s) out.push({ path: s.patch, field: ['build', i, 'patch'] });
-  });
-  return out;
-}

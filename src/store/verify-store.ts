@@ -198,7 +198,8 @@ export async function verifyEntry(store: StoreLayout, e: StoredEntry): Promise<E
     add('STORE_ENTRY_UNREADABLE', `${issue.rel.toString() || '.'} ${what}`, join(e.path, issue.rel.toString()));
   }
 
-  const manifest = await readManifest(store, e.key, e.meta.output);
+  const whole = found === e.meta.output && scan.issues.length === 0;
+  const manifest = await readManifest(store, e.key, e.meta.output, whole ? scan.records : undefined);
   if (found !== e.meta.output || scan.issues.length > 0) {
     r.damage = 'content';
     let changes: TreeChange[] | undefined;

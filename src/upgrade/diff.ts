@@ -6,6 +6,7 @@
 // hashes, license. Pure; sizes come later from the store (sizes.ts) where it
 // knows them.
 import { byCodePoint } from '../canonical-json.js';
+import { lockClosure } from '../lock/closure.js';
 import { locationOf } from '../lock/location.js';
 import { pinLabel, type LockEntry, type LockedSource } from '../lock/types.js';
 import type { Source } from '../recipe/types.js';
@@ -99,7 +100,7 @@ function diffRecipe(name: string, base: Snapshot, head: Snapshot): RecipeDiff | 
     lockChanged,
     sources: diffSources(a, ea, b, eb),
     deps: setDiff(ea?.deps ?? a?.loaded?.recipe.deps ?? [], eb?.deps ?? b?.loaded?.recipe.deps ?? []),
-    closure: setDiff(ea?.closure ?? [], eb?.closure ?? []),
+    closure: setDiff(ea && base.lock ? lockClosure(base.lock, name) : [], eb && head.lock ? lockClosure(head.lock, name) : []),
     files: mapDiff(ea?.files ?? {}, eb?.files ?? {}).map(([path, c]) => ({ path, ...c })),
     outputs: mapDiff(ea?.output ?? {}, eb?.output ?? {}).map(([platform, c]) => ({ platform, ...c })),
     keys: mapDiff(ea?.keys ?? {}, eb?.keys ?? {}).map(([platform, c]) => ({ platform, ...c })),

@@ -124,15 +124,15 @@ function semanticallyChanged(a: SnapshotRecipe, b: SnapshotRecipe): boolean {
 }
 
 /**
- * A lock entry that changed while its recipe did not. A moved closure (a
+ * A lock entry that changed while its recipe did not. Moved deps (a
  * dependency was upgraded) and changed referenced files (a patch was edited) are
  * explained; recorded output hashes are reported; anything else — new pins, a new
  * recipe hash — is not. Store keys are not looked at: they follow from the rest
  * (a dependency's change moves them), and checkLock recomputes every one.
  */
 function unexplained(name: string, a: LockEntry, b: LockEntry): Finding[] {
-  const keys = (['version', 'recipeHash', 'files', 'sources', 'deps', 'closure', 'output'] as const).filter((k) => JSON.stringify(a[k]) !== JSON.stringify(b[k]));
-  const rest = keys.filter((k) => k !== 'closure' && k !== 'output' && !(keys.includes('files') && k === 'recipeHash') && k !== 'files');
+  const keys = (['version', 'recipeHash', 'files', 'sources', 'deps', 'output'] as const).filter((k) => JSON.stringify(a[k]) !== JSON.stringify(b[k]));
+  const rest = keys.filter((k) => k !== 'output' && !(keys.includes('files') && k === 'recipeHash') && k !== 'files');
   if (rest.length > 0) {
     return [finding('REVIEW_RECIPE_NOT_UPDATED', `the ${LOCK_FILE} entry of ${name} changed (${rest.join(', ')}) but recipes/${name}.yaml did not`, {
       file: LOCK_FILE, field: `recipes.${name}`,

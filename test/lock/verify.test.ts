@@ -4,6 +4,7 @@ import { readFile, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { serializeLock, verifyStatic, type Lockfile } from '../../src/lock/index.js';
+import { lockClosure } from '../../src/lock/closure.js';
 import { cleanupProjects, makeProject } from '../helpers/project.js';
 import { fakePin, writeLockFor } from '../helpers/lock.js';
 
@@ -40,10 +41,12 @@ describe('verifyStatic', () => {
     expect(r).toMatchObject({ ok: true, exitCode: 0, recipes: 3, lockEntries: 3 });
   });
 
-  it('records closures: app needs lib and zig', async () => {
+  it('records direct deps only; the closure follows from them: app needs lib and zig', async () => {
     const dir = await goodProject();
     const lock = JSON.parse(await readFile(join(dir, 'intact.lock'), 'utf8')) as Lockfile;
-    expect(lock.recipes['app']!.closure).toEqual(['lib@1.0.0', 'zig@0.11.0']);
+    expect(lock.lockfileVersion).toBe(2);
+    expect(lock.recipes['app']).not.toHaveProperty('closure');
+    expect(lockClosure(lock, 'app')).toEqual(['lib@1.0.0', 'zig@0.11.0']);
     expect(lock.recipes['lib']!.files).toHaveProperty(['patches/lib.patch']);
   });
 
@@ -131,12 +134,20 @@ describe('verifyStatic', () => {
     expect(r.findings[0]!.message).toContain('evil.invalid');
   });
 
-  it('finds a lock closure that no longer matches', async () => {
+  it('finds lock deps that no longer match', async () => {
     const dir = await goodProject();
     await editLock(dir, (l) => {
-      l.recipes['app']!.closure = ['lib@1.0.0'];
+      l.recipes['app']!.deps = ['lib@1.0.0'];
     });
     expect(codes(await verifyStatic(dir))).toEqual(['LOCK_CLOSURE']);
+  });
+
+  it('reads a version 1 lock, whose entries also record the closure', async () => {
+    const dir = await goodProject();
+    const v2 = JSON.parse(await readFile(join(dir, 'intact.lock'), 'utf8')) as Lockfile;
+    const v1 = { lockfileVersion: 1, recipes: Object.fromEntries(Object.entries(v2.recipes).map(([n, e]) => [n, { ...e, closure: lockClosure(v2, n) }])) };
+    await writeFile(join(dir, 'intact.lock'), JSON.stringify(v1, null, 2));
+    expect(await verifyStatic(dir)).toMatchObject({ ok: true, exitCode: 0 });
   });
 
   it('records a store key per platform on every entry', async () => {

@@ -1,7 +1,7 @@
 // Every way a recipe can be wrong, table-driven: each must give a finding with the
 // right code at the right line, never a throw.
 import { describe, expect, it } from 'vitest';
-import { parseRecipe } from '../../src/recipe/load.js';
+import { parseRecipe } from '../../src/recipe/parse.js';
 
 const SHA = 'sha512-' + Buffer.alloc(64, 7).toString('base64');
 const REV = '0123456789abcdef0123456789abcdef01234567';

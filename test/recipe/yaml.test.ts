@@ -5,7 +5,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import jsyaml from 'js-yaml';
 import { describe, expect, it } from 'vitest';
-import { parseFull, parseYaml } from '../../src/recipe/yaml.js';
+import { parseYaml } from '../../src/recipe/yaml.js';
+import { parseFull } from '../../src/recipe/yaml-full.js';
 
 const recipesDir = new URL('../../recipes/', import.meta.url);
 const shipped = readdirSync(recipesDir).filter((n) => n.endsWith('.yaml')).map((n) => [`recipes/${n}`, readFileSync(new URL(n, recipesDir), 'utf8')] as const);

@@ -7,15 +7,15 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isIntactError } from '../../src/errors.js';
 import { parseLock, serializeLock } from '../../src/lock/parse.js';
-import { parseRecipe } from '../../src/recipe/load.js';
+import { parseRecipe } from '../../src/recipe/parse.js';
 import { FUZZ_RUNS, RSS_BUDGET } from './fuzz-runs.js';
 
 const PIN = `sha512-${createHash('sha512').update('x').digest('base64')}`;
 const VALID_LOCK = serializeLock({
   lockfileVersion: 1,
   recipes: {
-    a: { version: '1.0.0', recipeHash: 'sha256-abc', sources: [{ kind: 'url', url: 'https://e.test/a.tgz', mirrors: ['https://m.test/a.tgz'], integrity: PIN }], deps: [], closure: [], keys: { 'linux-x64': 'k' } },
-    constructor: { version: '2.0.0', recipeHash: 'sha256-def', sources: [], deps: ['a@1.0.0'], closure: ['a@1.0.0'] },
+    a: { version: '1.0.0', recipeHash: 'sha256-abc', sources: [{ kind: 'url', url: 'https://e.test/a.tgz', mirrors: ['https://m.test/a.tgz'], integrity: PIN }], deps: [], keys: { 'linux-x64': 'k' } },
+    constructor: { version: '2.0.0', recipeHash: 'sha256-def', sources: [], deps: ['a@1.0.0'] },
   },
 });
 const VALID_RECIPE = `name: a\nversion: 1.0.0\nsources:\n  - url: https://e.test/a.tgz\n    integrity: ${PIN}\n    strip: 1\ndeps: [b@2.0.0]\nbuild:\n  - run: [make, install]\nbin: [bin/a]\n`;

@@ -70,7 +70,7 @@ async function project(): Promise<GitProject> {
 
 const opts = (p: GitProject, name: string, version: string, more: Partial<UpgradeOptions> = {}): UpgradeOptions => ({ name, version, lock: lockDeps(p.dir, registry.url), env: p.env, ...more });
 const read = (p: GitProject, rel: string) => readFile(join(p.dir, rel), 'utf8');
-const lockOf = async (p: GitProject) => JSON.parse(await read(p, 'intact.lock')) as { recipes: Record<string, Record<string, unknown> & { sources: { integrity: string }[]; closure: string[] }> };
+const lockOf = async (p: GitProject) => JSON.parse(await read(p, 'intact.lock')) as { recipes: Record<string, Record<string, unknown> & { sources: { integrity: string }[]; deps: string[] }> };
 
 /** Every file the project holds, with its text: to prove a failure changed nothing. */
 async function files(p: GitProject): Promise<Record<string, string>> {
@@ -91,8 +91,8 @@ describe('upgrade an npm recipe', () => {
     const after = await lockOf(p);
     expect(after.recipes.tool!.version).toBe('1.1.0');
     expect(after.recipes.tool!.sources[0]!.integrity).toBe(sri('sha512', tool.versions['1.1.0']!.tarball));
-    expect(after.recipes.app!.closure).toEqual(['tool@1.1.0']);
-    expect(after.recipes.top!.closure).toEqual(['app@0.1.0', 'tool@1.1.0']);
+    expect(after.recipes.app!.deps).toEqual(['tool@1.1.0']);
+    expect(after.recipes.top!.deps).toEqual(['app@0.1.0']);
     // Nothing else in the lock changes.
     expect(after.recipes.zlib).toEqual(before.recipes.zlib);
     expect(after.recipes.lib).toEqual(before.recipes.lib);

@@ -86,7 +86,10 @@ committed); use --dry-run there to see what is missing.`)
         out.info(`${verb} ${c.name}`);
         for (const d of c.details) out.info(`  ${d}`);
       }
-      if (result.changes.length === 0 && (outputs?.changes.length ?? 0) === 0) out.info('intact.lock is up to date');
+      const same = result.changes.length === 0 && (outputs?.changes.length ?? 0) === 0;
+      // Same pins, new format: an older lockfileVersion is rewritten as the current one.
+      if (same && result.written) out.info('rewrote intact.lock in the current format (same pins)');
+      else if (same) out.info('intact.lock is up to date');
       else if (result.written) out.info('wrote intact.lock');
     });
 }
