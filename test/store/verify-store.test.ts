@@ -96,6 +96,7 @@ describe('verifyStore', () => {
 
   it('finds the entry folder itself replaced by a symlink', async () => {
     const { store, e, other } = await fixture();
+    await makeWritable(e.path);
     await rm(e.path, { recursive: true, force: true });
     await symlink(other.path, e.path);
     const r = await verifyStore(store);
@@ -105,6 +106,8 @@ describe('verifyStore', () => {
   it('finds an entry without metadata, and metadata without an entry (harmless: a warning)', async () => {
     const { store, e, other } = await fixture();
     await rm(join(store.meta, `${e.key}.json`));
+    // Moving a folder to another parent rewrites its `..`: it must be writable (root alone skips that).
+    await chmod(other.path, 0o755);
     await rename(other.path, join(store.tmp, 'gone'));
     const r = await verifyStore(store);
     expect(r.findings.map((f) => [f.code, f.severity])).toEqual([
@@ -117,6 +120,8 @@ describe('verifyStore', () => {
   it('finds metadata that describes another entry', async () => {
     const { store, e, other } = await fixture();
     const { readFile } = await import('node:fs/promises');
+    // Metadata is read-only once written (root alone writes it anyway).
+    await chmod(join(store.meta, `${e.key}.json`), 0o644);
     await writeFile(join(store.meta, `${e.key}.json`), (await readFile(join(store.meta, `${other.key}.json`), 'utf8')).replace(other.key, e.key).replace('"other"', '"evil"'));
     const r = await verifyStore(store, { names: [e.key] });
     expect(r.findings).toEqual([expect.objectContaining({ code: 'STORE_META_INVALID', message: expect.stringContaining('evil') })]);
@@ -179,6 +184,7 @@ describe('verifyStore', () => {
   it('finds an entry a project still uses that is gone', async () => {
     const { store, e } = await fixture();
     await putRoot(store, store.root, [e]); // any existing folder stands for the project
+    await chmod(e.path, 0o755);
     await rename(e.path, join(store.tmp, 'gone'));
     const r = await verifyStore(store);
     expect(r.findings.map((f) => f.code)).toEqual(['STORE_ENTRY_MISSING', 'STORE_META_ORPHAN']);
