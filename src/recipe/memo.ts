@@ -14,7 +14,7 @@
 // for the intact code that wrote it (the stamp: the size and time of each module
 // that decides a parse). Anything else about it, damaged or foreign, means no memo.
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { linkSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -119,7 +119,10 @@ function mac(key: Buffer, text: string): string {
 /** The user's memo key, made on first use; undefined when there is no place for one. */
 function userKey(): Buffer | undefined {
   const xdg = process.env['XDG_CACHE_HOME'];
-  const dir = join(xdg !== undefined && isAbsolute(xdg) ? xdg : join(process.env['HOME'] || homedir(), '.cache'), 'intact');
+  const home = process.env['HOME'] || homedir();
+  // Never make a home folder: HOME=/nonexistent (a service, a build user) means no memo.
+  if (!(xdg !== undefined && isAbsolute(xdg) ? existsSync(xdg) : existsSync(home))) return undefined;
+  const dir = join(xdg !== undefined && isAbsolute(xdg) ? xdg : join(home, '.cache'), 'intact');
   const file = join(dir, 'memo-key');
   try {
     const k = readFileSync(file);

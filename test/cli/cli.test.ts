@@ -114,3 +114,14 @@ describe('intact init', () => {
     await expect(readFile(join(dir, '.gitignore'))).rejects.toThrow();
   });
 });
+
+describe('a home folder that does not exist', () => {
+  it('is never created (HOME=/nonexistent is how services and build users say "no home")', async () => {
+    const dir = await makeProject({ 'recipes/tool.yaml': 'name: tool\nversion: 1.0.0\n' });
+    const home = join(dir, 'no-such-home');
+    expect((await runCli(['lock'], { cwd: dir, env: { HOME: home, XDG_CACHE_HOME: undefined } })).code).toBe(0);
+    expect((await runCli(['verify'], { cwd: dir, env: { HOME: home, XDG_CACHE_HOME: undefined } })).code).toBe(0);
+    const { existsSync } = await import('node:fs');
+    expect(existsSync(home)).toBe(false);
+  });
+});
