@@ -159,6 +159,7 @@ export const CODES = {
   BUILD_SILENT_LIMIT: { exit: 1 },
   BUILD_LOG_LIMIT: { exit: 1 },
   BUILD_DISK_LIMIT: { exit: 1 },
+  BUILD_PROCESS_LIMIT: { exit: 1 },
   STEP_ABORTED: { exit: 1 },
 
   // upgrades: add, outdated, upgrade, diff, review, sbom. exit 2: the argument,

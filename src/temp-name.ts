@@ -19,7 +19,10 @@ import { processAlive } from './process-alive.js';
 /** This host's name as it appears in temp names: no '-', so the fields split cleanly. */
 export const HOST = hostname().replace(/[^A-Za-z0-9.]/g, '_') || 'host';
 
-const OWNER = /^([a-z]+)-(.+?)-(\d+)-/;
+// A leading dot: the extractor's work folder beside a temp it unpacks into
+// (`.<temp>.extract-XXXXXX`, src/fetch/extract) is that temp's owner's too; a
+// killed `intact lock` left one in the store's tmp/ that nothing swept.
+const OWNER = /^\.?([a-z]+)-(.+?)-(\d+)-/;
 
 /** A temp name of this process: `<prefix>-<host>-<pid>-<rest>`. */
 export function tempName(prefix: string, rest: string): string {

@@ -13,7 +13,7 @@ import { copyNoFollow, ownDir, writeNoFollow } from '../store/no-follow.js';
 import { buildEnv, stepVars, type BuildPaths, type BuildPlan } from './plan.js';
 import { INSIDE, SOURCE_DATE_EPOCH } from '../store/entry-layout.js';
 import { runSteps } from './steps.js';
-import { parseBuildLimits } from './limits.js';
+import { resolveLimits } from './limits.js';
 import type { BuildContext } from './context.js';
 import type { Mount } from './types.js';
 import { tempName } from '../temp-name.js';
@@ -84,7 +84,7 @@ async function buildFresh(plan: BuildPlan, ctx: BuildContext, fresh: boolean): P
   let ok = false;
   const started = Date.now();
   try {
-    const limits = parseBuildLimits(process.env['INTACT_BUILD_LIMITS']);
+    const limits = resolveLimits(plan.limits, ctx.limits);
     const level = await ctx.sandboxLevel();
     log(`intact: building ${plan.name}@${plan.version} (${plan.entry}) for ${plan.platform}, sandbox ${level}\n`);
     for (const d of ['src', 'tmp']) await mkdir(join(buildDir, d));

@@ -7,6 +7,7 @@ import type { Readable } from 'node:stream';
 import type { FetchContext } from '../fetch/context.js';
 import type { StoreLayout } from '../store/paths.js';
 import type { BuildPlan } from './plan.js';
+import type { BuildLimits } from '../recipe/limits.js';
 import type { SandboxLevel, StepProcess, StepResult } from './types.js';
 
 export interface OutputCheckInput {
@@ -36,6 +37,8 @@ export interface BuildServices {
    * Resolves true when the entry was added to the store; false to build from source.
    */
   substitute?: (plan: BuildPlan) => Promise<boolean>;
+  /** The command line's `--limits`, over the defaults and each recipe's own (src/build/limits.ts). */
+  limits?: Partial<BuildLimits>;
 }
 
 /** Per run: one set of plans and how to build them. */

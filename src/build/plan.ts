@@ -7,6 +7,7 @@ import { buildKey, depName, sourcesOn } from '../lock/keys.js';
 import type { LockEntry, LockedSource } from '../lock/types.js';
 import { recipePlatforms, type Platform, type Recipe, type Source, type Step } from '../recipe/types.js';
 import { entryName } from '../store/key.js';
+import { parseLimitValue, type BuildLimits } from '../recipe/limits.js';
 import { SOURCE_DATE_EPOCH } from '../store/entry-layout.js';
 
 export { recipePlatforms };
@@ -41,6 +42,8 @@ export interface BuildPlan {
   bin: string[];
   /** The output hash the lock records for this platform (`intact lock --outputs`), if any. */
   expectedOutput?: string;
+  /** The recipe's own build limits (checked against their bounds when it was loaded). */
+  limits?: Partial<BuildLimits>;
 }
 
 export function planBuild(recipe: Recipe, entry: LockEntry, platform: Platform, depPlans: ReadonlyMap<string, BuildPlan>): BuildPlan {
@@ -79,7 +82,17 @@ export function planBuild(recipe: Recipe, entry: LockEntry, platform: Platform, 
     deps,
     bin: recipe.bin ?? [],
     ...(entry.output?.[platform] ? { expectedOutput: entry.output[platform] } : {}),
+    ...(recipe.limits ? { limits: recipeLimits(recipe.limits) } : {}),
   };
+}
+
+function recipeLimits(given: NonNullable<Recipe['limits']>): Partial<BuildLimits> {
+  const out: Partial<BuildLimits> = {};
+  for (const [name, value] of Object.entries(given)) {
+    const r = parseLimitValue(name, value);
+    if (r.ok) out[r.key] = r.value;
+  }
+  return out;
 }
 
 /** Where things are, as the build's steps see them (inside the sandbox, or real paths without one). */

@@ -4,6 +4,7 @@
 // (the sandbox's /build, or the real build folder without a sandbox).
 import { chmod, cp, mkdir, realpath, symlink, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, posix, relative, sep } from 'node:path';
+import { LIMIT_CODES } from './limits.js';
 import { IntactError } from '../errors.js';
 import type { Step } from '../recipe/types.js';
 import { substitute, type BuildPaths } from './plan.js';
@@ -34,7 +35,9 @@ export interface StepContext {
 }
 
 function stepError(ctx: StepContext, i: number, message: string, hint: string, cause?: unknown): IntactError {
-  return new IntactError('BUILD_FAILED', `${ctx.recipe}: build step ${i + 1}: ${message}`, { hint, field: `build[${i}]`, cause });
+  // A build limit keeps its own code and field: it names the limit to raise, not the step to fix.
+  const limit = cause instanceof IntactError && LIMIT_CODES.has(cause.code) ? cause : undefined;
+  return new IntactError(limit?.code ?? 'BUILD_FAILED', `${ctx.recipe}: build step ${i + 1}: ${message}`, { hint, field: limit?.field ?? `build[${i}]`, cause });
 }
 
 /** Map a path as steps see it to the real one, refusing anything outside the build folder. */

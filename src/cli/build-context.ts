@@ -2,6 +2,7 @@
 // the sandbox at the level this machine allows (or the one demanded), output
 // checks and normalisation. Heavy modules load here, only for commands that build.
 import type { BuildServices } from '../build/context.js';
+import type { BuildLimits } from '../recipe/limits.js';
 import { lost } from '../build/sandbox/lost.js';
 import type { SandboxLevel, SandboxMode } from '../build/types.js';
 import type { StoreLayout } from '../store/paths.js';
@@ -13,6 +14,14 @@ import type { CliContext } from './commands/context.js';
 export function parseSandboxMode(v: string): SandboxMode {
   if (v === 'require' || v === 'auto' || v === 'off') return v;
   throw new IntactError('USAGE', `--sandbox takes require, auto or off, not "${v}"`, { hint: 'e.g. --sandbox=require in CI' });
+}
+
+/** `--limits time=4h,processes=8192` (docs/builds.md), checked against the bounds as the flag is read. */
+export const LIMITS_FLAG = ['--limits <list>', 'build limits for this run, over the recipes\' own: time=4h,silent=1h,log=128MiB,disk=32GiB,processes=8192 (bounds: docs/builds.md)'] as const;
+export async function parseLimitsFlag(v: string | undefined): Promise<Partial<BuildLimits> | undefined> {
+  if (v === undefined) return undefined;
+  const { parseLimitList } = await import('../build/limits.js');
+  return parseLimitList(v);
 }
 
 /**
@@ -36,6 +45,7 @@ export async function makeBuildContext(opts: {
   fetch: FetchContext;
   mode: SandboxMode;
   keepFailed: boolean;
+  limits?: Partial<BuildLimits>;
   onLog?: (name: string, chunk: string) => void;
   signal?: AbortSignal;
   /** Told once, when the level is known (to warn about a weak sandbox). */
@@ -79,6 +89,7 @@ export async function makeBuildContext(opts: {
       extract: async (file, dest, o) => (await extract()).extract(file, dest, o),
       ...(opts.onLog ? { onLog: opts.onLog } : {}),
       ...(opts.signal ? { signal: opts.signal } : {}),
+      ...(opts.limits ? { limits: opts.limits } : {}),
     },
   };
 }
@@ -93,9 +104,10 @@ function once<M>(load: () => Promise<M>): () => Promise<M> {
  * Everything a building command sets up, in one place: the project, progress
  * display, fetch context and build context (install, build, repair).
  */
-export async function openBuildSession(ctx: CliContext, opts: { offline: boolean; keepFailed: boolean; sandbox: SandboxMode; onFetchEvent?: (e: import('../fetch/types.js').FetchEvent) => void }) {
+export async function openBuildSession(ctx: CliContext, opts: { offline: boolean; keepFailed: boolean; sandbox: SandboxMode; limits?: string; onFetchEvent?: (e: import('../fetch/types.js').FetchEvent) => void }) {
   const out = ctx.output();
   const globals = ctx.globals();
+  const limits = await parseLimitsFlag(opts.limits);
   const { findProject } = await import('../project/find.js');
   const { progressFor } = await import('./progress.js');
   const { makeFetchContext } = await import('./fetch-context.js');
@@ -106,6 +118,6 @@ export async function openBuildSession(ctx: CliContext, opts: { offline: boolean
     progress.onEvent(e);
   };
   const { ctx: fetch, store } = await makeFetchContext(project, globals, { offline: opts.offline, onEvent, signal: ctx.signal });
-  const built = await makeBuildContext({ projectDir: project, store, fetch, mode: opts.sandbox, keepFailed: opts.keepFailed, signal: ctx.signal, ...reporting(out) });
+  const built = await makeBuildContext({ projectDir: project, store, fetch, mode: opts.sandbox, keepFailed: opts.keepFailed, signal: ctx.signal, ...(limits ? { limits } : {}), ...reporting(out) });
   return { out, globals, project, progress, fetch, store, built, onEvent };
 }

@@ -3,7 +3,8 @@
 // package folder removed) into a scratch folder, hashed, and removed. Recorded
 // in the lock as `tree` by `intact lock`, compared by `intact verify --fetch`.
 import { randomBytes } from 'node:crypto';
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
+import { removeTree } from '../store/remove-tree.js';
 import { join } from 'node:path';
 import type { Source } from '../recipe/types.js';
 import { treeHash } from '../store/tree-hash.js';
@@ -30,7 +31,6 @@ export async function unpackedTree(file: string, source: Source, tmpDir: string,
     await extract(file, dest, { ...unpackOptions(source, archiveIntegrity), ...(name ? { name } : {}) });
     return await treeHash(dest);
   } finally {
-    // Extraction leaves ordinary modes (0644/0755), so a plain removal works.
-    await rm(dest, { recursive: true, force: true });
+    await removeTree(dest);
   }
 }

@@ -17,9 +17,14 @@ export function sha256Sri(data: string | Uint8Array): string {
   return `sha256-${createHash('sha256').update(data).digest('base64')}`;
 }
 
-/** Pure: the hash of a recipe given the hashes of the files it references. */
+/**
+ * Pure: the hash of a recipe given the hashes of the files it references. Its
+ * `limits` bound how a build may run, not what it makes: raising one neither
+ * makes the lock stale nor changes the store key.
+ */
 export function recipeHash(recipe: Recipe, files: Record<string, string>): string {
-  return sha256Sri(canonicalCompact({ v: RECIPE_HASH_VERSION, recipe, files }));
+  const { limits: _limits, ...made } = recipe;
+  return sha256Sri(canonicalCompact({ v: RECIPE_HASH_VERSION, recipe: made, files }));
 }
 
 /** A path that stays inside the project, judged on the text alone. */

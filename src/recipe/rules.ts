@@ -5,6 +5,7 @@ import { finding, type ErrorCode, type Finding } from '../errors.js';
 import { classifyDep, classifyGitRev, classifyNpmSpec, classifyVersion, type VersionVerdict } from './exact.js';
 import { DEB_ARCH, debArchOf, debFileReason, parseDebBinary, parseDebSource } from './deb.js';
 import { classifyIntegrity } from './integrity.js';
+import { parseLimitValue } from './limits.js';
 import { hasCredentials, redactUrls } from './url-secrets.js';
 import { fieldName } from './schema.js';
 import type { Platform, Recipe } from './types.js';
@@ -25,6 +26,14 @@ export function checkRules(recipe: Recipe, file: string, locate: Locator): Findi
 
   const version = classifyVersion(recipe.version, 'recipe');
   if (typeof recipe.version === 'string' && !version.exact) floating('VERSION_FLOATING', ['version'], 'the recipe version', version, String(recipe.version));
+
+  // The shape is the schema's; the bounds (24h, 1GiB...) are checked here, at the value's line.
+  if (recipe.limits && typeof recipe.limits === 'object') {
+    for (const [name, value] of Object.entries(recipe.limits)) {
+      const r = parseLimitValue(name, value);
+      if (!r.ok && r.pastBound) report('RECIPE_SCHEMA', ['limits', name], r.reason, r.hint, String(value));
+    }
+  }
 
   list(recipe.deps).forEach((dep, i) => {
     if (typeof dep !== 'string') return;

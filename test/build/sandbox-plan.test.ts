@@ -8,7 +8,7 @@ import { IntactError } from '../../src/errors.js';
 import { explainSandbox, resolveMode, type SandboxProbe } from '../../src/build/sandbox/index.js';
 import { planMounts, toReal } from '../../src/build/sandbox/layout.js';
 import { mountOf, parseMountInfo } from '../../src/build/sandbox/mountinfo.js';
-import { fstabEscape, fstabFor, fullCommand, SETUP_SCRIPT, type FullPlan } from '../../src/build/sandbox/setup-script.js';
+import { fstabEscape, fstabFor, fullCommand, GATE_SCRIPT, SETUP_SCRIPT, type FullPlan } from '../../src/build/sandbox/setup-script.js';
 
 const TOOLS: FullPlan['tools'] = { unshare: '/usr/bin/unshare', mount: '/usr/bin/mount', sh: '/bin/sh', env: '/usr/bin/env', hostname: '/bin/hostname' };
 const SKELETON = { dir: '/tmp/skel', devNodes: ['null', 'zero'], locked: ['nosuid', 'nodev'] };
@@ -55,6 +55,17 @@ describe('fullCommand', () => {
       '/usr/bin/unshare', '--user', '--map-user=1000', '--map-group=1000', '--root=/tmp/intact-step-x/root', '--wd=/build/src dir', '--',
       '/store/dep/bin/tool', '--flag', '$HOME; rm -rf /',
     ]);
+  });
+
+  it('as root: maps uid 1000 to the build user (intact writes the maps while a gate waits) and drops with --setuid', () => {
+    const root = fullCommand({ ...plan, buildUser: { uid: 64000, gid: 64000 }, processes: 48 });
+    expect(root.args.slice(0, root.args.indexOf('--'))).not.toContain('--map-root-user');
+    const gate = root.args.indexOf(GATE_SCRIPT);
+    expect(root.args.slice(gate - 2, gate + 4)).toEqual(['/bin/sh', '-c', GATE_SCRIPT, 'intact-gate', '/bin/sh', '-c']);
+    const exec = root.args.slice(root.args.lastIndexOf('/usr/bin/unshare'));
+    expect(exec.slice(0, 6)).toEqual(['/usr/bin/unshare', '--setgid=1000', '--setuid=1000', '--root=/tmp/intact-step-x/root', '--wd=/build/src dir', '--']);
+    // One more than the limit: the watchdog, not the kernel, is what ends the build at it.
+    expect(root.env.INTACT_SB_NPROC).toBe('49');
   });
 
   it('gives the setup a fixed environment of its own, nothing of the caller', () => {

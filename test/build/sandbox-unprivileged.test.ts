@@ -112,6 +112,29 @@ describe('on machines that restrict namespaces', () => {
   });
 });
 
+describe('the process limit (defect class: a build\'s processes had no limit)', () => {
+  it(`in a user namespace mapping only root: ${isRoot ? 'the host\'s root cannot be bounded, so doctor says so and require refuses' : 'root there is this user on the host, so it is bounded'}`, async () => {
+    await writeFile(join(work, 'probe.mjs'), PROBE_CHILD);
+    const r = await runChild(['unshare', '--user', '--map-root-user', '--'], join(work, 'probe.mjs'), { PATH: '/usr/bin:/bin' }, work);
+    expect(r.probe.level).toBe('full');
+    if (isRoot) {
+      expect(r.probe.unbounded).toMatch(/build user \(uid 64000\) is not mapped/);
+      expect(r.require.code).toBe('SANDBOX_UNAVAILABLE');
+      expect(r.explain.join('\n')).toMatch(/NOT bounded: the number of processes/);
+    } else {
+      expect(r.probe.unbounded).toBeUndefined();
+      expect(r.require).toBeUndefined();
+    }
+  });
+
+  it('as the suite\'s user: bounded, and doctor says how', async () => {
+    await writeFile(join(work, 'probe.mjs'), PROBE_CHILD);
+    const r = await runChild(['env'], join(work, 'probe.mjs'), { PATH: '/usr/bin:/bin' }, work);
+    expect(r.probe.unbounded).toBeUndefined();
+    expect(r.explain.join('\n')).toMatch(isRoot ? /as root, steps run as the build user, host uid 64000/ : /bounded \(RLIMIT_NPROC, counted in the step's own user namespace\)/);
+  });
+});
+
 describe('temporary folders', () => {
   it('removes those left by killed processes, and only those', async () => {
     const tmp = join(work, 'sweep');

@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { IntactError } from '../../src/errors.js';
-import { DEFAULT_BUILD_LIMITS, parseBuildLimits, type BuildLimits } from '../../src/build/limits.js';
+import { parseLimitList, type BuildLimits } from '../../src/build/limits.js';
+import { DEFAULT_BUILD_LIMITS } from '../../src/recipe/limits.js';
 import { supervise } from '../../src/build/sandbox/supervise.js';
 
 const dirs: string[] = [];
@@ -43,7 +44,8 @@ describe('build limits', () => {
   it('an endless loop ends at the time limit', async () => {
     const r = await runaway('for (;;) {}', { timeMs: 800 });
     expect(r.error.code).toBe('BUILD_TIME_LIMIT');
-    expect(r.error.hint).toMatch(/INTACT_BUILD_LIMITS/);
+    expect(r.error.hint).toMatch(/--limits time=4h/);
+    expect(r.error.hint).toMatch(/limits: \{ time: 4h \}/);
     expect(r.ms).toBeLessThan(5000);
   });
 
@@ -65,10 +67,11 @@ describe('build limits', () => {
     expect(r.error.message).toContain(String(64 * 1024 * 1024));
   });
 
-  it('reads overrides within bounds and refuses others', () => {
-    expect(parseBuildLimits('time=3h,log=8MiB')).toMatchObject({ timeMs: 3 * 3600_000, logBytes: 8 * 1024 ** 2 });
-    expect(() => parseBuildLimits('time=30h')).toThrow(/outside/);
-    expect(() => parseBuildLimits('cpus=4')).toThrow(/not a build limit/);
+  it('reads --limits within bounds and refuses others, naming the flag', () => {
+    expect(parseLimitList('time=3h,log=8MiB,processes=100')).toEqual({ timeMs: 3 * 3600_000, logBytes: 8 * 1024 ** 2, processes: 100 });
+    expect(() => parseLimitList('time=30h')).toThrow(/--limits time=30h: .*outside its bounds \(at most 24h\)/);
+    expect(() => parseLimitList('cpus=4')).toThrow(/not a build limit/);
+    expect(() => parseLimitList('log=4h')).toThrow(/not a bytes/);
     expect(readdirSync(tmpdir()).length).toBeGreaterThan(0);
   });
 });

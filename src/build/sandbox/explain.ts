@@ -4,6 +4,7 @@ import { INSIDE } from '../../store/entry-layout.js';
 import type { SandboxProbe } from './probe.js';
 import { INSIDE_USER } from './skeleton.js';
 import { lost } from './lost.js';
+import { BUILD_USER } from './build-user.js';
 
 const PROTECTS: Record<SandboxProbe['level'], string[]> = {
   full: [
@@ -24,8 +25,20 @@ const FIXES: { when: RegExp; line: string }[] = [
   { when: /util-linux|missing host tools/, line: 'install util-linux 2.38 or newer (unshare with --map-user, --root, --wd and --kill-child; mount) and coreutils (env)' },
 ];
 
+/**
+ * Whether a build's processes are bounded. RLIMIT_NPROC binds every uid but the
+ * host's root, so it holds in the full sandbox only: there the step is the
+ * caller's own uid, or the build user when intact is root (build-user.ts).
+ */
+function processLimit(probe: SandboxProbe): string {
+  if (probe.unbounded) return `NOT bounded: the number of processes a build runs (a fork bomb runs until its time limit), because ${probe.unbounded}; --sandbox=require refuses to build`;
+  return process.getuid?.() === 0
+    ? `a build's processes are bounded (RLIMIT_NPROC): as root, steps run as the build user, host uid ${BUILD_USER.uid}, which the kernel does not exempt`
+    : "a build's processes are bounded (RLIMIT_NPROC, counted in the step's own user namespace)";
+}
+
 export function explainSandbox(probe: SandboxProbe): string[] {
-  const lines = [...PROTECTS[probe.level]];
+  const lines = [...PROTECTS[probe.level], processLimit(probe)];
   if (probe.level === 'full') {
     for (const r of probe.reasons) lines.push(`note: ${r}`);
     return lines;

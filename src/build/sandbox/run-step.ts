@@ -13,6 +13,7 @@ import { fstabFor, fullCommand, RO_CHECK_FILE, type FullPlan, type PlannedMount 
 import { forgetSkeleton, skeleton, tempPrefix } from './skeleton.js';
 import { checkArgvAndEnv, checkCwd, locateTool } from './step-input.js';
 import { supervise } from './supervise.js';
+import { buildUser, chownTree, writeIdMaps } from './build-user.js';
 import { findTools, type HostTools } from './tools.js';
 
 export async function runStep(p: StepProcess, level: SandboxLevel): Promise<StepResult> {
@@ -83,11 +84,19 @@ async function runFull(p: StepProcess, tools: HostTools): Promise<StepResult> {
 /** Build the private root and exec argv in it; used by runStep and by the probe. */
 export async function execFull(mounts: PlannedMount[], argv: string[], env: Record<string, string>, cwd: string, t: FullPlan['tools'], base: ReturnType<typeof baseOptions>): Promise<StepResult> {
   const dir = await mkdtemp(tempPrefix('step'));
+  const user = buildUser();
+  const writable = mounts.filter((m) => m.writable);
   try {
-    const plan = { root: join(dir, 'root'), fstab: join(dir, 'fstab'), skeleton: await skeleton(), mounts, argv, env, cwd, tools: t, ...(base.limits ? { tmpBytes: base.limits.limits.diskBytes } : {}) };
+    const plan = {
+      root: join(dir, 'root'), fstab: join(dir, 'fstab'), skeleton: await skeleton(), mounts, argv, env, cwd, tools: t,
+      ...(base.limits ? { tmpBytes: base.limits.limits.diskBytes, processes: base.limits.limits.processes } : {}),
+      ...(user ? { buildUser: user } : {}),
+    };
     await Promise.all([mkdir(plan.root), writeFile(plan.fstab, fstabFor(plan))]);
+    // The build user writes the build folder only while its step runs.
+    if (user) for (const m of writable) await chownTree(m.real, user.uid, user.gid);
     const cmd = fullCommand(plan);
-    const r = await supervise({ file: cmd.file, args: cmd.args, env: cmd.env, cwd: '/', readyPipe: true, ...base });
+    const r = await supervise({ file: cmd.file, args: cmd.args, env: cmd.env, cwd: '/', readyPipe: true, ...(user ? { gate: writeIdMaps } : {}), ...base });
     if (!r.ready) {
       forgetSkeleton();
       // The read-only check may have left its file where a remount failed.
@@ -99,6 +108,8 @@ export async function execFull(mounts: PlannedMount[], argv: string[], env: Reco
     }
     return { exitCode: r.exitCode, signal: r.signal };
   } finally {
+    // Back to intact's own user, so the output checks and the store see only its files.
+    if (user) for (const m of writable) await chownTree(m.real, process.getuid!(), process.getgid!()).catch(() => undefined);
     await rm(dir, { recursive: true, force: true }).catch(() => undefined);
   }
 }

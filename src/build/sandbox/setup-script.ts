@@ -59,6 +59,14 @@ export interface FullPlan {
    * without it a tmpfs may grow to half the host's memory.
    */
   tmpBytes?: number;
+  /** RLIMIT_NPROC of the step (the build's process limit), set before the step's uid is. */
+  processes?: number;
+  /**
+   * When intact is root: the host uid/gid the step's uid 1000 maps to. The outer
+   * namespace then maps two ids, which intact writes (writeIdMaps) while the
+   * setup waits (GATE_SCRIPT); the step drops to uid 1000 with `--setuid`.
+   */
+  buildUser?: { uid: number; gid: number };
 }
 
 /**
@@ -69,6 +77,9 @@ export interface FullPlan {
 export const SETUP_SCRIPT = `set -eu
 die() { printf 'intact-sandbox: %s\\n' "$*" >&2; exit 125; }
 R=$1 FSTAB=$2; shift 2
+# Mount points are made world-searchable whatever the step's umask (verify
+# --rebuild varies it): the step is not their owner when it is the build user.
+STEP_UMASK=$(umask); umask 022
 [ -z "$INTACT_SB_HOSTNAME" ] || "$INTACT_SB_HOSTNAME" "$INTACT_SB_NAME" || die "cannot set the hostname"
 "$INTACT_SB_MOUNT" -a -T "$FSTAB" || die "cannot mount the private root (see mount's message above)"
 while [ "$1" != -- ]; do
@@ -79,9 +90,24 @@ while [ "$1" != -- ]; do
 done
 shift
 "$INTACT_SB_MOUNT" -o remount,bind,ro,nosuid,nodev "$R" || die "cannot make the private root read-only"
+# bash and busybox call RLIMIT_NPROC -u, dash -p.
+[ -z "\${INTACT_SB_NPROC:-}" ] || ulimit -u "$INTACT_SB_NPROC" 2>/dev/null || ulimit -p "$INTACT_SB_NPROC" || die "cannot limit the step's processes"
+umask "$STEP_UMASK"
 printf 'ready\\n' >&3
 exec 3>&-
 exec "$@"
+`;
+
+/**
+ * Before the setup when intact maps a build user: say `map` on fd 3, wait for
+ * `go` on stdin (intact has written the id maps), then exec the setup. The exec
+ * matters: capabilities are granted at exec to a process that is root in its
+ * namespace, and this shell started before its uid was mapped.
+ */
+export const GATE_SCRIPT = `printf 'map\\n' >&3
+IFS= read -r go || exit 125
+[ "$go" = go ] || exit 125
+exec "$@" </dev/null
 `;
 
 /** The file the ro check would leave in a mount whose read-only remount silently failed. */
@@ -131,14 +157,24 @@ export function fullCommand(plan: FullPlan): SpawnSpec {
   const t = plan.tools;
   const readOnly = ['/dev', '/etc', ...plan.mounts.filter((m) => !m.writable).map((m) => m.inside)];
   const stepEnv = Object.entries(plan.env).map(([k, v]) => `${k}=${v}`);
+  // Without a build user the step gets its own user namespace, mapped to the
+  // caller; with one, the outer namespace already maps uid 1000 to it.
+  const drop = plan.buildUser
+    ? [`--setgid=${INSIDE_USER.gid}`, `--setuid=${INSIDE_USER.uid}`]
+    : ['--user', `--map-user=${INSIDE_USER.uid}`, `--map-group=${INSIDE_USER.gid}`];
   const exec = [
     t.env, '-i', '--', ...stepEnv,
-    t.unshare, '--user', `--map-user=${INSIDE_USER.uid}`, `--map-group=${INSIDE_USER.gid}`, `--root=${plan.root}`, `--wd=${plan.cwd}`, '--', ...plan.argv,
+    t.unshare, ...drop, `--root=${plan.root}`, `--wd=${plan.cwd}`, '--', ...plan.argv,
   ];
+  const setup = [t.sh, '-c', SETUP_SCRIPT, 'intact-sandbox', plan.root, plan.fstab, ...readOnly, '--', ...exec];
+  const outer = plan.buildUser ? OUTER_NAMESPACES.filter((a) => a !== '--map-root-user') : OUTER_NAMESPACES;
   return {
     file: t.unshare,
-    args: [...OUTER_NAMESPACES, '--', t.sh, '-c', SETUP_SCRIPT, 'intact-sandbox', plan.root, plan.fstab, ...readOnly, '--', ...exec],
+    args: [...outer, '--', ...(plan.buildUser ? [t.sh, '-c', GATE_SCRIPT, 'intact-gate'] : []), ...setup],
     env: {
+      // One more than the limit: the outer unshare counts against it for an
+      // ordinary user; reaching the limit itself is what supervise.ts stops.
+      ...(plan.processes !== undefined ? { INTACT_SB_NPROC: String(plan.processes + 1) } : {}),
       PATH: '/usr/bin:/bin:/usr/sbin:/sbin',
       LC_ALL: 'C',
       INTACT_SB_MOUNT: t.mount,

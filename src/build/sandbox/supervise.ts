@@ -9,6 +9,7 @@ import { spawn } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import { IntactError } from '../../errors.js';
 import { folderBytes, limitError, type BuildLimits } from '../limits.js';
+import { childPidNs, tasksIn } from './ns-tasks.js';
 
 /** The build's limits as one step runs: the build's deadline and folder are shared by its steps. */
 export interface StepLimits {
@@ -19,8 +20,8 @@ export interface StepLimits {
   diskDir?: string;
 }
 
-/** How often the build folder is measured against the disk limit. */
-const DISK_EVERY_MS = 1000;
+/** How often the build folder and the step's processes are measured against their limits. */
+const WATCH_EVERY_MS = 1000;
 
 export interface SuperviseOptions {
   file: string;
@@ -35,6 +36,12 @@ export interface SuperviseOptions {
   /** What runs, for messages (the step's program). */
   what: string;
   limits?: StepLimits;
+  /**
+   * Called with the child's pid when it says `map` on fd 3 (needs readyPipe);
+   * then `go` is written to its stdin. A throw is reported on the setup's stderr
+   * and the child is not let go.
+   */
+  gate?: (pid: number) => void;
 }
 
 export interface Supervised {
@@ -65,7 +72,7 @@ export async function supervise(o: SuperviseOptions): Promise<Supervised> {
     cwd: o.cwd,
     env: o.env,
     detached: true,
-    stdio: o.readyPipe ? ['ignore', 'pipe', 'pipe', 'pipe'] : ['ignore', 'pipe', 'pipe'],
+    stdio: o.readyPipe ? [o.gate ? 'pipe' : 'ignore', 'pipe', 'pipe', 'pipe'] : ['ignore', 'pipe', 'pipe'],
   });
   let stderrTail = '';
   let readyText = '';
@@ -91,11 +98,27 @@ export async function supervise(o: SuperviseOptions): Promise<Supervised> {
     log(b);
     stderrTail = (stderrTail + b.toString('utf8')).slice(-TAIL);
   });
-  if (o.readyPipe) (child.stdio[3] as Readable).on('data', (b: Buffer) => (readyText += b.toString('utf8')));
+  let gated = false;
+  if (o.readyPipe) {
+    (child.stdio[3] as Readable).on('data', (b: Buffer) => {
+      readyText += b.toString('utf8');
+      if (o.gate && !gated && readyText.includes('map') && child.pid !== undefined) {
+        gated = true;
+        try {
+          o.gate(child.pid);
+          child.stdin!.end('go\n');
+        } catch (e) {
+          stderrTail += `intact: ${(e as Error).message}\n`;
+          child.stdin!.end();
+        }
+      }
+    });
+    child.stdin?.on('error', () => undefined);
+  }
   // Listen from the start: 'close' can come in the same tick as 'exit'.
   const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
 
-  let ended: 'timeout' | 'abort' | 'time' | 'silent' | 'log' | 'disk' | undefined;
+  let ended: 'timeout' | 'abort' | 'time' | 'silent' | 'log' | 'disk' | 'processes' | undefined;
   function stop(why: NonNullable<typeof ended>): void {
     ended ??= why;
     killGroup(child.pid);
@@ -103,9 +126,13 @@ export async function supervise(o: SuperviseOptions): Promise<Supervised> {
   const timer = o.timeoutMs !== undefined && o.timeoutMs > 0 ? setTimeout(() => stop('timeout'), o.timeoutMs) : undefined;
   const deadline = lim ? setTimeout(() => stop('time'), Math.max(0, lim.deadlineAt - Date.now())) : undefined;
   const silent = lim ? setTimeout(() => stop('silent'), lim.limits.silentMs) : undefined;
-  const disk = lim?.diskDir !== undefined ? setInterval(() => {
-    if (folderBytes(lim.diskDir!) > lim.limits.diskBytes) stop('disk');
-  }, DISK_EVERY_MS) : undefined;
+  let ns: string | undefined;
+  const disk = lim ? setInterval(() => {
+    if (lim.diskDir !== undefined && folderBytes(lim.diskDir) > lim.limits.diskBytes) stop('disk');
+    // The sandbox's RLIMIT_NPROC stops the growth at the limit; reaching it ends the step.
+    ns ??= child.pid === undefined ? undefined : childPidNs(child.pid);
+    if (ns !== undefined && tasksIn(ns) >= lim.limits.processes) stop('processes');
+  }, WATCH_EVERY_MS) : undefined;
   const clearLimits = (): void => {
     clearTimeout(deadline);
     clearTimeout(silent);

@@ -1,7 +1,7 @@
 // `intact build NAME`: a fresh build of one recipe, compared with the store.
 import type { Command } from 'commander';
 import type { CliContext } from './context.js';
-import { openBuildSession, parseSandboxMode } from '../build-context.js';
+import { LIMITS_FLAG, openBuildSession, parseSandboxMode } from '../build-context.js';
 import { defaultJobs } from '../fetch-context.js';
 import { checkRecipeNames } from '../recipe-names.js';
 
@@ -14,7 +14,8 @@ export function registerBuild(program: Command, ctx: CliContext): void {
     .option('--keep-failed', 'keep the build folder of a failed build and print its path', false)
     .option('--offline', 'use only the download cache', false)
     .option('--sandbox <mode>', 'require | auto | off', parseSandboxMode, 'auto')
-    .action(async (name: string, opts: { keepFailed: boolean; offline: boolean; sandbox: 'require' | 'auto' | 'off' }) => {
+    .option(...LIMITS_FLAG)
+    .action(async (name: string, opts: { keepFailed: boolean; offline: boolean; sandbox: 'require' | 'auto' | 'off'; limits?: string }) => {
       const { out, globals, project, progress, built } = await openBuildSession(ctx, opts);
       await checkRecipeNames(project, [name]);
       const { rebuild } = await import('../../project/rebuild.js');

@@ -2,7 +2,7 @@
 // and switch the project's profile (.intact/bin). The work is src/project/install.ts.
 import type { Command } from 'commander';
 import type { CliContext } from './context.js';
-import { openBuildSession, parseSandboxMode } from '../build-context.js';
+import { LIMITS_FLAG, openBuildSession, parseSandboxMode } from '../build-context.js';
 import { defaultJobs } from '../fetch-context.js';
 import { formatBytes } from '../progress.js';
 import { checkRecipeNames } from '../recipe-names.js';
@@ -18,7 +18,8 @@ export function registerInstall(program: Command, ctx: CliContext): void {
     .option('--allow-mismatch', 'install an output that differs from the hash intact.lock records (for investigation)', false)
     .option('--sandbox <mode>', 'require | auto | off: how strict the build sandbox must be', parseSandboxMode, 'auto')
     .option('--no-substitute', 'build everything from source; do not ask the binary caches of intact.yaml')
-    .action(async (names: string[], opts: { offline: boolean; keepFailed: boolean; allowMismatch: boolean; sandbox: 'require' | 'auto' | 'off'; substitute: boolean }) => {
+    .option(...LIMITS_FLAG)
+    .action(async (names: string[], opts: { offline: boolean; keepFailed: boolean; allowMismatch: boolean; sandbox: 'require' | 'auto' | 'off'; substitute: boolean; limits?: string }) => {
       const started = Date.now();
       let fetched = 0;
       let fetchedBytes = 0;

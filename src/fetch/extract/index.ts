@@ -26,7 +26,8 @@
 // header says why. Timestamps are left as the filesystem sets them; a later
 // normalisation step sets them all.
 import { lstatSync, mkdirSync, statSync, chmodSync } from 'node:fs';
-import { mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rename } from 'node:fs/promises';
+import { removeTree } from '../../store/remove-tree.js';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { IntactError } from '../../errors.js';
@@ -169,7 +170,8 @@ export async function extract(file: string, dest: string, opts: ExtractOptions =
   } catch (err) {
     throw normalise(err, where, target, opts.signal);
   } finally {
-    if (work !== undefined) await rm(work, { recursive: true, force: true });
+    // Bounded memory however many entries were written (src/store/remove-tree.ts).
+    if (work !== undefined) await removeTree(work);
   }
 }
 
@@ -198,7 +200,7 @@ export async function hashArchiveMember(file: string, archive: string, opts: { a
     }
     return finder.pick(archive).integrity as string;
   } finally {
-    await rm(work, { recursive: true, force: true });
+    await removeTree(work);
   }
 }
 
