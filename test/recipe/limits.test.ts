@@ -3,7 +3,7 @@
 // how a build runs, not what it makes). Defect class: build limits could be
 // raised only through an environment variable, for every build at once.
 import { describe, expect, it } from 'vitest';
-import { parseRecipe } from '../../src/recipe/load.js';
+import { parseRecipe } from '../../src/recipe/parse.js';
 import { recipeHash } from '../../src/recipe/hash.js';
 import { resolveLimits } from '../../src/build/limits.js';
 import { DEFAULT_BUILD_LIMITS } from '../../src/recipe/limits.js';
