@@ -127,7 +127,7 @@ export async function supervise(o: SuperviseOptions): Promise<Supervised> {
   const deadline = lim ? setTimeout(() => stop('time'), Math.max(0, lim.deadlineAt - Date.now())) : undefined;
   const silent = lim ? setTimeout(() => stop('silent'), lim.limits.silentMs) : undefined;
   let ns: string | undefined;
-  const disk = lim ? setInterval(() => {
+  const watch = lim ? setInterval(() => {
     if (lim.diskDir !== undefined && folderBytes(lim.diskDir) > lim.limits.diskBytes) stop('disk');
     // The sandbox's RLIMIT_NPROC stops the growth at the limit; reaching it ends the step.
     ns ??= child.pid === undefined ? undefined : childPidNs(child.pid);
@@ -136,7 +136,7 @@ export async function supervise(o: SuperviseOptions): Promise<Supervised> {
   const clearLimits = (): void => {
     clearTimeout(deadline);
     clearTimeout(silent);
-    clearInterval(disk);
+    clearInterval(watch);
   };
   const onAbort = () => stop('abort');
   o.signal?.addEventListener('abort', onAbort, { once: true });
