@@ -34,7 +34,11 @@ function install(store) {
     const t0 = performance.now();
     const lines = [];
     let rest = '';
-    const p = spawn(process.execPath, [cli, 'install', '--store', store], { cwd: proj, env: { ...process.env, NO_COLOR: '1', CI: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = spawn(process.execPath, [cli, 'install', '--store', store], {
+      cwd: proj,
+      env: { ...process.env, NO_COLOR: '1', CI: '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const take = (chunk) => {
       const at = performance.now() - t0;
       const parts = (rest + chunk).split('\n');
@@ -44,7 +48,9 @@ function install(store) {
     p.stdout.on('data', take);
     p.stderr.on('data', take);
     p.on('error', reject);
-    p.on('exit', (code) => (code === 0 ? resolve({ wall: performance.now() - t0, lines }) : reject(new Error(`install exited ${code}: ${lines.map((l) => l.line).join('\n')}`))));
+    p.on('exit', (code) =>
+      code === 0 ? resolve({ wall: performance.now() - t0, lines }) : reject(new Error(`install exited ${code}: ${lines.map((l) => l.line).join('\n')}`)),
+    );
   });
 }
 
@@ -84,11 +90,16 @@ try {
   const cache = join(repo, 'store', 'cache');
   if (existsSync(cache)) cpSync(cache, join(warm, 'cache'), { recursive: true });
   else console.log('(no download cache in ./store: the "warm" run downloads too; run `intact install` here first)');
-  const runs = [['warm download cache', warm], ['cold download cache', cold]].filter(([w]) => !process.env.BENCH_ONLY || w.startsWith(process.env.BENCH_ONLY));
+  const runs = [
+    ['warm download cache', warm],
+    ['cold download cache', cold],
+  ].filter(([w]) => !process.env.BENCH_ONLY || w.startsWith(process.env.BENCH_ONLY));
   for (const [what, store] of runs) {
     const r = await install(store);
     const s = idleShare(r);
-    console.log(`${what}: ${(r.wall / 1000).toFixed(1)} s wall, ${s.download} download(s), ${s.build} build(s); neither a download nor a build running: ${(100 * s.idle).toFixed(1)}% of the wall time`);
+    console.log(
+      `${what}: ${(r.wall / 1000).toFixed(1)} s wall, ${s.download} download(s), ${s.build} build(s); neither a download nor a build running: ${(100 * s.idle).toFixed(1)}% of the wall time`,
+    );
   }
 } finally {
   const { spawnSync } = await import('node:child_process');

@@ -22,7 +22,9 @@ if (!PROJECT) mkdirSync(join(dir, 'recipes'));
 for (let i = 0; i < N; i++) {
   // A chain of dependencies and a program each: the shape of a real toolchain set.
   const deps = i > 0 ? `deps: [pkg${i - 1}@1.${i - 1}.0]\n` : '';
-  writeFileSync(join(dir, 'recipes', `pkg${i}.yaml`), `name: pkg${i}
+  writeFileSync(
+    join(dir, 'recipes', `pkg${i}.yaml`),
+    `name: pkg${i}
 version: 1.${i}.0
 ${deps}build:
   - write: $out/bin/pkg${i}
@@ -31,7 +33,8 @@ ${deps}build:
   - write: $out/share/pkg${i}/README
     content: "generated package ${i}\\n"
 bin: [bin/pkg${i}]
-`);
+`,
+  );
 }
 const env = { ...process.env, NO_COLOR: '1' };
 if (!PROJECT) {
@@ -62,6 +65,9 @@ console.log(`${PROJECT ? `project ${PROJECT}` : `recipes: ${N}`} (all built), pa
 console.log(`node -e 0:             ${b.toFixed(1)} ms (median)`);
 console.log(`intact install (no-op): ${v.toFixed(1)} ms (median)`);
 console.log(`ratio of medians: ${(v / b).toFixed(2)}x, median of paired ratios ${median(ratios).toFixed(2)}x (target <= 2.5x)`);
-if (process.env.KEEP || PROJECT) { if (!PROJECT) console.log(`kept ${dir}`); process.exit(0); }
-execFileSync("chmod", ["-R", "u+w", dir]);
+if (process.env.KEEP || PROJECT) {
+  if (!PROJECT) console.log(`kept ${dir}`);
+  process.exit(0);
+}
+execFileSync('chmod', ['-R', 'u+w', dir]);
 rmSync(dir, { recursive: true, force: true });

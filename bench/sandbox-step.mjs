@@ -20,7 +20,10 @@ const T = realpathSync(join(cache, 'toolchain/.intact/bin/inspect'));
 const { runStep, probeSandbox } = await import(join(repo, 'dist/build/sandbox/index.js'));
 
 const dir = mkdtempSync(join(tmpdir(), 'intact-bench-step-'));
-const mounts = [{ real: dir, inside: '/build', writable: true }, { real: dirname(T), inside: '/store/tools', writable: false }];
+const mounts = [
+  { real: dir, inside: '/build', writable: true },
+  { real: dirname(T), inside: '/store/tools', writable: false },
+];
 for (let i = 0; i < 20; i++) {
   mkdirSync(join(dir, `dep${i}`));
   mounts.push({ real: join(dir, `dep${i}`), inside: `/store/dep${i}`, writable: false });
@@ -29,7 +32,10 @@ for (let i = 0; i < 20; i++) {
 const plain = () => new Promise((ok, fail) => spawn(T, ['true'], { stdio: 'ignore' }).on('exit', (c) => (c === 0 ? ok() : fail(new Error(`exit ${c}`)))));
 const step = (level) => async () => {
   const full = level === 'full';
-  const r = await runStep({ argv: full ? ['/store/tools/inspect', 'true'] : [T, 'true'], env: {}, cwd: full ? '/build' : dir, mounts, log: () => undefined }, level);
+  const r = await runStep(
+    { argv: full ? ['/store/tools/inspect', 'true'] : [T, 'true'], env: {}, cwd: full ? '/build' : dir, mounts, log: () => undefined },
+    level,
+  );
   if (r.exitCode !== 0) throw new Error(`${level}: exit ${r.exitCode}`);
 };
 const { level: best } = await probeSandbox();
@@ -47,4 +53,5 @@ rmSync(dir, { recursive: true, force: true });
 const median = (a) => [...a].sort((x, y) => x - y)[a.length >> 1];
 const base = median(times.plain);
 console.log(`sandbox step, ${RUNS} interleaved runs, 20 dependency mounts (best level here: ${best})`);
-for (const k of Object.keys(cases)) console.log(`  ${k.padEnd(8)} median ${median(times[k]).toFixed(1)} ms  ${(median(times[k]) / base).toFixed(1)}x plain spawn`);
+for (const k of Object.keys(cases))
+  console.log(`  ${k.padEnd(8)} median ${median(times[k]).toFixed(1)} ms  ${(median(times[k]) / base).toFixed(1)}x plain spawn`);

@@ -38,7 +38,9 @@ async function makeProject(n, shape) {
   for (let i = 0; i < n; i++) {
     const d = depsOf(i, shape);
     const deps = d.length > 0 ? `deps: [${d.map(spec).join(', ')}]\n` : '';
-    writeFileSync(join(dir, 'recipes', `pkg${i}.yaml`), `# generated recipe ${i}
+    writeFileSync(
+      join(dir, 'recipes', `pkg${i}.yaml`),
+      `# generated recipe ${i}
 name: pkg${i}
 version: 1.${i}.0
 description: generated package ${i}
@@ -55,7 +57,8 @@ ${deps}build:
   - chmod: bin/pkg${i}
     mode: "0755"
 bin: [bin/pkg${i}]
-`);
+`,
+    );
   }
   const { states, graph } = await projectState(dir);
   const lock = { lockfileVersion: LOCKFILE_VERSION, recipes: {} };
@@ -100,7 +103,9 @@ if (SCALE) {
     }
     const m1 = (ms[1] - ms[0]) / (SIZES[1] - SIZES[0]);
     const m2 = (ms[2] - ms[1]) / (SIZES[2] - SIZES[1]);
-    console.log(`${shape}: marginal ${m1.toFixed(3)} ms/recipe (200-1,000), ${m2.toFixed(3)} ms/recipe (1,000-4,000): ${(m2 / m1).toFixed(2)}x (target <= 1.5x)`);
+    console.log(
+      `${shape}: marginal ${m1.toFixed(3)} ms/recipe (200-1,000), ${m2.toFixed(3)} ms/recipe (1,000-4,000): ${(m2 / m1).toFixed(2)}x (target <= 1.5x)`,
+    );
   }
   process.exit(0);
 }
@@ -120,4 +125,5 @@ console.log(`recipes: ${N}, paired runs: ${RUNS}`);
 console.log(`node -e 0:      ${b.toFixed(1)} ms (median)`);
 console.log(`intact verify:  ${v.toFixed(1)} ms (median)`);
 console.log(`ratio of medians: ${(v / b).toFixed(2)}x, median of paired ratios ${median(ratios).toFixed(2)}x (target <= 2.5x)`);
-if (process.env.KEEP) console.log(`kept ${dir}`); else rmSync(dir, { recursive: true, force: true });
+if (process.env.KEEP) console.log(`kept ${dir}`);
+else rmSync(dir, { recursive: true, force: true });

@@ -54,7 +54,7 @@ async function pickEntry() {
   // Shape of the Zig package: ~13,500 library sources in ~700 folders (mostly
   // 1-40 KB, median ~8 KB), plus a few binaries of 1-150 MB.
   let seed = 42;
-  const rand = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+  const rand = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
   const blob = randomBytes(1024 * 1024);
   let total = 0;
   for (let i = 0; i < 13_500; i++) {
@@ -66,7 +66,11 @@ async function pickEntry() {
     total += size;
   }
   mkdirSync(join(staged, 'bin'), { recursive: true });
-  for (const [n, mb] of [['zig', 150], ['tool-a', 20], ['tool-b', 5]]) {
+  for (const [n, mb] of [
+    ['zig', 150],
+    ['tool-a', 20],
+    ['tool-b', 5],
+  ]) {
     const parts = [];
     for (let j = 0; j < mb; j++) parts.push(blob);
     writeFileSync(join(staged, 'bin', n), Buffer.concat(parts), { mode: 0o755 });
@@ -75,7 +79,19 @@ async function pickEntry() {
   await normaliseOutput(staged, 315532800);
   const output = await treeHash(staged);
   const key = storeKey({ recipeHash: 'sha256-bench', sources: [], deps: {}, platform: 'linux-x64' });
-  await addEntry(store, staged, { format: 1, key, name: 'synthetic', version: '1.0.0', platform: 'linux-x64', output, size: total, deps: [], sandbox: 'none', origin: 'built', bin: [] });
+  await addEntry(store, staged, {
+    format: 1,
+    key,
+    name: 'synthetic',
+    version: '1.0.0',
+    platform: 'linux-x64',
+    output,
+    size: total,
+    deps: [],
+    sandbox: 'none',
+    origin: 'built',
+    bin: [],
+  });
   return { store: root, names: [`${key}-synthetic-1.0.0`], made: true, what: `a synthetic entry in ${root} (${(total / 1e6).toFixed(0)} MB)` };
 }
 
@@ -142,7 +158,9 @@ console.log(`bytes hashed: ${(bytes / 1e6).toFixed(0)} MB; ${RUNS} paired runs, 
 console.log(`intact verify --store (whole process): median ${median(ti).toFixed(3)} s wall, ${median(ci).toFixed(3)} s CPU`);
 console.log(`baseline ${baseline.name}: median ${median(tb).toFixed(3)} s wall, ${median(cb).toFixed(3)} s CPU`);
 if (rate) console.log(`hashing limit: ${(bytes / rate / cores).toFixed(3)} s (openssl speed sha256: ${(rate / 1e9).toFixed(2)} GB/s per core, ${cores} cores)`);
-console.log(`ratio intact / baseline: median of paired wall ratios ${median(ratios).toFixed(2)}x (min ${Math.min(...ratios).toFixed(2)}x, max ${Math.max(...ratios).toFixed(2)}x); CPU ${(median(ci) / median(cb)).toFixed(2)}x; target <= 1.0x`);
+console.log(
+  `ratio intact / baseline: median of paired wall ratios ${median(ratios).toFixed(2)}x (min ${Math.min(...ratios).toFixed(2)}x, max ${Math.max(...ratios).toFixed(2)}x); CPU ${(median(ci) / median(cb)).toFixed(2)}x; target <= 1.0x`,
+);
 console.log(`intact peak RSS: ${Math.max(...rss).toFixed(0)} MB (max over runs; target < 150 MB)`);
 if (entry.made && process.env.BENCH_KEEP !== '1') {
   const { removeTree } = await import(dist('store/remove-tree.js'));

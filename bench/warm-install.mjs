@@ -73,7 +73,8 @@ try {
     writeFileSync(join(d, 'package.json'), manifest);
     // The lock must name the tarballs (a user .npmrc may omit them): else even
     // --offline npm asks the registry where they are.
-    if (tool === 'npm') execFileSync('npm', ['install', '--no-audit', '--no-fund', '--omit-lockfile-registry-resolved=false', '--cache', npmCache], { cwd: d, ...quiet });
+    if (tool === 'npm')
+      execFileSync('npm', ['install', '--no-audit', '--no-fund', '--omit-lockfile-registry-resolved=false', '--cache', npmCache], { cwd: d, ...quiet });
     else execFileSync(pnpm, ['install', '--store-dir', pnpmStore], { cwd: d, ...quiet });
     return d;
   };
@@ -90,7 +91,11 @@ try {
   const pn = () => time(pnpm, ['install', '--offline', '--frozen-lockfile', '--store-dir', pnpmStore], fresh('pnpm', 'pnpm-lock.yaml', pnpmSeed));
 
   const t = { intact: [], npm: [], pnpm: [] };
-  const order = [['intact', intact], ['npm', npm], ['pnpm', pn]];
+  const order = [
+    ['intact', intact],
+    ['npm', npm],
+    ['pnpm', pn],
+  ];
   for (let i = 0; i < RUNS; i++) {
     // Rotate the order so no tool always runs first on a warmer machine.
     for (let j = 0; j < order.length; j++) {
@@ -120,7 +125,8 @@ try {
     buckets[b] = (buckets[b] ?? 0) + dt;
   });
   console.log(`where intact's time goes (one profiled run, main thread, ${total.toFixed(0)} ms; "idle" is waiting on disk, threads and children):`);
-  for (const [k, v] of Object.entries(buckets).sort((a, b) => b[1] - a[1])) console.log(`  ${k.padEnd(14)} ${v.toFixed(0).padStart(5)} ms  ${((100 * v) / total).toFixed(0)}%`);
+  for (const [k, v] of Object.entries(buckets).sort((a, b) => b[1] - a[1]))
+    console.log(`  ${k.padEnd(14)} ${v.toFixed(0).padStart(5)} ms  ${((100 * v) / total).toFixed(0)}%`);
 } finally {
   spawnSync('chmod', ['-R', 'u+w', work]);
   rmSync(work, { recursive: true, force: true });

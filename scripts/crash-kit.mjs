@@ -28,7 +28,7 @@ export async function crashProject() {
     res.writeHead(200, { 'content-length': String(tarball.length) });
     let off = 0;
     const t = setInterval(() => {
-      if (off >= tarball.length) return clearInterval(t), res.end();
+      if (off >= tarball.length) return (clearInterval(t), res.end());
       res.write(tarball.subarray(off, off + 256 * 1024));
       off += 256 * 1024;
     }, 20);
@@ -38,7 +38,10 @@ export async function crashProject() {
   const url = `http://127.0.0.1:${server.address().port}/pkg.tgz`;
   const dir = mkdtempSync(join(tmpdir(), 'intact-crash-'));
   mkdirSync(join(dir, 'recipes'));
-  writeFileSync(join(dir, 'recipes/pkg.yaml'), `name: pkg\nversion: 1.0.0\nsources:\n  - url: ${url}\n    strip: 1\nbuild:\n  - copy: $src/f\n    to: $out/share/f\n  - copy: $src/data.bin\n    to: $out/share/data.bin\n  - write: $out/share/done\n    content: "done\\n"\n`);
+  writeFileSync(
+    join(dir, 'recipes/pkg.yaml'),
+    `name: pkg\nversion: 1.0.0\nsources:\n  - url: ${url}\n    strip: 1\nbuild:\n  - copy: $src/f\n    to: $out/share/f\n  - copy: $src/data.bin\n    to: $out/share/data.bin\n  - write: $out/share/done\n    content: "done\\n"\n`,
+  );
   const project = {
     dir,
     /** Back to a cold start: no store, no profile. */
@@ -84,8 +87,14 @@ export function temps(dir) {
   const store = join(dir, 'store');
   return [
     ...ls(join(store, 'tmp')).map((n) => `store/tmp/${n}`),
-    ...ls(store).filter((n) => n.startsWith('publish-')).map((n) => `store/${n}`),
-    ...['logs', 'meta', 'roots', 'locks'].flatMap((d) => ls(join(store, d)).filter((n) => n.endsWith('.tmp') || n.endsWith('.lock')).map((n) => `store/${d}/${n}`)),
+    ...ls(store)
+      .filter((n) => n.startsWith('publish-'))
+      .map((n) => `store/${n}`),
+    ...['logs', 'meta', 'roots', 'locks'].flatMap((d) =>
+      ls(join(store, d))
+        .filter((n) => n.endsWith('.tmp') || n.endsWith('.lock'))
+        .map((n) => `store/${d}/${n}`),
+    ),
     ...ls(dir).filter((n) => n.startsWith('.intact.lock.') && n.endsWith('.tmp')),
   ];
 }

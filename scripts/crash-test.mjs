@@ -29,7 +29,9 @@ async function series(name, args, reset, rerun, opts) {
     const r = await checkAfterKill(dir, rerun, opts);
     leftovers += r.left.length;
     if (!r.ok) failures++;
-    console.log(`${name}: kill at ${at} ms: verify ${r.verify.code}${r.findings ? ` (${r.findings} findings)` : ''}, rerun ${r.again.code}, temps after rerun ${r.left.length}${r.ok ? '' : `  <-- ${`${r.verify.out}\n${r.again.out}`.trim().split('\n').slice(-3).join(' / ')} ${r.left.join(' ')}`}`);
+    console.log(
+      `${name}: kill at ${at} ms: verify ${r.verify.code}${r.findings ? ` (${r.findings} findings)` : ''}, rerun ${r.again.code}, temps after rerun ${r.left.length}${r.ok ? '' : `  <-- ${`${r.verify.out}\n${r.again.out}`.trim().split('\n').slice(-3).join(' / ')} ${r.left.join(' ')}`}`,
+    );
   }
   console.log(`${name}: ${points} kill points over a ${total} ms cold run: ${failures} failed, ${leftovers} temps outlived a rerun`);
   return failures;

@@ -13,18 +13,21 @@ export function fromSystemError(e: unknown): IntactError | undefined {
   switch (code) {
     case 'EROFS':
       return new IntactError('STORE_READ_ONLY', `cannot write${where}: the filesystem is read-only`, {
-        ...file, cause: e,
+        ...file,
+        cause: e,
         hint: 'use a writable store (--store DIR or INTACT_STORE), or remount it read-write; a read-only store serves only what is already installed',
       });
     case 'ENOSPC':
     case 'EDQUOT':
       return new IntactError('DISK_FULL', `cannot write${where}: ${code === 'EDQUOT' ? 'the disk quota is used up' : 'no space left on the device'}`, {
-        ...file, cause: e,
+        ...file,
+        cause: e,
         hint: 'free some space (`intact gc` removes what no project uses) and run the command again; nothing partial was kept',
       });
     case 'EFBIG':
       return new IntactError('FILE_SIZE_LIMIT', `cannot write${where}: the file size limit (ulimit -f) was reached`, {
-        ...file, cause: e,
+        ...file,
+        cause: e,
         hint: 'raise the limit (`ulimit -f unlimited`) and run the command again; nothing partial was kept',
       });
     default:

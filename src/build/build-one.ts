@@ -27,7 +27,6 @@ export interface BuildOutcome {
   keptAt?: string;
 }
 
-
 /** A recipe's closure of dependencies, as plans (itself excluded). */
 export function closurePlans(plan: BuildPlan, plans: ReadonlyMap<string, BuildPlan>): BuildPlan[] {
   const out = new Map<string, BuildPlan>();
@@ -53,7 +52,9 @@ export async function buildOne(plan: BuildPlan, ctx: BuildContext, opts: { fresh
     if (meta) checkRecordedOutput(plan, meta.output, ctx);
     return { status: 'present', path: final, meta };
   }
-  const release = opts.fresh ? async () => {} : await lockKey(ctx.store, plan.key, (holder) => ctx.onLog?.(plan.name, `waiting for ${holder}, which is building it\n`));
+  const release = opts.fresh
+    ? async () => {}
+    : await lockKey(ctx.store, plan.key, (holder) => ctx.onLog?.(plan.name, `waiting for ${holder}, which is building it\n`));
   try {
     if (!opts.fresh && (await hasEntry(ctx.store, plan.key, plan.name, plan.version))) {
       return { status: 'present', path: final, meta: await readMeta(ctx.store, plan.key) };
@@ -93,8 +94,20 @@ async function buildFresh(plan: BuildPlan, ctx: BuildContext, fresh: boolean): P
     const deps = closurePlans(plan, ctx.plans);
     const inside = level === 'full';
     const paths: BuildPaths = inside
-      ? { build: INSIDE.build, src: `${INSIDE.build}/src`, out: `${INSIDE.build}/out`, tmp: `${INSIDE.build}/tmp`, deps: Object.fromEntries(deps.map((d) => [d.name, `${INSIDE.store}/${d.entry}`])) }
-      : { build: buildDir, src: join(buildDir, 'src'), out: join(buildDir, 'out'), tmp: join(buildDir, 'tmp'), deps: Object.fromEntries(deps.map((d) => [d.name, entryPath(ctx.store, d.key, d.name, d.version)])) };
+      ? {
+          build: INSIDE.build,
+          src: `${INSIDE.build}/src`,
+          out: `${INSIDE.build}/out`,
+          tmp: `${INSIDE.build}/tmp`,
+          deps: Object.fromEntries(deps.map((d) => [d.name, `${INSIDE.store}/${d.entry}`])),
+        }
+      : {
+          build: buildDir,
+          src: join(buildDir, 'src'),
+          out: join(buildDir, 'out'),
+          tmp: join(buildDir, 'tmp'),
+          deps: Object.fromEntries(deps.map((d) => [d.name, entryPath(ctx.store, d.key, d.name, d.version)])),
+        };
     const realDeps = Object.fromEntries(deps.map((d) => [d.name, entryPath(ctx.store, d.key, d.name, d.version)]));
     const mounts: Mount[] = [
       { real: buildDir, inside: INSIDE.build, writable: true },
@@ -109,23 +122,23 @@ async function buildFresh(plan: BuildPlan, ctx: BuildContext, fresh: boolean): P
       // umask is process-wide: verify --rebuild builds one recipe at a time.
       const umask = ctx.vary ? process.umask(ctx.vary.umask) : undefined;
       try {
-      await runSteps(plan.steps, {
-        realBuild: buildDir,
-        paths,
-        realDeps,
-        vars: stepVars(paths),
-        env: { ...buildEnv(plan, paths, ctx.vary?.jobs ?? ctx.jobs), ...(ctx.vary?.env ?? {}) },
-        level,
-        mounts,
-        projectDir: ctx.projectDir,
-        recipe: plan.name,
-        log,
-        run: ctx.runStep,
-        ...(ctx.signal ? { signal: ctx.signal } : {}),
-        ...(ctx.timeoutMs ? { timeoutMs: ctx.timeoutMs } : {}),
-        limits: { limits, deadlineAt: started + limits.timeMs, diskDir: buildDir },
-        ...(ctx.vary ? { hostname: ctx.vary.hostname } : {}),
-      });
+        await runSteps(plan.steps, {
+          realBuild: buildDir,
+          paths,
+          realDeps,
+          vars: stepVars(paths),
+          env: { ...buildEnv(plan, paths, ctx.vary?.jobs ?? ctx.jobs), ...(ctx.vary?.env ?? {}) },
+          level,
+          mounts,
+          projectDir: ctx.projectDir,
+          recipe: plan.name,
+          log,
+          run: ctx.runStep,
+          ...(ctx.signal ? { signal: ctx.signal } : {}),
+          ...(ctx.timeoutMs ? { timeoutMs: ctx.timeoutMs } : {}),
+          limits: { limits, deadlineAt: started + limits.timeMs, diskDir: buildDir },
+          ...(ctx.vary ? { hostname: ctx.vary.hostname } : {}),
+        });
       } finally {
         if (umask !== undefined) process.umask(umask);
       }
@@ -172,7 +185,8 @@ async function buildFresh(plan: BuildPlan, ctx: BuildContext, fresh: boolean): P
     // The recipe is named first, whatever failed (a fetch error knows only its URL).
     const named = base.message.startsWith(`${plan.name}:`) ? base.message : `${plan.name}: ${base.message}`;
     throw new IntactError(base.code, `${named}${tail ? `\n${tail}` : ''}`, {
-      ...fieldsOf(base), cause: base.cause,
+      ...fieldsOf(base),
+      cause: base.cause,
       ...(ctx.keepFailed
         ? { hint: `the build folder was kept at ${buildDir} (sources in src/, output in out/, log in build.log)`, file: buildDir }
         : { hint: base.hint, file: base.file }),
@@ -194,7 +208,9 @@ async function buildFresh(plan: BuildPlan, ctx: BuildContext, fresh: boolean): P
 function checkRecordedOutput(plan: BuildPlan, output: string, ctx: BuildContext): void {
   if (!plan.expectedOutput || plan.expectedOutput === output || ctx.allowMismatch) return;
   throw new IntactError('OUTPUT_MISMATCH', `${plan.name}: the output differs from the one intact.lock records for ${plan.platform}`, {
-    file: 'intact.lock', expected: plan.expectedOutput, found: output,
+    file: 'intact.lock',
+    expected: plan.expectedOutput,
+    found: output,
     hint: `\`intact verify --rebuild ${plan.name}\` builds twice and lists the files that differ; --allow-mismatch installs it anyway for investigation; \`intact lock --outputs ${plan.name}\` records the new hash after review`,
   });
 }
@@ -202,7 +218,11 @@ function checkRecordedOutput(plan: BuildPlan, output: string, ctx: BuildContext)
 function logTail(file: string, lines: number): string {
   try {
     const text = readFileSync(file, 'utf8').trimEnd().split('\n');
-    return text.filter((l) => !l.startsWith('intact: build failed')).slice(-lines).map((l) => `  | ${l}`).join('\n');
+    return text
+      .filter((l) => !l.startsWith('intact: build failed'))
+      .slice(-lines)
+      .map((l) => `  | ${l}`)
+      .join('\n');
   } catch {
     return '';
   }
@@ -216,7 +236,11 @@ function fieldsOf(e: IntactError) {
 async function unpackSources(plan: BuildPlan, ctx: BuildContext, buildDir: string, log: (s: string) => void): Promise<void> {
   // Loaded here, not at the top: unpack-tree pulls in every extractor, which an
   // install that only reuses entries never needs.
-  const [{ fetchSource }, { describeSource }, { unpackOptions }] = await Promise.all([import('../fetch/source.js'), import('../fetch/context.js'), import('../fetch/unpack-tree.js')]);
+  const [{ fetchSource }, { describeSource }, { unpackOptions }] = await Promise.all([
+    import('../fetch/source.js'),
+    import('../fetch/context.js'),
+    import('../fetch/unpack-tree.js'),
+  ]);
   const got = await Promise.all(plan.sources.map(({ source, pin }) => fetchSource(source, pin, ctx.fetch)));
   const src = join(buildDir, 'src');
   for (let i = 0; i < plan.sources.length; i++) {
@@ -248,7 +272,9 @@ export async function mergeInto(from: string, to: string, what: string): Promise
         await mergeInto(join(from, e), target, what);
         continue;
       }
-      throw new IntactError('BUILD_STEP', `${what}: ${e} is already in $src from another source`, { hint: 'give one of the sources a `path:` so they do not overlap' });
+      throw new IntactError('BUILD_STEP', `${what}: ${e} is already in $src from another source`, {
+        hint: 'give one of the sources a `path:` so they do not overlap',
+      });
     }
     await rename(join(from, e), target);
   }
@@ -265,4 +291,3 @@ async function treeSize(dir: string): Promise<number> {
 
 /** Remove a folder even when a build left read-only folders in it. */
 export { removeTree as forceRemove } from '../store/remove-tree.js';
-

@@ -29,7 +29,20 @@ export interface BuildServices {
   checkOutput: (dir: string, input: OutputCheckInput) => Promise<void>;
   normalise: (dir: string, epochSeconds: number) => Promise<void>;
   treeHash: (dir: string) => Promise<string>;
-  extract: (file: string, dest: string, opts: { strip?: number; archive?: string; archiveIntegrity?: string; path?: string; name?: string; signal?: AbortSignal; records?: boolean; input?: () => Readable }) => Promise<unknown>;
+  extract: (
+    file: string,
+    dest: string,
+    opts: {
+      strip?: number;
+      archive?: string;
+      archiveIntegrity?: string;
+      path?: string;
+      name?: string;
+      signal?: AbortSignal;
+      records?: boolean;
+      input?: () => Readable;
+    },
+  ) => Promise<unknown>;
   onLog?: (name: string, chunk: string) => void;
   signal?: AbortSignal;
   /**

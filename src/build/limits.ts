@@ -13,7 +13,10 @@ export type { BuildLimits } from '../recipe/limits.js';
 /** `time=4h,log=128MiB` (the `--limits` flag): each within its bound, else a USAGE error naming the flag. */
 export function parseLimitList(text: string, field = '--limits'): Partial<BuildLimits> {
   const out: Partial<BuildLimits> = {};
-  for (const part of text.split(',').map((p) => p.trim()).filter(Boolean)) {
+  for (const part of text
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
     const eq = part.indexOf('=');
     const r = eq < 0 ? parseLimitValue(part, '') : parseLimitValue(part.slice(0, eq), part.slice(eq + 1));
     if (!r.ok) throw new IntactError('USAGE', `${field} ${part}: ${r.reason}`, { field, found: part, hint: r.hint.replace(/(\w+): (\S+)/, '$1=$2') });
@@ -28,22 +31,49 @@ export function resolveLimits(recipe: Partial<BuildLimits> | undefined, cli: Par
 }
 
 /** The codes limitError gives: a step's failure keeps them (src/build/steps.ts). */
-export const LIMIT_CODES: ReadonlySet<string> = new Set(['BUILD_TIME_LIMIT', 'BUILD_SILENT_LIMIT', 'BUILD_LOG_LIMIT', 'BUILD_DISK_LIMIT', 'BUILD_PROCESS_LIMIT']);
+export const LIMIT_CODES: ReadonlySet<string> = new Set([
+  'BUILD_TIME_LIMIT',
+  'BUILD_SILENT_LIMIT',
+  'BUILD_LOG_LIMIT',
+  'BUILD_DISK_LIMIT',
+  'BUILD_PROCESS_LIMIT',
+]);
 
 const RAISE = (n: LimitName, example: string) => `\`limits: { ${n}: ${example} }\` in the recipe, or \`--limits ${n}=${example}\` for one run (docs/builds.md)`;
 
 export function limitError(which: 'time' | 'silent' | 'log' | 'disk' | 'processes', limits: BuildLimits, what: string): IntactError {
   switch (which) {
     case 'time':
-      return new IntactError('BUILD_TIME_LIMIT', `${what} ran past the build's time limit of ${limits.timeMs / 1000} s and was killed, with everything it started`, { field: 'limits.time', hint: `look for an endless loop or a step waiting on input; if the build is just slow, raise it with ${RAISE('time', '4h')}` });
+      return new IntactError(
+        'BUILD_TIME_LIMIT',
+        `${what} ran past the build's time limit of ${limits.timeMs / 1000} s and was killed, with everything it started`,
+        { field: 'limits.time', hint: `look for an endless loop or a step waiting on input; if the build is just slow, raise it with ${RAISE('time', '4h')}` },
+      );
     case 'silent':
-      return new IntactError('BUILD_SILENT_LIMIT', `${what} printed nothing for ${limits.silentMs / 1000} s and was killed, with everything it started`, { field: 'limits.silent', hint: `look for a step waiting on input or the network; a step that is quiet for long may raise it with ${RAISE('silent', '1h')}` });
+      return new IntactError('BUILD_SILENT_LIMIT', `${what} printed nothing for ${limits.silentMs / 1000} s and was killed, with everything it started`, {
+        field: 'limits.silent',
+        hint: `look for a step waiting on input or the network; a step that is quiet for long may raise it with ${RAISE('silent', '1h')}`,
+      });
     case 'log':
-      return new IntactError('BUILD_LOG_LIMIT', `${what} wrote more than ${limits.logBytes} bytes of log and was killed; the log keeps the first ${limits.logBytes} bytes`, { field: 'limits.log', hint: `make the build quieter, or raise it with ${RAISE('log', '128MiB')}` });
+      return new IntactError(
+        'BUILD_LOG_LIMIT',
+        `${what} wrote more than ${limits.logBytes} bytes of log and was killed; the log keeps the first ${limits.logBytes} bytes`,
+        { field: 'limits.log', hint: `make the build quieter, or raise it with ${RAISE('log', '128MiB')}` },
+      );
     case 'disk':
-      return new IntactError('BUILD_DISK_LIMIT', `${what} made the build folder hold more than ${limits.diskBytes} bytes and was killed`, { field: 'limits.disk', hint: `look for a step that writes without end; a large build may raise it with ${RAISE('disk', '32GiB')}` });
+      return new IntactError('BUILD_DISK_LIMIT', `${what} made the build folder hold more than ${limits.diskBytes} bytes and was killed`, {
+        field: 'limits.disk',
+        hint: `look for a step that writes without end; a large build may raise it with ${RAISE('disk', '32GiB')}`,
+      });
     case 'processes':
-      return new IntactError('BUILD_PROCESS_LIMIT', `${what} reached the build's limit of ${limits.processes} processes and threads and was killed, with everything it started`, { field: 'limits.processes', hint: `look for a fork bomb or a step that starts processes without end; a build that needs more (a high --jobs) may raise it with ${RAISE('processes', String(limits.processes * 2))}` });
+      return new IntactError(
+        'BUILD_PROCESS_LIMIT',
+        `${what} reached the build's limit of ${limits.processes} processes and threads and was killed, with everything it started`,
+        {
+          field: 'limits.processes',
+          hint: `look for a fork bomb or a step that starts processes without end; a build that needs more (a high --jobs) may raise it with ${RAISE('processes', String(limits.processes * 2))}`,
+        },
+      );
   }
 }
 

@@ -64,11 +64,18 @@ export function planBuild(recipe: Recipe, entry: LockEntry, platform: Platform, 
     return { name, version: p.version, key: p.key, entry: p.entry, bin: p.bin };
   });
   // The one key formula, shared with the lock's `keys` (src/lock/keys.ts).
-  const key = buildKey(entry.recipeHash, sources.map((s) => s.pin), Object.fromEntries(deps.map((d) => [d.name, d.key])), platform);
+  const key = buildKey(
+    entry.recipeHash,
+    sources.map((s) => s.pin),
+    Object.fromEntries(deps.map((d) => [d.name, d.key])),
+    platform,
+  );
   // Defence in depth: checkLock judges recorded keys too, but only where its lock holds every input.
   if (entry.keys && entry.keys[platform] !== key) {
     throw new IntactError('LOCK_STALE', `${recipe.name}: the lock records ${entry.keys[platform] ? 'another' : 'no'} store key for ${platform}`, {
-      expected: key, ...(entry.keys[platform] ? { found: entry.keys[platform] } : {}), hint: `run \`intact lock ${recipe.name}\` and commit the new intact.lock`,
+      expected: key,
+      ...(entry.keys[platform] ? { found: entry.keys[platform] } : {}),
+      hint: `run \`intact lock ${recipe.name}\` and commit the new intact.lock`,
     });
   }
   return {

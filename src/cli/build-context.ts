@@ -17,7 +17,10 @@ export function parseSandboxMode(v: string): SandboxMode {
 }
 
 /** `--limits time=4h,processes=8192` (docs/builds.md), checked against the bounds as the flag is read. */
-export const LIMITS_FLAG = ['--limits <list>', 'build limits for this run, over the recipes\' own: time=4h,silent=1h,log=128MiB,disk=32GiB,processes=8192 (bounds: docs/builds.md)'] as const;
+export const LIMITS_FLAG = [
+  '--limits <list>',
+  "build limits for this run, over the recipes' own: time=4h,silent=1h,log=128MiB,disk=32GiB,processes=8192 (bounds: docs/builds.md)",
+] as const;
 export async function parseLimitsFlag(v: string | undefined): Promise<Partial<BuildLimits> | undefined> {
   if (v === undefined) return undefined;
   const { parseLimitList } = await import('../build/limits.js');
@@ -34,7 +37,10 @@ export function reporting(out: Output): { onLog?: (name: string, chunk: string) 
     ...(out.verbose && !out.json ? { onLog: (_n: string, s: string) => out.err.write(s) } : {}),
     onLevel: (level, reasons) => {
       // On stderr even with --json: stdout stays machine output, and the loss is never silent.
-      if (level !== 'full') out.err.write(`warning: builds run with sandbox level "${level}", which loses this protection: ${lost(level)}; because ${reasons.join('; ')} (see \`intact doctor\`)\n`);
+      if (level !== 'full')
+        out.err.write(
+          `warning: builds run with sandbox level "${level}", which loses this protection: ${lost(level)}; because ${reasons.join('; ')} (see \`intact doctor\`)\n`,
+        );
     },
   };
 }
@@ -104,7 +110,10 @@ function once<M>(load: () => Promise<M>): () => Promise<M> {
  * Everything a building command sets up, in one place: the project, progress
  * display, fetch context and build context (install, build, repair).
  */
-export async function openBuildSession(ctx: CliContext, opts: { offline: boolean; keepFailed: boolean; sandbox: SandboxMode; limits?: string; onFetchEvent?: (e: import('../fetch/types.js').FetchEvent) => void }) {
+export async function openBuildSession(
+  ctx: CliContext,
+  opts: { offline: boolean; keepFailed: boolean; sandbox: SandboxMode; limits?: string; onFetchEvent?: (e: import('../fetch/types.js').FetchEvent) => void },
+) {
   const out = ctx.output();
   const globals = ctx.globals();
   const limits = await parseLimitsFlag(opts.limits);
@@ -118,6 +127,15 @@ export async function openBuildSession(ctx: CliContext, opts: { offline: boolean
     progress.onEvent(e);
   };
   const { ctx: fetch, store } = await makeFetchContext(project, globals, { offline: opts.offline, onEvent, signal: ctx.signal });
-  const built = await makeBuildContext({ projectDir: project, store, fetch, mode: opts.sandbox, keepFailed: opts.keepFailed, signal: ctx.signal, ...(limits ? { limits } : {}), ...reporting(out) });
+  const built = await makeBuildContext({
+    projectDir: project,
+    store,
+    fetch,
+    mode: opts.sandbox,
+    keepFailed: opts.keepFailed,
+    signal: ctx.signal,
+    ...(limits ? { limits } : {}),
+    ...reporting(out),
+  });
   return { out, globals, project, progress, fetch, store, built, onEvent };
 }

@@ -113,7 +113,14 @@ function bars(out: Output): ProgressDisplay {
       void import('cli-progress').then((m) => {
         const cp = m.default ?? m;
         multi = new cp.MultiBar(
-          { stream: out.err as NodeJS.WriteStream, format: '{bar} {percentage}% {size} {rate}  {id}', hideCursor: true, clearOnComplete: false, barsize: 24, autopadding: true },
+          {
+            stream: out.err as NodeJS.WriteStream,
+            format: '{bar} {percentage}% {size} {rate}  {id}',
+            hideCursor: true,
+            clearOnComplete: false,
+            barsize: 24,
+            autopadding: true,
+          },
           cp.Presets.shades_classic,
         );
         for (const p of pending.splice(0)) handle(p);

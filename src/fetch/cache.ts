@@ -9,15 +9,7 @@ import { chmod, link, lstat, mkdir, open, rename, rm, type FileHandle } from 'no
 import { randomBytes } from 'node:crypto';
 import { dirname, join, resolve } from 'node:path';
 import { IntactError } from '../errors.js';
-import {
-  createHasher,
-  parseStrongIntegrity,
-  renderIntegrity,
-  sameIntegrity,
-  type HashAlgorithm,
-  type Hasher,
-  type StrongIntegrity,
-} from './sri.js';
+import { createHasher, parseStrongIntegrity, renderIntegrity, sameIntegrity, type HashAlgorithm, type Hasher, type StrongIntegrity } from './sri.js';
 import type { ByteSink } from './types.js';
 import { tempName } from '../temp-name.js';
 import { layoutOf, type StoreLayout } from '../store/paths.js';
@@ -44,7 +36,6 @@ export interface Ingested {
 }
 
 export type Producer = (sink: ByteSink) => Promise<void>;
-
 
 export class DownloadCache {
   /** The store this cache lives in (its temp folder, and the git fetcher's mirrors, are there too). */
@@ -235,7 +226,6 @@ function mismatch(what: string, expected: StrongIntegrity, found: StrongIntegrit
     ...(/^[a-z][a-z0-9+.-]*:\/\//i.test(what) ? { url: what } : {}),
   });
 }
-
 
 function isNotFound(e: unknown): boolean {
   const code = (e as NodeJS.ErrnoException | undefined)?.code;

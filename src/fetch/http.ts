@@ -60,7 +60,8 @@ const HINT = {
   tls: "The server's certificate is not trusted. Behind a company proxy, point NODE_EXTRA_CA_CERTS at its CA certificate.",
   ranges: "The server's range support is broken; the download restarts from the beginning.",
   changed: 'The file changed on the server while it was being downloaded; the download restarts from the beginning.',
-  locked: 'The server sends more than the size intact.lock records: the file was replaced upstream, or the server is lying. Nothing past that size was kept; use a mirror, or review the change and re-pin with `intact lock`.',
+  locked:
+    'The server sends more than the size intact.lock records: the file was replaced upstream, or the server is lying. Nothing past that size was kept; use a mirror, or review the change and re-pin with `intact lock`.',
   disk: 'Check free space and permissions of the store.',
   bug: 'This looks like a bug in intact; please report it.',
 };
@@ -122,7 +123,8 @@ export async function download(url: string, sink: ByteSink, opts: DownloadOption
   const { limits } = opts;
   const own = opts.dispatcher === undefined;
   const dispatcher =
-    opts.dispatcher ?? (await makeAgent({ env: opts.env ?? process.env, connectTimeoutMs: limits.connectTimeoutMs, ...(opts.ca !== undefined ? { ca: opts.ca } : {}) }));
+    opts.dispatcher ??
+    (await makeAgent({ env: opts.env ?? process.env, connectTimeoutMs: limits.connectTimeoutMs, ...(opts.ca !== undefined ? { ca: opts.ca } : {}) }));
 
   // Our own deadline over all attempts: undici's body timer restarts on every
   // chunk, so a trickling server would never trip it (docs/measured.md §3).
@@ -261,7 +263,9 @@ class BodyTracker {
       if (rate >= minBytesPerSecond) return;
       const { url } = this.ctx;
       const message = `${url} sent ${bytes - from.bytes} bytes in ${Math.round((now - from.at) / 1000)} s, below the minimum of ${minBytesPerSecond} bytes/s.`;
-      this.slow.abort(slowFailure('FETCH_TOO_SLOW', message, { url, found: `${Math.floor(rate)} bytes/s`, expected: `>= ${minBytesPerSecond} bytes/s`, hint: HINT.slow }));
+      this.slow.abort(
+        slowFailure('FETCH_TOO_SLOW', message, { url, found: `${Math.floor(rate)} bytes/s`, expected: `>= ${minBytesPerSecond} bytes/s`, hint: HINT.slow }),
+      );
     }, step);
     this.#watch.unref();
   }
@@ -430,7 +434,6 @@ function validatorOf(h: ResponseHeaders): string | undefined {
   const etag = one(h.etag);
   return etag !== undefined && !etag.startsWith('W/') ? etag : one(h['last-modified']);
 }
-
 
 function errorCode(e: unknown): string | undefined {
   const c = (e as { code?: unknown } | null)?.code;

@@ -12,7 +12,10 @@ import { extract } from './extract/index.js';
 import { tempName } from '../temp-name.js';
 
 /** Extraction options for a source, exactly as builds use them. */
-export function unpackOptions(source: Source, archiveIntegrity?: string): { strip?: number; archive?: string; archiveIntegrity?: string; path?: string; expect?: 'deb' } {
+export function unpackOptions(
+  source: Source,
+  archiveIntegrity?: string,
+): { strip?: number; archive?: string; archiveIntegrity?: string; path?: string; expect?: 'deb' } {
   // npm tarballs hold one top folder (`package/`), removed as npm does; with a
   // nested archive, `strip` applies to the inner one (docs/sources.md).
   const strip = (source.strip ?? 0) + ('npm' in source && source.archive === undefined ? 1 : 0);

@@ -36,9 +36,14 @@ export function checkLock(input: CheckInput): Finding[] {
 
   for (const name of Object.keys(lock.recipes).sort(byCodePoint)) {
     if (!names.has(name)) {
-      out.push(...about(name, [finding('LOCK_ENTRY_EXTRA', `the lock has an entry for "${name}", but there is no recipes/${name}.yaml`, {
-        ...at(name), hint: `run \`intact lock\` to drop it, or restore recipes/${name}.yaml`,
-      })]));
+      out.push(
+        ...about(name, [
+          finding('LOCK_ENTRY_EXTRA', `the lock has an entry for "${name}", but there is no recipes/${name}.yaml`, {
+            ...at(name),
+            hint: `run \`intact lock\` to drop it, or restore recipes/${name}.yaml`,
+          }),
+        ]),
+      );
     }
   }
 
@@ -47,7 +52,10 @@ export function checkLock(input: CheckInput): Finding[] {
   const current: RecipeState[] = [];
   for (const r of recipes) {
     const name = r.loaded.recipe.name;
-    const found = about(name, checkEntry(r, lock.recipes[name], (k) => at(name, k)));
+    const found = about(
+      name,
+      checkEntry(r, lock.recipes[name], (k) => at(name, k)),
+    );
     out.push(...found);
     if (found.length > 0) faulty.add(name);
     else current.push(r);
@@ -60,7 +68,12 @@ export function checkLock(input: CheckInput): Finding[] {
   for (const r of current) {
     const name = r.loaded.recipe.name;
     if (skip.has(name)) continue;
-    out.push(...about(name, checkKeys(name, lock.recipes[name]!, keys.get(name), (k) => at(name, k), relockHint(name))));
+    out.push(
+      ...about(
+        name,
+        checkKeys(name, lock.recipes[name]!, keys.get(name), (k) => at(name, k), relockHint(name)),
+      ),
+    );
   }
   return out;
 }
@@ -103,10 +116,10 @@ function checkEntry(r: RecipeState, entry: LockEntry | undefined, at: At): Findi
     const changed = Object.keys({ ...r.files, ...(entry.files ?? {}) })
       .filter((f) => r.files[f] !== entry.files?.[f])
       .sort(byCodePoint);
-    return stale(changed.length > 0
-      ? `${changed.join(', ')} changed since the lock was written`
-      : `${file} changed since the lock was written`,
-    { expected: entry.recipeHash, found: r.hash });
+    return stale(changed.length > 0 ? `${changed.join(', ')} changed since the lock was written` : `${file} changed since the lock was written`, {
+      expected: entry.recipeHash,
+      found: r.hash,
+    });
   }
   return [...checkSources(recipe.name, recipe.sources ?? [], entry, at, relock), ...checkDeps(r, entry, at, relock)];
 }
@@ -146,10 +159,14 @@ function checkPin(where: string, key: string, pinned: string | undefined, declar
     return [finding(code, `${where} is pinned by a hash intact refuses: ${v.reason}`, { ...at(key), found: pinned, hint: `${relock} (it pins sha512)` })];
   }
   if (declared !== undefined && declared !== pinned) {
-    return [finding('LOCK_INTEGRITY_DISAGREES', `${where}: the recipe declares ${key} ${declared} but the lock pins ${pinned}`, {
-      ...at(key), expected: declared, found: pinned,
-      hint: 'one of them is wrong: check the upstream hash, fix the recipe, then run `intact lock`',
-    })];
+    return [
+      finding('LOCK_INTEGRITY_DISAGREES', `${where}: the recipe declares ${key} ${declared} but the lock pins ${pinned}`, {
+        ...at(key),
+        expected: declared,
+        found: pinned,
+        hint: 'one of them is wrong: check the upstream hash, fix the recipe, then run `intact lock`',
+      }),
+    ];
   }
   return [];
 }
@@ -183,16 +200,22 @@ function checkKeys(name: string, entry: LockEntry, now: Keys | undefined, at: At
   if (now === undefined) return [];
   const recorded = entry.keys;
   const platforms = [...new Set([...Object.keys(recorded), ...Object.keys(now)])].sort(byCodePoint) as (keyof Keys)[];
-  return platforms.filter((p) => recorded[p] !== now[p]).map((p) => {
-    const message = now[p] === undefined
-      ? `the lock records a store key for ${p}, where it cannot be planned`
-      : recorded[p] === undefined
-        ? `the lock records no store key for ${p}`
-        : `the store key for ${p} is not the one the recipes and the lock give`;
-    return finding('LOCK_STALE', `${name}: ${message}`, {
-      ...at('keys'), ...(now[p] !== undefined ? { expected: now[p] } : {}), ...(recorded[p] !== undefined ? { found: recorded[p] } : {}), hint: relock,
+  return platforms
+    .filter((p) => recorded[p] !== now[p])
+    .map((p) => {
+      const message =
+        now[p] === undefined
+          ? `the lock records a store key for ${p}, where it cannot be planned`
+          : recorded[p] === undefined
+            ? `the lock records no store key for ${p}`
+            : `the store key for ${p} is not the one the recipes and the lock give`;
+      return finding('LOCK_STALE', `${name}: ${message}`, {
+        ...at('keys'),
+        ...(now[p] !== undefined ? { expected: now[p] } : {}),
+        ...(recorded[p] !== undefined ? { found: recorded[p] } : {}),
+        hint: relock,
+      });
     });
-  });
 }
 
 /**
@@ -204,5 +227,10 @@ function checkDeps(r: RecipeState, entry: LockEntry, at: At, relock: string): Fi
   const name = r.loaded.recipe.name;
   const deps = [...(r.loaded.recipe.deps ?? [])].sort(byCodePoint);
   if (deps.join('\n') === [...entry.deps].sort(byCodePoint).join('\n')) return [];
-  return [finding('LOCK_CLOSURE', `${name}: the lock's deps (${entry.deps.join(', ') || 'none'}) differ from the recipe's (${deps.join(', ') || 'none'})`, { ...at('deps'), hint: relock })];
+  return [
+    finding('LOCK_CLOSURE', `${name}: the lock's deps (${entry.deps.join(', ') || 'none'}) differ from the recipe's (${deps.join(', ') || 'none'})`, {
+      ...at('deps'),
+      hint: relock,
+    }),
+  ];
 }

@@ -72,17 +72,23 @@ export async function fetchLocked(projectDir: string, opts: FetchLockedOptions):
     }
   }
   // Offline, every missing source is named at once, before anything is read.
-  await checkOffline(pins.map(({ recipe, pin }) => ({ recipe, source: sourceOfPin(pin), integrity: pin.integrity })), opts.fetch);
+  await checkOffline(
+    pins.map(({ recipe, pin }) => ({ recipe, source: sourceOfPin(pin), integrity: pin.integrity })),
+    opts.fetch,
+  );
   let fetched = 0;
   let cached = 0;
-  await runLimited(pins.map(({ pin: p }) => async () => {
-    const src = sourceOfPin(p);
-    const got = await fetchSource(src, p, opts.fetch).catch((e: unknown) => {
-      if (e instanceof IntactError) throw e;
-      throw new IntactError('FETCH_FAILED', `${describeSource(src)}: ${(e as Error).message}`, { cause: e });
-    });
-    if (got.cached) cached++;
-    else fetched++;
-  }), opts.jobs);
+  await runLimited(
+    pins.map(({ pin: p }) => async () => {
+      const src = sourceOfPin(p);
+      const got = await fetchSource(src, p, opts.fetch).catch((e: unknown) => {
+        if (e instanceof IntactError) throw e;
+        throw new IntactError('FETCH_FAILED', `${describeSource(src)}: ${(e as Error).message}`, { cause: e });
+      });
+      if (got.cached) cached++;
+      else fetched++;
+    }),
+    opts.jobs,
+  );
   return { sources: pins.length, fetched, cached };
 }

@@ -29,7 +29,11 @@ export async function writeLock(projectDir: string, lock: Lockfile): Promise<voi
     await rename(tmp, final);
   } catch (e) {
     await rm(tmp, { force: true });
-    throw new IntactError('IO', `cannot write ${LOCK_FILE}: ${(e as Error).message}`, { file: LOCK_FILE, cause: e, hint: 'check that the project folder is writable' });
+    throw new IntactError('IO', `cannot write ${LOCK_FILE}: ${(e as Error).message}`, {
+      file: LOCK_FILE,
+      cause: e,
+      hint: 'check that the project folder is writable',
+    });
   }
 }
 

@@ -81,8 +81,8 @@ function keyOn(recipe: Recipe, entry: LockEntry, platform: Platform, depKey: (na
  */
 export function withKeys(lock: Lockfile, graph: Graph): Lockfile {
   const keys = lockKeys(graph, lock);
-  const recipes = nameMap(Object.entries(lock.recipes).map(([name, e]) => [
-    name, graph.byName.has(name) ? { ...e, keys: keys.get(name) ?? e.keys ?? {} } : e,
-  ] as const));
+  const recipes = nameMap(
+    Object.entries(lock.recipes).map(([name, e]) => [name, graph.byName.has(name) ? { ...e, keys: keys.get(name) ?? e.keys ?? {} } : e] as const),
+  );
   return { ...lock, recipes };
 }

@@ -59,9 +59,7 @@ export async function relock(projectDir: string, opts: LockOptions): Promise<Loc
   const byName = new Map(project.states.map((s) => [s.loaded.recipe.name, s]));
   requireRecipes(opts.names ?? [], byName.keys());
 
-  const targets = opts.names
-    ? new Set(opts.names)
-    : staleNames(project.states, project.graph, old);
+  const targets = opts.names ? new Set(opts.names) : staleNames(project.states, project.graph, old);
 
   const next: Lockfile = { lockfileVersion: LOCKFILE_VERSION, recipes: nameMap() };
   const work: (() => Promise<void>)[] = [];
@@ -128,7 +126,8 @@ function staleNames(states: readonly RecipeState[], graph: Parameters<typeof che
 }
 
 function sameLocation(a: LockedSource, b: LockedSource): boolean {
-  const key = (p: LockedSource) => JSON.stringify([p.kind, p.url, p.mirrors ?? [], p.npm, p.git, p.rev, p.file, p.deb, p.debSource, p.debFile, p.archive, p.platforms ?? []]);
+  const key = (p: LockedSource) =>
+    JSON.stringify([p.kind, p.url, p.mirrors ?? [], p.npm, p.git, p.rev, p.file, p.deb, p.debSource, p.debFile, p.archive, p.platforms ?? []]);
   return key(a) === key(b);
 }
 
@@ -150,7 +149,11 @@ async function pinSource(src: Source, previous: LockedSource | undefined, opts: 
   // A declared integrity is what the lock records (so both agree); otherwise the
   // previous pin is checked, or the bytes are pinned by sha512 now.
   const expected = src.integrity ?? previous?.integrity;
-  const got = await fetchSource(src, expected === undefined ? undefined : { integrity: expected, ...debPlace(previous), ...urlSize(src, previous) }, opts.fetch);
+  const got = await fetchSource(
+    src,
+    expected === undefined ? undefined : { integrity: expected, ...debPlace(previous), ...urlSize(src, previous) },
+    opts.fetch,
+  );
   const pin = locationOf(src);
   pin.integrity = src.integrity ?? previous?.integrity ?? got.integrity;
   if (got.debPath !== undefined) pin.debPath = got.debPath;
@@ -163,7 +166,9 @@ async function pinSource(src: Source, previous: LockedSource | undefined, opts: 
     const found = await opts.hashMember(got.path, src.archive, { algorithm, what });
     if (declared !== undefined && found !== declared) {
       throw new IntactError('INTEGRITY_MISMATCH', `${what} does not match its pin`, {
-        expected: declared, found, url: describeSource(src),
+        expected: declared,
+        found,
+        url: describeSource(src),
         hint: 'the nested archive changed, or the pin is wrong: check the upstream hash before changing archiveIntegrity',
       });
     }
@@ -184,9 +189,14 @@ function atSource(e: unknown, state: RecipeState, i: number): unknown {
   const kind = recipe.sources?.[i] ? sourceKind(recipe.sources[i]!) : undefined;
   const path = kind === undefined ? ['sources', i] : ['sources', i, kind];
   return new IntactError(e.code, e.message, {
-    file, ...state.loaded.locate(path), field: `sources[${i}]${kind === undefined ? '' : `.${kind}`}`,
-    ...(e.url !== undefined ? { url: e.url } : {}), ...(e.hint !== undefined ? { hint: e.hint } : {}),
-    ...(e.expected !== undefined ? { expected: e.expected } : {}), ...(e.found !== undefined ? { found: e.found } : {}), cause: e,
+    file,
+    ...state.loaded.locate(path),
+    field: `sources[${i}]${kind === undefined ? '' : `.${kind}`}`,
+    ...(e.url !== undefined ? { url: e.url } : {}),
+    ...(e.hint !== undefined ? { hint: e.hint } : {}),
+    ...(e.expected !== undefined ? { expected: e.expected } : {}),
+    ...(e.found !== undefined ? { found: e.found } : {}),
+    cause: e,
   });
 }
 
@@ -219,7 +229,11 @@ export function diffLocks(a: Lockfile, b: Lockfile): LockChange[] {
     const y = b.recipes[name];
     if (!x && y) out.push({ name, change: 'added', details: [`${name}@${y.version}: ${y.sources.length} source(s) pinned`] });
     else if (x && !y) out.push({ name, change: 'removed', details: [`${name}@${x.version}`] });
-    else if (x && y && serializeLock({ lockfileVersion: LOCKFILE_VERSION, recipes: { x } }) !== serializeLock({ lockfileVersion: LOCKFILE_VERSION, recipes: { x: y } })) {
+    else if (
+      x &&
+      y &&
+      serializeLock({ lockfileVersion: LOCKFILE_VERSION, recipes: { x } }) !== serializeLock({ lockfileVersion: LOCKFILE_VERSION, recipes: { x: y } })
+    ) {
       const details: string[] = [];
       if (x.version !== y.version) details.push(`version ${x.version} -> ${y.version}`);
       if (x.recipeHash !== y.recipeHash) details.push('recipe changed');

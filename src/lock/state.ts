@@ -17,11 +17,13 @@ export interface ProjectState {
 export async function projectState(projectDir: string): Promise<ProjectState> {
   const loaded = await loadRecipes(projectDir);
   const findings: Finding[] = [...loaded.findings];
-  const states = await Promise.all(loaded.recipes.map(async (r): Promise<RecipeState> => {
-    const refs = await hashReferencedFiles(projectDir, r);
-    findings.push(...refs.findings);
-    return { loaded: r, files: refs.files, hash: recipeHash(r.recipe, refs.files) };
-  }));
+  const states = await Promise.all(
+    loaded.recipes.map(async (r): Promise<RecipeState> => {
+      const refs = await hashReferencedFiles(projectDir, r);
+      findings.push(...refs.findings);
+      return { loaded: r, files: refs.files, hash: recipeHash(r.recipe, refs.files) };
+    }),
+  );
   const { graph, findings: graphFindings } = buildGraph(loaded.recipes);
   findings.push(...graphFindings);
   return { states, graph, findings };

@@ -54,12 +54,22 @@ export async function install(projectDir: string, opts: InstallOptions): Promise
   const toBuild = sel.plans.filter((p) => !hasEntrySync(opts.build.store, p.key, p.name, p.version));
   // Security: an entry already present is checked against its seal before it is
   // reused (as a dependency of a build, or on .intact/bin); programs first.
-  await checkPresent(opts.build.store, sel.plans.filter((p) => !toBuild.includes(p)));
-  await checkOffline(toBuild.flatMap((p) => p.sources.map(({ source, pin }) => ({ recipe: p.name, source, integrity: pin.integrity }))), opts.build.fetch);
+  await checkPresent(
+    opts.build.store,
+    sel.plans.filter((p) => !toBuild.includes(p)),
+  );
+  await checkOffline(
+    toBuild.flatMap((p) => p.sources.map(({ source, pin }) => ({ recipe: p.name, source, integrity: pin.integrity }))),
+    opts.build.fetch,
+  );
   await sweepStore(opts.build.store);
   // A pending gc root before anything is built or reused (src/store/roots.ts), so a
   // concurrent `intact gc` keeps what this install is about to put in the profile.
-  const releaseRoot = await holdRoot(opts.build.store, projectDir, sel.plans.map((p) => p.entry));
+  const releaseRoot = await holdRoot(
+    opts.build.store,
+    projectDir,
+    sel.plans.map((p) => p.entry),
+  );
   try {
     if (!opts.build.substitute) await prefetch(toBuild, opts.build, opts.jobs);
     return await installPlanned(projectDir, opts, sel);
@@ -114,13 +124,24 @@ async function installPlanned(projectDir: string, opts: InstallOptions, sel: Pro
   for (const p of sel.plans) items.set(p.name, { recipe: p.name, version: p.version, entry: p.entry, bin: p.bin });
   // Entries kept from the old profile go on .intact/bin again: checked like the rest.
   const planned = new Set(sel.plans.map((p) => p.entry));
-  await checkSealed(opts.build.store, [...items.values()].filter((it) => !planned.has(it.entry)).map((it) => ({ key: it.entry.slice(0, 32), name: it.recipe, dir: join(opts.build.store.root, it.entry) })));
+  await checkSealed(
+    opts.build.store,
+    [...items.values()]
+      .filter((it) => !planned.has(it.entry))
+      .map((it) => ({ key: it.entry.slice(0, 32), name: it.recipe, dir: join(opts.build.store.root, it.entry) })),
+  );
   const manifest = await writeProfile(projectDir, opts.build.store, [...items.values()]);
 
   return {
-    built: Object.entries(outcomes).filter(([, o]) => o.status === 'built').map(([n]) => n),
-    reused: Object.entries(outcomes).filter(([, o]) => o.status === 'present').map(([n]) => n),
-    substituted: Object.entries(outcomes).filter(([, o]) => o.status === 'substituted').map(([n]) => n),
+    built: Object.entries(outcomes)
+      .filter(([, o]) => o.status === 'built')
+      .map(([n]) => n),
+    reused: Object.entries(outcomes)
+      .filter(([, o]) => o.status === 'present')
+      .map(([n]) => n),
+    substituted: Object.entries(outcomes)
+      .filter(([, o]) => o.status === 'substituted')
+      .map(([n]) => n),
     skipped: sel.skipped,
     profile: Object.keys(manifest.links).sort(byCodePoint),
     outcomes,
@@ -163,14 +184,11 @@ async function runGraph(plans: readonly BuildPlan[], jobs: number, run: (p: Buil
         if (!p.deps.every((d) => !names.has(d.name) || done.has(d.name))) continue;
         started.add(p.name);
         running++;
-        run(p).then(
-          () => {
-            running--;
-            done.add(p.name);
-            pump();
-          },
-          reject,
-        );
+        run(p).then(() => {
+          running--;
+          done.add(p.name);
+          pump();
+        }, reject);
       }
     };
     pump();
@@ -180,7 +198,10 @@ async function runGraph(plans: readonly BuildPlan[], jobs: number, run: (p: Buil
 /** The seal check (src/store/seal.ts) of present entries, those with programs on .intact/bin first. */
 async function checkPresent(store: StoreLayout, plans: readonly BuildPlan[]): Promise<void> {
   const ordered = [...plans].sort((a, b) => Number(b.bin.length > 0) - Number(a.bin.length > 0));
-  await checkSealed(store, ordered.map((p) => ({ key: p.key, name: p.name, dir: entryPath(store, p.key, p.name, p.version) })));
+  await checkSealed(
+    store,
+    ordered.map((p) => ({ key: p.key, name: p.name, dir: entryPath(store, p.key, p.name, p.version) })),
+  );
 }
 
 async function checkSealed(store: StoreLayout, entries: readonly { key: string; name: string; dir: string }[]): Promise<void> {
@@ -188,7 +209,8 @@ async function checkSealed(store: StoreLayout, entries: readonly { key: string; 
     const meta = readMetaSync(store, e.key);
     if (!meta) {
       throw new IntactError('STORE_ENTRY_NO_META', `${e.name}: the store entry ${e.dir} has no metadata, so nothing says what it should hold; it is not used`, {
-        file: e.dir, hint: `\`intact repair ${e.name}\` replaces it with a fresh build`,
+        file: e.dir,
+        hint: `\`intact repair ${e.name}\` replaces it with a fresh build`,
       });
     }
     await checkSeal(store, { ...e, output: meta.output });

@@ -61,7 +61,8 @@ export async function writeProfile(projectDir: string, store: StoreLayout, items
       const st = await stat(target).catch(() => undefined);
       if (!st?.isFile() || (st.mode & 0o111) === 0) {
         throw new IntactError('BIN_MISSING', `${it.recipe}: bin ${b} is not an executable file in its output`, {
-          file: `recipes/${it.recipe}.yaml`, field: 'bin',
+          file: `recipes/${it.recipe}.yaml`,
+          field: 'bin',
           hint: `fix \`bin:\` in recipes/${it.recipe}.yaml, or the build steps that should make ${b}`,
         });
       }
@@ -77,7 +78,12 @@ export async function writeProfile(projectDir: string, store: StoreLayout, items
   const dir = join(profiles, id);
   await ownDir(base, 'the profile folder');
   await ownDir(profiles, 'the profile folder');
-  if (!(await lstat(dir).then(() => true, () => false))) {
+  if (
+    !(await lstat(dir).then(
+      () => true,
+      () => false,
+    ))
+  ) {
     const tmp = join(profiles, dotTempName('new'));
     await mkdir(join(tmp, 'bin'), { recursive: true });
     for (const [name, target] of Object.entries(links)) await symlink(target, join(tmp, 'bin', name));

@@ -25,9 +25,30 @@ export interface VersionVerdict {
 
 /** Words that name a moving target rather than a version (matched case-insensitively). */
 export const MOVING_WORDS = [
-  'latest', 'next', 'stable', 'lts', 'nightly', 'edge', 'main', 'master', 'head', 'trunk',
-  'canary', 'beta', 'alpha', 'rc', 'dev', 'current', 'release', 'snapshot', 'tip', 'newest',
-  'unstable', 'develop', 'default', 'any',
+  'latest',
+  'next',
+  'stable',
+  'lts',
+  'nightly',
+  'edge',
+  'main',
+  'master',
+  'head',
+  'trunk',
+  'canary',
+  'beta',
+  'alpha',
+  'rc',
+  'dev',
+  'current',
+  'release',
+  'snapshot',
+  'tip',
+  'newest',
+  'unstable',
+  'develop',
+  'default',
+  'any',
 ] as const;
 const MOVING = new Set<string>(MOVING_WORDS);
 
@@ -57,9 +78,7 @@ export function classifyVersion(input: unknown, dialect: Dialect): VersionVerdic
   }
   if (RANGE_CHARS.test(v)) {
     const exactInside = semverValid(semverClean(v.replace(/^[=v]+/, '')) ?? '');
-    const hint = exactInside && /^=?v?\d/.test(v) && !/[\^~*<>|]/.test(v)
-      ? `write it without the operator: ${exactInside}`
-      : example(dialect);
+    const hint = exactInside && /^=?v?\d/.test(v) && !/[\^~*<>|]/.test(v) ? `write it without the operator: ${exactInside}` : example(dialect);
     return { exact: false, reason: `"${v}" is a version range`, hint };
   }
   if (WILDCARD_PART.test(v)) {
@@ -121,7 +140,6 @@ export function classifyGitRev(input: unknown): VersionVerdict {
   };
 }
 
-
 /** npm package names: lower case, url-safe, optionally scoped. */
 const NPM_NAME = /^(?:@[a-z0-9][a-z0-9._~-]*\/)?[a-z0-9][a-z0-9._~-]*$/;
 
@@ -148,7 +166,6 @@ export function classifyNpmSpec(input: unknown): SpecVerdict {
   const v = classifyVersion(parts.version, 'npm');
   return v.exact ? { exact: true, name: parts.name, version: parts.version } : { ...v, hint: `${v.hint} (${parts.name}@<version>)` };
 }
-
 
 /** A dependency: `name@version` of another recipe, exact in the recipe dialect. */
 export function classifyDep(input: unknown): SpecVerdict {

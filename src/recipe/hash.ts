@@ -47,7 +47,12 @@ export async function hashReferencedFiles(projectDir: string, loaded: LoadedReci
   for (const ref of refs) {
     const place = { file: loaded.file, ...loaded.locate(ref.field), field: fieldName(ref.field) };
     if (!isContainedPath(ref.path)) {
-      findings.push(finding('REPO_FILE_ESCAPES', `"${ref.path}" is not a path inside the project`, { ...place, hint: 'reference files by a relative path inside the repository, without .. or a leading /' }));
+      findings.push(
+        finding('REPO_FILE_ESCAPES', `"${ref.path}" is not a path inside the project`, {
+          ...place,
+          hint: 'reference files by a relative path inside the repository, without .. or a leading /',
+        }),
+      );
       continue;
     }
     let real: string;
@@ -59,7 +64,12 @@ export async function hashReferencedFiles(projectDir: string, loaded: LoadedReci
     }
     const rel = relative(root, real);
     if (rel === '' || rel.startsWith(`..${sep}`) || rel === '..' || isAbsolute(rel)) {
-      findings.push(finding('REPO_FILE_ESCAPES', `"${ref.path}" leads outside the project (through a symlink)`, { ...place, hint: 'copy the file into the repository instead of linking to it' }));
+      findings.push(
+        finding('REPO_FILE_ESCAPES', `"${ref.path}" leads outside the project (through a symlink)`, {
+          ...place,
+          hint: 'copy the file into the repository instead of linking to it',
+        }),
+      );
       continue;
     }
     try {

@@ -35,7 +35,10 @@ export const MAX_BUILD_LIMITS: BuildLimits = {
 };
 
 /** The names a recipe and `--limits` use. */
-export const LIMIT_NAMES = { time: 'timeMs', silent: 'silentMs', log: 'logBytes', disk: 'diskBytes', processes: 'processes' } as const satisfies Record<string, keyof BuildLimits>;
+export const LIMIT_NAMES = { time: 'timeMs', silent: 'silentMs', log: 'logBytes', disk: 'diskBytes', processes: 'processes' } as const satisfies Record<
+  string,
+  keyof BuildLimits
+>;
 export type LimitName = keyof typeof LIMIT_NAMES;
 
 const KIND: Record<LimitName, 'duration' | 'bytes' | 'count'> = { time: 'duration', silent: 'duration', log: 'bytes', disk: 'bytes', processes: 'count' };
@@ -47,18 +50,28 @@ const UNITS = {
 const EXAMPLE: Record<LimitName, string> = { time: '4h', silent: '1h', log: '128MiB', disk: '32GiB', processes: '8192' };
 
 /** A limit's value (`4h`, `128MiB`, `8192`) in the model's unit, or why it is refused. */
-export function parseLimitValue(name: string, value: unknown): { ok: true; key: keyof BuildLimits; value: number } | { ok: false; reason: string; hint: string; pastBound?: true } {
-  if (!(name in LIMIT_NAMES)) return { ok: false, reason: `"${name}" is not a build limit`, hint: `the limits are ${Object.keys(LIMIT_NAMES).join(', ')} (docs/builds.md)` };
+export function parseLimitValue(
+  name: string,
+  value: unknown,
+): { ok: true; key: keyof BuildLimits; value: number } | { ok: false; reason: string; hint: string; pastBound?: true } {
+  if (!(name in LIMIT_NAMES))
+    return { ok: false, reason: `"${name}" is not a build limit`, hint: `the limits are ${Object.keys(LIMIT_NAMES).join(', ')} (docs/builds.md)` };
   const n = name as LimitName;
   const units: Record<string, number> = UNITS[KIND[n]];
   const m = /^(\d+)([a-zA-Z]*)$/.exec(String(value).trim());
   const unit = m ? units[m[2]!.toLowerCase()] : undefined;
   const hint = `write e.g. ${n}: ${EXAMPLE[n]} (units: ${Object.keys(units).filter(Boolean).join(', ') || 'none, a count'}; docs/builds.md)`;
-  if (!m || unit === undefined || (typeof value !== 'string' && typeof value !== 'number')) return { ok: false, reason: `the ${n} limit "${String(value)}" is not a ${KIND[n]}`, hint };
+  if (!m || unit === undefined || (typeof value !== 'string' && typeof value !== 'number'))
+    return { ok: false, reason: `the ${n} limit "${String(value)}" is not a ${KIND[n]}`, hint };
   const key = LIMIT_NAMES[n];
   const v = Number(m[1]) * unit;
   if (v <= 0 || v > MAX_BUILD_LIMITS[key]) {
-    return { ok: false, pastBound: true, reason: `the ${n} limit ${String(value)} is outside its bounds (at most ${render(n, MAX_BUILD_LIMITS[key])})`, hint: `stay within the bound; ${hint}` };
+    return {
+      ok: false,
+      pastBound: true,
+      reason: `the ${n} limit ${String(value)} is outside its bounds (at most ${render(n, MAX_BUILD_LIMITS[key])})`,
+      hint: `stay within the bound; ${hint}`,
+    };
   }
   return { ok: true, key, value: v };
 }

@@ -29,19 +29,39 @@ function readRecipeText(projectDir: string, rel: string): { text: string } | { f
   try {
     const st = statSync(abs);
     if (!st.isFile()) {
-      return { findings: [finding('RECIPE_UNREADABLE', `${rel} is not a regular file`, { file: rel, hint: 'recipes/ holds one <name>.yaml file per recipe' })] };
+      return {
+        findings: [finding('RECIPE_UNREADABLE', `${rel} is not a regular file`, { file: rel, hint: 'recipes/ holds one <name>.yaml file per recipe' })],
+      };
     }
     if (st.size > MAX_RECIPE_BYTES) {
-      return { findings: [finding('RECIPE_TOO_LARGE', `the recipe is ${st.size} bytes; the limit is ${MAX_RECIPE_BYTES}`, { file: rel, hint: 'a recipe describes a package; vendored sources belong in files it references (`file:` sources)' })] };
+      return {
+        findings: [
+          finding('RECIPE_TOO_LARGE', `the recipe is ${st.size} bytes; the limit is ${MAX_RECIPE_BYTES}`, {
+            file: rel,
+            hint: 'a recipe describes a package; vendored sources belong in files it references (`file:` sources)',
+          }),
+        ],
+      };
     }
     buf = readFileSync(abs);
   } catch (e) {
-    return { findings: [finding('RECIPE_UNREADABLE', `cannot read the recipe: ${(e as Error).message}`, { file: rel, hint: 'check that the file exists and is readable' })] };
+    return {
+      findings: [
+        finding('RECIPE_UNREADABLE', `cannot read the recipe: ${(e as Error).message}`, { file: rel, hint: 'check that the file exists and is readable' }),
+      ],
+    };
   }
   try {
     return { text: new TextDecoder('utf-8', { fatal: true }).decode(buf) };
   } catch {
-    return { findings: [finding('RECIPE_NOT_TEXT', 'the recipe is not UTF-8 text (it holds binary bytes)', { file: rel, hint: 'a recipe is a YAML text file; restore it from git or rewrite it' })] };
+    return {
+      findings: [
+        finding('RECIPE_NOT_TEXT', 'the recipe is not UTF-8 text (it holds binary bytes)', {
+          file: rel,
+          hint: 'a recipe is a YAML text file; restore it from git or rewrite it',
+        }),
+      ],
+    };
   }
 }
 
@@ -54,7 +74,12 @@ export async function loadRecipes(projectDir: string): Promise<LoadResult> {
   } catch {
     return {
       recipes: [],
-      findings: [finding('RECIPES_DIR_MISSING', `there is no ${RECIPES_DIR}/ folder in ${projectDir}`, { file: RECIPES_DIR, hint: 'run `intact init` to create one, or run intact from the project folder' })],
+      findings: [
+        finding('RECIPES_DIR_MISSING', `there is no ${RECIPES_DIR}/ folder in ${projectDir}`, {
+          file: RECIPES_DIR,
+          hint: 'run `intact init` to create one, or run intact from the project folder',
+        }),
+      ],
     };
   }
   const recipes: LoadedRecipe[] = [];
@@ -64,12 +89,19 @@ export async function loadRecipes(projectDir: string): Promise<LoadResult> {
     const rel = `${RECIPES_DIR}/${n}`;
     if (n.startsWith('.')) continue;
     if (n.endsWith('.yml')) {
-      findings.push(finding('RECIPE_FILE_NAME', `${rel} ends in .yml; recipes end in .yaml`, { file: rel, hint: `rename it to ${RECIPES_DIR}/${n.slice(0, -4)}.yaml` }));
+      findings.push(
+        finding('RECIPE_FILE_NAME', `${rel} ends in .yml; recipes end in .yaml`, { file: rel, hint: `rename it to ${RECIPES_DIR}/${n.slice(0, -4)}.yaml` }),
+      );
       continue;
     }
     if (!n.endsWith('.yaml')) continue;
     if (!RECIPE_NAME.test(n.slice(0, -5))) {
-      findings.push(finding('RECIPE_FILE_NAME', `"${n}" is not a valid recipe file name`, { file: rel, hint: 'recipe files are named <name>.yaml, with a lower-case name of letters, digits and . _ -' }));
+      findings.push(
+        finding('RECIPE_FILE_NAME', `"${n}" is not a valid recipe file name`, {
+          file: rel,
+          hint: 'recipe files are named <name>.yaml, with a lower-case name of letters, digits and . _ -',
+        }),
+      );
       continue;
     }
     files.push(rel);
@@ -97,7 +129,12 @@ export async function loadRecipes(projectDir: string): Promise<LoadResult> {
   }
   memo.save(files);
   if (files.length === 0 && findings.length === 0) {
-    findings.push(finding('RECIPES_EMPTY', `${RECIPES_DIR}/ holds no recipes`, { file: RECIPES_DIR, hint: 'add one with `intact add`, or write recipes/<name>.yaml (see docs/recipes.md)' }));
+    findings.push(
+      finding('RECIPES_EMPTY', `${RECIPES_DIR}/ holds no recipes`, {
+        file: RECIPES_DIR,
+        hint: 'add one with `intact add`, or write recipes/<name>.yaml (see docs/recipes.md)',
+      }),
+    );
   }
   return { recipes, findings };
 }

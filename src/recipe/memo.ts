@@ -48,7 +48,7 @@ export function openMemo(projectDir: string): RecipeMemo {
   const stamp = codeStamp();
   const file = join(projectDir, MEMO_FILE);
   const body = key ? readMemo(file, key, stamp) : undefined;
-  const recipes = body?.recipes ?? Object.create(null) as MemoBody['recipes'];
+  const recipes = body?.recipes ?? (Object.create(null) as MemoBody['recipes']);
   let changed = false;
   const sha = (text: string): string => createHash('sha256').update(text).digest('hex');
   return {
@@ -153,12 +153,14 @@ function userKey(): Buffer | undefined {
 function codeStamp(): string {
   const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
   const files = [...DECIDERS.map((m) => `./${m}${ext}`), './recipe-validator.cjs', '../../schema/recipe.schema.json'];
-  return files.map((f) => {
-    try {
-      const st = statSync(fileURLToPath(new URL(f, import.meta.url)));
-      return `${st.size}:${st.mtimeMs}`;
-    } catch {
-      return '-';
-    }
-  }).join(' ');
+  return files
+    .map((f) => {
+      try {
+        const st = statSync(fileURLToPath(new URL(f, import.meta.url)));
+        return `${st.size}:${st.mtimeMs}`;
+      } catch {
+        return '-';
+      }
+    })
+    .join(' ');
 }

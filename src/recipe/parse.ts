@@ -13,7 +13,14 @@ import { parseYaml } from './yaml.js';
 export function parseRecipe(text: string, file: string): { recipe?: LoadedRecipe; findings: Finding[] } {
   const nul = text.indexOf('\u0000');
   if (nul >= 0 || /[\u0001-\u0008\u000e-\u001f]/.test(text)) {
-    return { findings: [finding('RECIPE_NOT_TEXT', 'the recipe is not UTF-8 text (it holds binary bytes)', { file, hint: 'a recipe is a YAML text file; restore it from git or rewrite it' })] };
+    return {
+      findings: [
+        finding('RECIPE_NOT_TEXT', 'the recipe is not UTF-8 text (it holds binary bytes)', {
+          file,
+          hint: 'a recipe is a YAML text file; restore it from git or rewrite it',
+        }),
+      ],
+    };
   }
   const { value, locate, findings } = parseYaml(text.replace(/^\ufeff/, ''), file);
   if (findings.length > 0) return { findings };
@@ -28,11 +35,16 @@ export function parseRecipe(text: string, file: string): { recipe?: LoadedRecipe
   const out = checkRules(recipe, file, locate);
   const expected = expectedName(file);
   if (expected !== undefined && recipe.name !== expected) {
-    out.push(finding('RECIPE_NAME_MISMATCH', `the recipe is named "${recipe.name}" but its file is ${file}`, {
-      file, ...locate(['name']), field: 'name',
-      hint: `rename the file to recipes/${recipe.name}.yaml or set \`name: ${expected}\``,
-      expected, found: recipe.name,
-    }));
+    out.push(
+      finding('RECIPE_NAME_MISMATCH', `the recipe is named "${recipe.name}" but its file is ${file}`, {
+        file,
+        ...locate(['name']),
+        field: 'name',
+        hint: `rename the file to recipes/${recipe.name}.yaml or set \`name: ${expected}\``,
+        expected,
+        found: recipe.name,
+      }),
+    );
   }
   return { recipe: { recipe, file, locate }, findings: out };
 }

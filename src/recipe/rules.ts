@@ -57,15 +57,26 @@ export function checkRules(recipe: Recipe, file: string, locate: Locator): Findi
       if (!r.ok) floating('DEB_SPEC_FLOATING', ['sources', i, 'deb'], `Debian package "${src.deb}"`, r.verdict, src.deb);
       else if (debArchOf(r.spec, list(src.platforms).length > 0 ? list(src.platforms) : [...declared]) === undefined) {
         const linux = Object.keys(DEB_ARCH).join(', ');
-        report('DEB_ARCH_UNKNOWN', ['sources', i, 'deb'], `Debian package "${src.deb}" has no architecture: the source is for ${list(src.platforms).length > 0 ? list(src.platforms).join(', ') : [...declared].join(', ')}`,
-          `give the source one platform (\`platforms: [linux-x64]\`; Debian architectures exist for ${linux}), one source per platform, or write the architecture: ${r.spec.name}:amd64=${r.spec.version} (or :all)`);
+        report(
+          'DEB_ARCH_UNKNOWN',
+          ['sources', i, 'deb'],
+          `Debian package "${src.deb}" has no architecture: the source is for ${list(src.platforms).length > 0 ? list(src.platforms).join(', ') : [...declared].join(', ')}`,
+          `give the source one platform (\`platforms: [linux-x64]\`; Debian architectures exist for ${linux}), one source per platform, or write the architecture: ${r.spec.name}:amd64=${r.spec.version} (or :all)`,
+        );
       }
     }
     if ('debSource' in src && typeof src.debSource === 'string') {
       const r = parseDebSource(src.debSource);
       if (!r.ok) floating('DEB_SPEC_FLOATING', ['sources', i, 'debSource'], `Debian source package "${src.debSource}"`, r.verdict, src.debSource);
       const why = typeof src.debFile === 'string' ? debFileReason(src.debFile) : undefined;
-      if (why !== undefined) report('RECIPE_SCHEMA', ['sources', i, 'debFile'], `\`debFile\` is refused: ${why}`, 'write the file name alone, e.g. busybox_1.35.0.orig.tar.bz2', String(src.debFile));
+      if (why !== undefined)
+        report(
+          'RECIPE_SCHEMA',
+          ['sources', i, 'debFile'],
+          `\`debFile\` is refused: ${why}`,
+          'write the file name alone, e.g. busybox_1.35.0.orig.tar.bz2',
+          String(src.debFile),
+        );
     }
     // Secrets: a URL is written to intact.lock and printed; credentials in it
     // would be published with the repository. Mirrors are URLs too.
@@ -74,7 +85,13 @@ export function checkRules(recipe: Recipe, file: string, locate: Locator): Findi
     if ('url' in src) list(src.mirrors).forEach((m, j) => urls.push([['sources', i, 'mirrors', j], m]));
     for (const [path, u] of urls) {
       if (typeof u === 'string' && hasCredentials(u)) {
-        report('URL_INVALID', path, `${fieldName(path)} carries credentials (user:password@), which would be written to intact.lock`, 'remove them from the URL: give a token through a proxy or a netrc-free header instead, never in the recipe', redactUrls(u));
+        report(
+          'URL_INVALID',
+          path,
+          `${fieldName(path)} carries credentials (user:password@), which would be written to intact.lock`,
+          'remove them from the URL: give a token through a proxy or a netrc-free header instead, never in the recipe',
+          redactUrls(u),
+        );
       }
     }
     for (const field of ['integrity', 'archiveIntegrity'] as const) {
@@ -87,7 +104,12 @@ export function checkRules(recipe: Recipe, file: string, locate: Locator): Findi
     }
     list(src.platforms).forEach((p, j) => {
       if (!declared.has(p)) {
-        report('PLATFORM_UNDECLARED', ['sources', i, 'platforms', j], `source platform ${p} is not among the recipe's platforms (${[...declared].join(', ')})`, `add ${p} to the recipe's \`platforms:\`, or remove it here`);
+        report(
+          'PLATFORM_UNDECLARED',
+          ['sources', i, 'platforms', j],
+          `source platform ${p} is not among the recipe's platforms (${[...declared].join(', ')})`,
+          `add ${p} to the recipe's \`platforms:\`, or remove it here`,
+        );
       }
     });
   });
@@ -100,7 +122,12 @@ export function checkRules(recipe: Recipe, file: string, locate: Locator): Findi
     for (const p of declared) {
       if (sources.some((src) => list(src.platforms).includes(p))) continue;
       const at = explicit.indexOf(p);
-      report('PLATFORM_NO_SOURCE', at >= 0 ? ['platforms', at] : ['sources'], `platform ${p} is declared, but every source is for other platforms`, `add a source for ${p} (with \`platforms: [${p}]\`), or remove ${p} from the recipe's \`platforms:\``);
+      report(
+        'PLATFORM_NO_SOURCE',
+        at >= 0 ? ['platforms', at] : ['sources'],
+        `platform ${p} is declared, but every source is for other platforms`,
+        `add a source for ${p} (with \`platforms: [${p}]\`), or remove ${p} from the recipe's \`platforms:\``,
+      );
     }
   }
   return out;

@@ -63,7 +63,11 @@ export function parseFull(text: string, file: string): ParsedYaml {
     // Defence in depth against alias bombs ("billion laughs"): toJS counts aliases.
     return { value: doc.toJS({ maxAliasCount: 100 }), locate, findings };
   } catch (e) {
-    return { value: undefined, locate, findings: [finding('RECIPE_YAML', `YAML error: ${(e as Error).message}`, { file, hint: 'remove the excessive aliases (*name) from the recipe' })] };
+    return {
+      value: undefined,
+      locate,
+      findings: [finding('RECIPE_YAML', `YAML error: ${(e as Error).message}`, { file, hint: 'remove the excessive aliases (*name) from the recipe' })],
+    };
   }
 }
 
@@ -76,7 +80,7 @@ function nodeAt(doc: Document, path: FieldPath, key: boolean): Node | undefined 
     if (isMap(node)) {
       const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(seg));
       if (!pair) return isNode(node) ? node : undefined;
-      node = last && key ? pair.key : pair.value ?? pair.key;
+      node = last && key ? pair.key : (pair.value ?? pair.key);
     } else if (isSeq(node) && typeof seg === 'number') {
       const item = node.items[seg];
       if (item === undefined) return node;

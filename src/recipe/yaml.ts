@@ -34,4 +34,3 @@ export function parseYaml(text: string, file: string): ParsedYaml {
   }
   return parseFull(text, file);
 }
-

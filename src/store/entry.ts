@@ -116,8 +116,10 @@ export async function addEntry(store: StoreLayout, staged: string, meta: EntryMe
   // Defence in depth: the manifest, the metadata and the folder must describe the same bytes.
   if (hashRecords(records) !== meta.output) {
     throw new IntactError('OUTPUT_MISMATCH', `the output of ${meta.name} changed after it was hashed: it no longer hashes to ${meta.output}`, {
-      file: staged, expected: meta.output, found: hashRecords(records),
-      hint: 'nothing was added to the store; build it again, and check that no other process writes into the store\'s tmp folder',
+      file: staged,
+      expected: meta.output,
+      found: hashRecords(records),
+      hint: "nothing was added to the store; build it again, and check that no other process writes into the store's tmp folder",
     });
   }
   // Metadata first: a crash after it and before the rename leaves metadata of an
@@ -144,7 +146,9 @@ export async function addEntry(store: StoreLayout, staged: string, meta: EntryMe
     const code = (e as NodeJS.ErrnoException).code;
     if ((code === 'ENOTEMPTY' || code === 'EEXIST') && (await hasEntry(store, meta.key, meta.name, meta.version))) return 'present';
     throw new IntactError('IO', `cannot move the build of ${meta.name} into the store: ${(e as Error).message}`, {
-      file: final, cause: e, hint: 'check free space and permissions of the store folder',
+      file: final,
+      cause: e,
+      hint: 'check free space and permissions of the store folder',
     });
   }
   // After the last chmod: the seal records the entry as published. Without one,

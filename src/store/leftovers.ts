@@ -63,4 +63,3 @@ async function staleLock(store: StoreLayout, key: string): Promise<boolean> {
   if (h && h.host === HOST && h.pid !== process.pid) return !processAlive(h.pid);
   return Date.now() - st.mtimeMs > 2 * STALE_MS;
 }
-

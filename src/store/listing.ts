@@ -13,7 +13,11 @@ const ENTRY_RE = /^([0-9abcdfghijklmnpqrsvwxyz]{32})-(.+)$/;
 
 /** The store's own folders: every one its layout (src/store/paths.ts) places in the root. */
 function storeFolders(store: StoreLayout): ReadonlySet<string> {
-  return new Set(Object.entries(store).filter(([k]) => k !== 'root').map(([, p]) => basename(p)));
+  return new Set(
+    Object.entries(store)
+      .filter(([k]) => k !== 'root')
+      .map(([, p]) => basename(p)),
+  );
 }
 /** Files a store root may hold: the project-local store ships a `.gitkeep`. */
 const STORE_FILES: ReadonlySet<string> = new Set(['.gitkeep']);
@@ -96,7 +100,15 @@ export async function loadMeta(store: StoreLayout, key: string): Promise<{ meta?
   }
   try {
     const m = JSON.parse(text) as EntryMeta;
-    if (typeof m !== 'object' || m === null || m.key !== key || typeof m.name !== 'string' || typeof m.version !== 'string' || typeof m.output !== 'string' || !Array.isArray(m.deps)) {
+    if (
+      typeof m !== 'object' ||
+      m === null ||
+      m.key !== key ||
+      typeof m.name !== 'string' ||
+      typeof m.version !== 'string' ||
+      typeof m.output !== 'string' ||
+      !Array.isArray(m.deps)
+    ) {
       return { problem: 'its metadata is malformed' };
     }
     return { meta: m, problem: '' };

@@ -80,10 +80,14 @@ function waitLimit(): number {
 }
 
 function lockTimeout(store: StoreLayout, key: string, holder: Holder | undefined, ms: number): IntactError {
-  return new IntactError('STORE_LOCK_TIMEOUT', `gave up after ${Math.round(ms / 1000)} s waiting for ${describeHolder(holder)}, which is building store key ${key}`, {
-    file: lockDir(store, key),
-    hint: `let that process finish (or stop it) and run the command again; if no such process exists, remove ${lockDir(store, key)}; INTACT_LOCK_TIMEOUT=<seconds> waits longer`,
-  });
+  return new IntactError(
+    'STORE_LOCK_TIMEOUT',
+    `gave up after ${Math.round(ms / 1000)} s waiting for ${describeHolder(holder)}, which is building store key ${key}`,
+    {
+      file: lockDir(store, key),
+      hint: `let that process finish (or stop it) and run the command again; if no such process exists, remove ${lockDir(store, key)}; INTACT_LOCK_TIMEOUT=<seconds> waits longer`,
+    },
+  );
 }
 
 /**

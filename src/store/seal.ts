@@ -76,7 +76,9 @@ export async function checkSeal(store: StoreLayout, e: SealedEntry): Promise<voi
     return;
   }
   throw new IntactError('STORE_ENTRY_MODIFIED', `${e.name}: the store entry ${e.dir} was changed after it was published (${why}); it is not used`, {
-    file: e.dir, expected: e.output, ...(found !== undefined ? { found } : {}),
+    file: e.dir,
+    expected: e.output,
+    ...(found !== undefined ? { found } : {}),
     hint: `\`intact verify --store ${e.name}\` names what changed; \`intact repair ${e.name}\` replaces it with a fresh build. Find out what wrote into the store: nothing was put on .intact/bin`,
   });
 }

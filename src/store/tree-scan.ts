@@ -76,7 +76,8 @@ export async function scanTree(dir: string, opts: ScanOptions = {}): Promise<Tre
       const file = join(dir, rel.toString());
       if (what === 'special') {
         throw new IntactError('TREE_HASH_UNSUPPORTED', `${rel.toString()} in ${dir} is a ${detail}; a tree holds only directories, files and symlinks`, {
-          file, hint: 'remove it; store entries may not contain devices, fifos or sockets',
+          file,
+          hint: 'remove it; store entries may not contain devices, fifos or sockets',
         });
       }
       throw new IntactError('IO', `cannot read ${file} while hashing ${dir}: ${detail}`, { file, cause });

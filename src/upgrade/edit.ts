@@ -52,7 +52,13 @@ export function linesMentioning(text: string, version: string): number[] {
 export function planVersionEdit(loaded: LoadedRecipe, to: string, revs: ReadonlyMap<number, string>): VersionEditPlan {
   const { recipe, file } = loaded;
   const from = recipe.version;
-  const plan: VersionEditPlan = { edits: [{ path: ['version'], value: to }], changes: [{ field: 'version', from, to }], dropped: [], untouched: [], changedSources: [] };
+  const plan: VersionEditPlan = {
+    edits: [{ path: ['version'], value: to }],
+    changes: [{ field: 'version', from, to }],
+    dropped: [],
+    untouched: [],
+    changedSources: [],
+  };
   const set = (path: (string | number)[], field: string, a: string, b: string): void => {
     if (a === b) return;
     plan.edits.push({ path, value: b });
@@ -68,7 +74,10 @@ export function planVersionEdit(loaded: LoadedRecipe, to: string, revs: Readonly
         const verdict = classifyNpmSpec(next);
         if (!verdict.exact) {
           throw new IntactError('NPM_SPEC_FLOATING', `${at}: upgrading to ${to} would make the npm spec "${next}", which floats: ${verdict.reason ?? ''}`, {
-            file, ...loaded.locate(['sources', i, 'npm']), field: `${at}.npm`, found: next,
+            file,
+            ...loaded.locate(['sources', i, 'npm']),
+            field: `${at}.npm`,
+            found: next,
             hint: `npm versions are full semver versions: upgrade to e.g. ${to}.0 (\`intact upgrade ${recipe.name} <major.minor.patch>\`)`,
           });
         }
@@ -80,7 +89,8 @@ export function planVersionEdit(loaded: LoadedRecipe, to: string, revs: Readonly
     if ('url' in src) {
       set(['sources', i, 'url'], `${at}.url`, src.url, replaceVersion(src.url, from, to));
       (src.mirrors ?? []).forEach((m, j) => set(['sources', i, 'mirrors', j], `${at}.mirrors[${j}]`, m, replaceVersion(m, from, to)));
-      if (plan.changes.length === before) plan.untouched.push({ field: `${at}.url`, why: `the URL does not contain ${from}; edit it by hand if it encodes the version otherwise` });
+      if (plan.changes.length === before)
+        plan.untouched.push({ field: `${at}.url`, why: `the URL does not contain ${from}; edit it by hand if it encodes the version otherwise` });
     }
     if ('git' in src) {
       const rev = revs.get(i);

@@ -18,7 +18,10 @@ let mounts: Mount[];
 beforeAll(async () => {
   T = await inspectBin();
   dir = await mkdtemp(join(tmpdir(), 'intact-overhead-'));
-  mounts = [{ real: dir, inside: '/build', writable: true }, { real: dirname(T), inside: '/store/tools', writable: false }];
+  mounts = [
+    { real: dir, inside: '/build', writable: true },
+    { real: dirname(T), inside: '/store/tools', writable: false },
+  ];
   // Twenty dependencies, as a larger build has: mounting them must stay cheap.
   for (let i = 0; i < 20; i++) {
     await mkdir(join(dir, `dep${i}`));

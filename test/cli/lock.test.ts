@@ -35,7 +35,8 @@ afterAll(async () => {
 afterEach(cleanupProjects);
 
 const TOOL = 'name: tool\nversion: 1.0.0\nsources:\n  - npm: tool@1.0.0\nbin: [bin/tool]\n';
-const LIB = () => `name: lib\nversion: 1.0.0\nsources:\n  - url: ${server.url('/lib-1.0.0.tar')}\n    mirrors: [${server.url('/mirror/lib-1.0.0.tar')}]\ndeps: [tool@1.0.0]\n`;
+const LIB = () =>
+  `name: lib\nversion: 1.0.0\nsources:\n  - url: ${server.url('/lib-1.0.0.tar')}\n    mirrors: [${server.url('/mirror/lib-1.0.0.tar')}]\ndeps: [tool@1.0.0]\n`;
 
 function env(dir: string, extra: Record<string, string> = {}) {
   return { cwd: dir, env: { HOME: dir, npm_config_registry: registry.url, npm_config_userconfig: join(dir, 'no-npmrc'), CI: undefined, ...extra } };
@@ -67,7 +68,12 @@ describe('intact lock', () => {
     expect(r.stdout).toContain('added lib');
     expect(r.stdout).toContain('added tool');
     const lock = JSON.parse(await readLock(dir));
-    expect(lock.recipes.tool.sources[0]).toEqual({ kind: 'npm', npm: 'tool@1.0.0', integrity: sri('sha512', toolTgz), tree: expect.stringMatching(/^sha256-/) });
+    expect(lock.recipes.tool.sources[0]).toEqual({
+      kind: 'npm',
+      npm: 'tool@1.0.0',
+      integrity: sri('sha512', toolTgz),
+      tree: expect.stringMatching(/^sha256-/),
+    });
     expect(lock.recipes.lib.sources[0].integrity).toBe(sri('sha512', lib));
     expect(lock.lockfileVersion).toBe(2);
     expect(lock.recipes.lib.deps).toEqual(['tool@1.0.0']);
@@ -158,7 +164,9 @@ describe('intact lock', () => {
 
   it('refuses a recipe whose declared integrity is wrong, storing nothing', async () => {
     const wrong = `sha512-${createHash('sha512').update('not it').digest('base64')}`;
-    const dir = await makeProject({ 'recipes/lib.yaml': `name: lib\nversion: 1.0.0\nsources:\n  - url: ${server.url('/lib-1.0.0.tar')}\n    integrity: ${wrong}\n` });
+    const dir = await makeProject({
+      'recipes/lib.yaml': `name: lib\nversion: 1.0.0\nsources:\n  - url: ${server.url('/lib-1.0.0.tar')}\n    integrity: ${wrong}\n`,
+    });
     const r = await runCli(['lock'], env(dir));
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('INTEGRITY_MISMATCH');
@@ -211,7 +219,10 @@ describe('intact lock', () => {
       expect(r.code).toBe(0);
       const lock = JSON.parse(await readLock(dir));
       expect(lock.recipes.nested.sources[0].archiveIntegrity).toBe(sri('sha512', Buffer.from(innerTgz.toString('latin1'))));
-      await writeFile(join(dir, 'recipes/nested.yaml'), `name: nested\nversion: 1.0.0\nsources:\n  - npm: carrier@2.0.0\n    archive: deps/inner.tgz\n    archiveIntegrity: ${sri('sha256', Buffer.from('other'))}\n`);
+      await writeFile(
+        join(dir, 'recipes/nested.yaml'),
+        `name: nested\nversion: 1.0.0\nsources:\n  - npm: carrier@2.0.0\n    archive: deps/inner.tgz\n    archiveIntegrity: ${sri('sha256', Buffer.from('other'))}\n`,
+      );
       const bad = await runCli(['lock'], e);
       expect(bad.code).toBe(1);
       expect(bad.stderr).toContain('deps/inner.tgz');
@@ -225,7 +236,10 @@ describe('intact lock', () => {
     const r = await runCli(['--json', 'lock'], env(dir));
     expect(r.code).toBe(0);
     // NDJSON: progress events, then the result as the last line.
-    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const lines = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines.some((l) => l.event === 'done')).toBe(true);
     const doc = lines[lines.length - 1];
     expect(doc).toMatchObject({ ok: true, written: true });

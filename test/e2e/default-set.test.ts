@@ -72,7 +72,8 @@ describe.skipIf(!enabled)(`the default recipe set, end to end${enabled ? '' : ' 
   }, 600_000);
 
   afterAll(async () => {
-    if (work) await rm(work, { recursive: true, force: true }).catch(() => exec('chmod', ['-R', 'u+w', work]).then(() => rm(work, { recursive: true, force: true })));
+    if (work)
+      await rm(work, { recursive: true, force: true }).catch(() => exec('chmod', ['-R', 'u+w', work]).then(() => rm(work, { recursive: true, force: true })));
   });
 
   it('installs the whole set with an empty store, unprivileged, at the strongest sandbox level, writing nothing outside the project and the store', async () => {
@@ -95,7 +96,7 @@ describe.skipIf(!enabled)(`the default recipe set, end to end${enabled ? '' : ' 
     expect((await asUser(bin('zig'), ['version'])).stdout.trim()).toBe('0.11.0');
   });
 
-  it('every tool is static, by intact\'s own ELF check and by file(1)', async () => {
+  it("every tool is static, by intact's own ELF check and by file(1)", async () => {
     for (const n of ['sqlite3', 'esbuild', 'biome', 'zig']) {
       const path = join(project, '.intact/bin', n);
       const elf = await readElf(path);

@@ -18,7 +18,10 @@ const ls = (d: string): string[] => {
     return [];
   }
 };
-const builds = (dir: string): string[] => ls(join(dir, 'store/tmp')).filter((n) => n.startsWith('build-')).map((n) => join(dir, 'store/tmp', n));
+const builds = (dir: string): string[] =>
+  ls(join(dir, 'store/tmp'))
+    .filter((n) => n.startsWith('build-'))
+    .map((n) => join(dir, 'store/tmp', n));
 
 const INSTALL: [string, (dir: string) => boolean][] = [
   ['download', (dir) => ls(join(dir, 'store/tmp')).some((n) => n.startsWith('dl-') && n.endsWith('.part'))],
@@ -40,27 +43,35 @@ beforeAll(async () => {
 afterAll(() => project?.close());
 
 describe('SIGKILL during a cold install', () => {
-  it.each(INSTALL)('at %s: verify --store is clean, the rerun succeeds and leaves no temp', async (phase, when) => {
-    project.reset();
-    const killed = await killDuring(['install', '--sandbox=off'], project.dir, { at: FALLBACK_MS, when });
-    // The slow download is always caught; later phases may pass between two polls.
-    if (phase === 'download') expect(killed).toBe(true);
-    const r = await checkAfterKill(project.dir);
-    expect(r.verify.code, r.verify.out).toBe(0);
-    expect(r.findings, r.verify.out).toBe(0);
-    expect(r.again.code, r.again.out).toBe(0);
-    expect(r.left).toEqual([]);
-  }, 120_000);
+  it.each(INSTALL)(
+    'at %s: verify --store is clean, the rerun succeeds and leaves no temp',
+    async (phase, when) => {
+      project.reset();
+      const killed = await killDuring(['install', '--sandbox=off'], project.dir, { at: FALLBACK_MS, when });
+      // The slow download is always caught; later phases may pass between two polls.
+      if (phase === 'download') expect(killed).toBe(true);
+      const r = await checkAfterKill(project.dir);
+      expect(r.verify.code, r.verify.out).toBe(0);
+      expect(r.findings, r.verify.out).toBe(0);
+      expect(r.again.code, r.again.out).toBe(0);
+      expect(r.left).toEqual([]);
+    },
+    120_000,
+  );
 });
 
 describe('SIGKILL during `intact lock`', () => {
-  it.each(LOCK)('at %s: the rerun succeeds, leaves no temp, and verify --store is clean', async (_phase, when) => {
-    project.unlock();
-    await killDuring(['lock'], project.dir, { at: FALLBACK_MS, when });
-    const r = await checkAfterKill(project.dir, ['lock'], { lockFirst: true });
-    expect(r.again.code, r.again.out).toBe(0);
-    expect(r.left).toEqual([]);
-    expect(r.verify.code, r.verify.out).toBe(0);
-    expect(r.findings, r.verify.out).toBe(0);
-  }, 120_000);
+  it.each(LOCK)(
+    'at %s: the rerun succeeds, leaves no temp, and verify --store is clean',
+    async (_phase, when) => {
+      project.unlock();
+      await killDuring(['lock'], project.dir, { at: FALLBACK_MS, when });
+      const r = await checkAfterKill(project.dir, ['lock'], { lockFirst: true });
+      expect(r.again.code, r.again.out).toBe(0);
+      expect(r.left).toEqual([]);
+      expect(r.verify.code, r.verify.out).toBe(0);
+      expect(r.findings, r.verify.out).toBe(0);
+    },
+    120_000,
+  );
 });

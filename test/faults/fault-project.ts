@@ -65,6 +65,7 @@ export function tempsIn(store: string): string[] {
   };
   for (const n of list(join(store, 'tmp'))) out.push(`tmp/${n}`);
   for (const n of list(store)) if (n.startsWith('publish-')) out.push(n);
-  for (const d of ['logs', 'meta', 'roots', 'locks']) for (const n of list(join(store, d))) if (n.endsWith('.tmp') || n.endsWith('.lock')) out.push(`${d}/${n}`);
+  for (const d of ['logs', 'meta', 'roots', 'locks'])
+    for (const n of list(join(store, d))) if (n.endsWith('.tmp') || n.endsWith('.lock')) out.push(`${d}/${n}`);
   return out;
 }

@@ -68,13 +68,25 @@ async function boundedCli(args: string[], cwd: string, uid: number | undefined):
   const wrapper = [
     // A user namespace only for nobody, who needs one to make a PID namespace; a
     // /proc of that namespace, so the pids intact reads there are its own.
-    'unshare', ...(uid === undefined ? [] : ['--user', '--map-current-user']), '--pid', '--fork', '--mount-proc', '--kill-child', '--',
-    'prlimit', `--nproc=${OUTER_NPROC}:${OUTER_NPROC}`, '--',
+    'unshare',
+    ...(uid === undefined ? [] : ['--user', '--map-current-user']),
+    '--pid',
+    '--fork',
+    '--mount-proc',
+    '--kill-child',
+    '--',
+    'prlimit',
+    `--nproc=${OUTER_NPROC}:${OUTER_NPROC}`,
+    '--',
   ];
   const setpriv = uid === undefined ? [] : ['setpriv', `--reuid=${uid}`, `--regid=${uid}`, '--clear-groups', '--'];
   const enter = cg === undefined ? [] : ['sh', '-c', 'echo $$ > "$0/cgroup.procs" && exec "$@"', cg];
   const argv = [...enter, ...setpriv, ...wrapper, process.execPath, CLI, ...args];
-  const child = spawn(argv[0]!, argv.slice(1), { cwd, env: { PATH: '/usr/bin:/bin:/usr/sbin:/sbin', HOME: cwd, TMPDIR: join(cwd, 'tmp'), NO_COLOR: '1' }, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(argv[0]!, argv.slice(1), {
+    cwd,
+    env: { PATH: '/usr/bin:/bin:/usr/sbin:/sbin', HOME: cwd, TMPDIR: join(cwd, 'tmp'), NO_COLOR: '1' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let stderr = '';
   child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
   let timedOut = false;
@@ -114,18 +126,26 @@ function expectStopped(r: { code: number | null; stderr: string; timedOut: boole
 const skip = fullSandboxSkip();
 
 describe.skipIf(skip !== undefined)(`a fork bomb in a build${skippedBecause(skip)}`, () => {
-  it(`is stopped at the recipe's process limit, as ${isRoot ? 'root (through the build user)' : 'an ordinary user'}`, async () => {
-    const dir = await bombProject();
-    const r = await boundedCli(['install', 'bomb', '--sandbox=require'], dir, undefined);
-    expectStopped(r);
-    // Nothing of the build is left behind: no entry, no build folder.
-    expect((await readdir(join(dir, 'store'))).filter((n) => n.endsWith('-bomb-1.0.0'))).toEqual([]);
-    expect((await readdir(join(dir, 'store/tmp'))).filter((n) => n.startsWith('build-'))).toEqual([]);
-  }, DEADLINE_MS + 30_000);
+  it(
+    `is stopped at the recipe's process limit, as ${isRoot ? 'root (through the build user)' : 'an ordinary user'}`,
+    async () => {
+      const dir = await bombProject();
+      const r = await boundedCli(['install', 'bomb', '--sandbox=require'], dir, undefined);
+      expectStopped(r);
+      // Nothing of the build is left behind: no entry, no build folder.
+      expect((await readdir(join(dir, 'store'))).filter((n) => n.endsWith('-bomb-1.0.0'))).toEqual([]);
+      expect((await readdir(join(dir, 'store/tmp'))).filter((n) => n.startsWith('build-'))).toEqual([]);
+    },
+    DEADLINE_MS + 30_000,
+  );
 
-  it.runIf(isRoot)(`is stopped as uid ${NOBODY} too${isRoot ? '' : ' (skipped: not root, so it cannot become uid 65534; the test above ran unprivileged)'}`, async () => {
-    const dir = await bombProject(NOBODY);
-    const r = await boundedCli(['install', 'bomb', '--sandbox=require'], dir, NOBODY);
-    expectStopped(r);
-  }, DEADLINE_MS + 30_000);
+  it.runIf(isRoot)(
+    `is stopped as uid ${NOBODY} too${isRoot ? '' : ' (skipped: not root, so it cannot become uid 65534; the test above ran unprivileged)'}`,
+    async () => {
+      const dir = await bombProject(NOBODY);
+      const r = await boundedCli(['install', 'bomb', '--sandbox=require'], dir, NOBODY);
+      expectStopped(r);
+    },
+    DEADLINE_MS + 30_000,
+  );
 });

@@ -62,7 +62,9 @@ describe('build limits', () => {
   });
 
   it('endless writes end at the disk limit', async () => {
-    const r = await runaway('const fs = require("fs"); const fd = fs.openSync("big", "w"); const b = Buffer.alloc(1 << 20, 1); for (;;) fs.writeSync(fd, b)', { diskBytes: 64 * 1024 * 1024 });
+    const r = await runaway('const fs = require("fs"); const fd = fs.openSync("big", "w"); const b = Buffer.alloc(1 << 20, 1); for (;;) fs.writeSync(fd, b)', {
+      diskBytes: 64 * 1024 * 1024,
+    });
     expect(r.error.code).toBe('BUILD_DISK_LIMIT');
     expect(r.error.message).toContain(String(64 * 1024 * 1024));
   });

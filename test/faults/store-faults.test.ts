@@ -143,13 +143,19 @@ describe.skipIf(!canUnshare)('a hostile disk', () => {
     const p = await faultProject({ big: 1024 * 1024 });
     expect((await p.run(['lock'])).code).toBe(0);
     // 1.5 MiB: the 1 MiB download fits; unpacking it beside it does not.
-    const r = await inMountNs(`mount -t tmpfs -o size=1536k tmpfs ${p.store} && ${process.execPath} ${CLI} install --sandbox=off; echo rc=$?; echo temps:; ls -A ${p.store}/tmp`, p.dir);
+    const r = await inMountNs(
+      `mount -t tmpfs -o size=1536k tmpfs ${p.store} && ${process.execPath} ${CLI} install --sandbox=off; echo rc=$?; echo temps:; ls -A ${p.store}/tmp`,
+      p.dir,
+    );
     expect(r.out).toContain('rc=1');
     expect(r.out).toContain('DISK_FULL');
     expect(r.out).not.toContain('INTERNAL');
     expect(r.out.split('temps:')[1]!.trim()).toBe('');
     // 0.5 MiB: the download itself fills the disk.
-    const d = await inMountNs(`mount -t tmpfs -o size=512k tmpfs ${p.store} && ${process.execPath} ${CLI} install --sandbox=off; echo rc=$?; echo temps:; ls -A ${p.store}/tmp`, p.dir);
+    const d = await inMountNs(
+      `mount -t tmpfs -o size=512k tmpfs ${p.store} && ${process.execPath} ${CLI} install --sandbox=off; echo rc=$?; echo temps:; ls -A ${p.store}/tmp`,
+      p.dir,
+    );
     expect(d.out).toContain('DISK_FULL');
     expect(d.out.split('temps:')[1]!.trim()).toBe('');
   }, 60_000);

@@ -103,7 +103,7 @@ describe('DownloadCache', () => {
     expect(readFileSync(path).equals(data)).toBe(true);
   });
 
-  it('hashes and stores with the pin\'s algorithm (sha256, sha384)', async () => {
+  it("hashes and stores with the pin's algorithm (sha256, sha384)", async () => {
     const data = bytes(5000);
     for (const alg of ['sha256', 'sha384']) {
       const got = await cache.ingest({ expected: sri(alg, data), what: 'x' }, producer(data));
@@ -137,12 +137,14 @@ describe('DownloadCache', () => {
     const data = bytes(200_000);
     const other = new DownloadCache(store);
     const results = await Promise.all(
-      Array.from({ length: 6 }, (_, i) => (i % 2 ? cache : other).ingest({ what: 'x' }, async (sink) => {
-        for (let off = 0; off < data.length; off += 10_000) {
-          sink.write(data.subarray(off, off + 10_000));
-          await new Promise((r) => setImmediate(r));
-        }
-      })),
+      Array.from({ length: 6 }, (_, i) =>
+        (i % 2 ? cache : other).ingest({ what: 'x' }, async (sink) => {
+          for (let off = 0; off < data.length; off += 10_000) {
+            sink.write(data.subarray(off, off + 10_000));
+            await new Promise((r) => setImmediate(r));
+          }
+        }),
+      ),
     );
     expect(new Set(results.map((r) => r.path)).size).toBe(1);
     expect(readFileSync(results[0]!.path).equals(data)).toBe(true);
@@ -150,10 +152,12 @@ describe('DownloadCache', () => {
   });
 
   it('removes the temp file when the producer fails', async () => {
-    const e = await cache.ingest({ what: 'x' }, async (sink) => {
-      sink.write(bytes(100));
-      throw new Error('network went away');
-    }).catch((x: unknown) => x);
+    const e = await cache
+      .ingest({ what: 'x' }, async (sink) => {
+        sink.write(bytes(100));
+        throw new Error('network went away');
+      })
+      .catch((x: unknown) => x);
     expect((e as Error).message).toBe('network went away');
     expect(files(store)).toEqual([]);
   });

@@ -69,7 +69,8 @@ describe('lockfile round trip', () => {
 });
 
 describe('lockfile versions', () => {
-  const v1 = (closure: unknown) => JSON.stringify({ lockfileVersion: 1, recipes: { x: { version: '1', recipeHash: 'h', sources: [], deps: ['y@1'], closure } } });
+  const v1 = (closure: unknown) =>
+    JSON.stringify({ lockfileVersion: 1, recipes: { x: { version: '1', recipeHash: 'h', sources: [], deps: ['y@1'], closure } } });
 
   it('reads version 1, checks its closure for shape and drops it: it follows from deps', () => {
     const lock = parseLock(v1(['y@1']));
@@ -97,18 +98,48 @@ describe('lockfile parse errors', () => {
     ['empty', '', 'LOCK_CORRUPT', 'empty'],
     ['truncated mid-way', good.slice(0, Math.floor(good.length / 2)), 'LOCK_CORRUPT', 'cut off'],
     ['not JSON', 'hello\n', 'LOCK_CORRUPT', 'not valid JSON'],
-    ['merge conflict', good.replace('  "recipes": {', '<<<<<<< HEAD\n  "recipes": {\n=======\n  "recipes": {\n>>>>>>> feature'), 'LOCK_CONFLICT', 'merge-conflict'],
+    [
+      'merge conflict',
+      good.replace('  "recipes": {', '<<<<<<< HEAD\n  "recipes": {\n=======\n  "recipes": {\n>>>>>>> feature'),
+      'LOCK_CONFLICT',
+      'merge-conflict',
+    ],
     ['an array', '[]', 'LOCK_FOREIGN', 'not an object'],
     ["npm's package-lock.json", '{"name":"x","lockfileVersion":3,"packages":{}}', 'LOCK_FOREIGN', 'package-lock'],
     ['a newer lockfileVersion', '{"lockfileVersion": 99, "recipes": {}}', 'LOCK_VERSION_NEWER', 'upgrade intact'],
     ['a bad lockfileVersion', '{"lockfileVersion": "1", "recipes": {}}', 'LOCK_INVALID', 'lockfileVersion'],
     ['recipes not an object', '{"lockfileVersion": 1, "recipes": []}', 'LOCK_INVALID', 'recipes'],
     ['an unknown top-level field', '{"lockfileVersion": 1, "recipes": {}, "extra": 1}', 'LOCK_INVALID', 'extra'],
-    ['an entry without sources', '{"lockfileVersion": 1, "recipes": {"x": {"version": "1", "recipeHash": "h", "deps": [], "closure": []}}}', 'LOCK_INVALID', 'sources'],
-    ['a source without integrity', '{"lockfileVersion": 1, "recipes": {"x": {"version": "1", "recipeHash": "h", "sources": [{"kind": "npm", "npm": "a@1.0.0"}], "deps": [], "closure": []}}}', 'LOCK_INVALID', 'integrity'],
-    ['keys for an unknown platform', '{"lockfileVersion": 1, "recipes": {"x": {"version": "1", "recipeHash": "h", "sources": [], "deps": [], "closure": [], "keys": {"windows-x64": "k"}}}}', 'LOCK_INVALID', 'keys'],
-    ['a key that is not a string', '{"lockfileVersion": 1, "recipes": {"x": {"version": "1", "recipeHash": "h", "sources": [], "deps": [], "closure": [], "keys": {"linux-x64": 1}}}}', 'LOCK_INVALID', 'keys'],
-    ['a source of unknown kind', '{"lockfileVersion": 1, "recipes": {"x": {"version": "1", "recipeHash": "h", "sources": [{"kind": "ftp", "integrity": "x"}], "deps": [], "closure": []}}}', 'LOCK_INVALID', 'kind'],
+    [
+      'an entry without sources',
+      '{"lockfileVersion": 1, "recipes": {"x": {"version": "1", "recipeHash": "h", "deps": [], "closure": []}}}',
+      'LOCK_INVALID',
+      'sources',
+    ],
+    [
+      'a source without integrity',
+      '{"lockfileVersion": 1, "recipes": {"x": {"version": "1", "recipeHash": "h", "sources": [{"kind": "npm", "npm": "a@1.0.0"}], "deps": [], "closure": []}}}',
+      'LOCK_INVALID',
+      'integrity',
+    ],
+    [
+      'keys for an unknown platform',
+      '{"lockfileVersion": 1, "recipes": {"x": {"version": "1", "recipeHash": "h", "sources": [], "deps": [], "closure": [], "keys": {"windows-x64": "k"}}}}',
+      'LOCK_INVALID',
+      'keys',
+    ],
+    [
+      'a key that is not a string',
+      '{"lockfileVersion": 1, "recipes": {"x": {"version": "1", "recipeHash": "h", "sources": [], "deps": [], "closure": [], "keys": {"linux-x64": 1}}}}',
+      'LOCK_INVALID',
+      'keys',
+    ],
+    [
+      'a source of unknown kind',
+      '{"lockfileVersion": 1, "recipes": {"x": {"version": "1", "recipeHash": "h", "sources": [{"kind": "ftp", "integrity": "x"}], "deps": [], "closure": []}}}',
+      'LOCK_INVALID',
+      'kind',
+    ],
     ['binary garbage', '\u0000\u0001\u0002\u0003', 'LOCK_CORRUPT', 'JSON'],
   ])('%s', (_t, text, code, fragment) => {
     const e = parseError(text);

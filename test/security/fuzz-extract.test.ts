@@ -28,27 +28,38 @@ afterEach(() => ws.cleanup());
 
 const segment = () => fc.constantFrom('a', 'b', 'c', '..', '.', '', 'a\\..', '..\\..', 'd'.repeat(120), 'e f', 'x\u0000y', 'ü');
 const relPath = () => fc.array(segment(), { minLength: 1, maxLength: 5 }).map((s) => s.join('/'));
-const hostilePath = () => fc.oneof(relPath(), relPath().map((p) => `/${p}`), fc.constant('SENTINEL/pwn'), fc.constant('../sentinel/pwn'));
-const target = () => fc.oneof(relPath(), fc.constant('SENTINEL'), fc.constant('../../sentinel'), fc.constant('/etc/passwd'), fc.constant('..'), fc.constant('.'));
+const hostilePath = () =>
+  fc.oneof(
+    relPath(),
+    relPath().map((p) => `/${p}`),
+    fc.constant('SENTINEL/pwn'),
+    fc.constant('../sentinel/pwn'),
+  );
+const target = () =>
+  fc.oneof(relPath(), fc.constant('SENTINEL'), fc.constant('../../sentinel'), fc.constant('/etc/passwd'), fc.constant('..'), fc.constant('.'));
 const abs = (s: string): string => s.replace('SENTINEL', sentinel);
 
 const tarEntry = (): fc.Arbitrary<TarEntry> =>
-  fc.record({
-    name: hostilePath(),
-    type: fc.constantFrom('file', 'dir', 'symlink', 'hardlink', 'fifo') as fc.Arbitrary<TarEntry['type']>,
-    body: fc.string({ maxLength: 40 }),
-    target: target(),
-    mode: fc.constantFrom(0o644, 0o755, 0o4755, 0o777, 0),
-  }).map((e) => ({ ...e, name: abs(e.name), target: abs(e.target), ...(e.type === 'file' ? {} : { body: '' }) }));
+  fc
+    .record({
+      name: hostilePath(),
+      type: fc.constantFrom('file', 'dir', 'symlink', 'hardlink', 'fifo') as fc.Arbitrary<TarEntry['type']>,
+      body: fc.string({ maxLength: 40 }),
+      target: target(),
+      mode: fc.constantFrom(0o644, 0o755, 0o4755, 0o777, 0),
+    })
+    .map((e) => ({ ...e, name: abs(e.name), target: abs(e.target), ...(e.type === 'file' ? {} : { body: '' }) }));
 
 const zipEntry = (): fc.Arbitrary<ZipEntry> =>
-  fc.record({
-    name: hostilePath(),
-    kind: fc.constantFrom('file', 'dir', 'symlink') as fc.Arbitrary<ZipEntry['kind']>,
-    body: fc.oneof(fc.string({ maxLength: 40 }), target()),
-    mode: fc.constantFrom(0o644, 0o755, 0o4755),
-    deflate: fc.boolean(),
-  }).map((e) => ({ ...e, name: abs(e.name), body: abs(e.body) }));
+  fc
+    .record({
+      name: hostilePath(),
+      kind: fc.constantFrom('file', 'dir', 'symlink') as fc.Arbitrary<ZipEntry['kind']>,
+      body: fc.oneof(fc.string({ maxLength: 40 }), target()),
+      mode: fc.constantFrom(0o644, 0o755, 0o4755),
+      deflate: fc.boolean(),
+    })
+    .map((e) => ({ ...e, name: abs(e.name), body: abs(e.body) }));
 
 /** Run one extraction and check the invariants. */
 async function attempt(bytes: Buffer, name: string, opts: { strip?: number; expect?: 'deb' } = {}): Promise<void> {
@@ -101,13 +112,18 @@ describe('extractor properties', () => {
       size: fc.option(fc.nat(1 << 20)),
     });
     await fc.assert(
-      fc.asyncProperty(fc.array(tarEntry(), { minLength: 1, maxLength: 6 }), fc.array(member, { maxLength: 4 }), fc.boolean(), async (entries, extra, wellFormed) => {
-        const data = gzipSync(tar(entries));
-        const members = wellFormed
-          ? [arMember('debian-binary', Buffer.from('2.0\n')), arMember('data.tar.gz', data)]
-          : extra.map((m) => arMember(m.name, m.name.startsWith('data') ? data : Buffer.from('2.0\n'), m.size === null ? {} : { size: m.size }));
-        await attempt(makeDeb([], { members }), 'a.deb', { expect: 'deb', strip: 1 });
-      }),
+      fc.asyncProperty(
+        fc.array(tarEntry(), { minLength: 1, maxLength: 6 }),
+        fc.array(member, { maxLength: 4 }),
+        fc.boolean(),
+        async (entries, extra, wellFormed) => {
+          const data = gzipSync(tar(entries));
+          const members = wellFormed
+            ? [arMember('debian-binary', Buffer.from('2.0\n')), arMember('data.tar.gz', data)]
+            : extra.map((m) => arMember(m.name, m.name.startsWith('data') ? data : Buffer.from('2.0\n'), m.size === null ? {} : { size: m.size }));
+          await attempt(makeDeb([], { members }), 'a.deb', { expect: 'deb', strip: 1 });
+        },
+      ),
       { numRuns: FUZZ_RUNS },
     );
     done();
@@ -115,8 +131,24 @@ describe('extractor properties', () => {
 
   it('damaged archives (bit flips, truncation) fail only with IntactErrors', async () => {
     const done = bounded();
-    const good = [{ name: 'pkg/a.txt', body: 'hello world\n'.repeat(20) }, { name: 'pkg/bin/x', body: '#!/bin/sh\n', mode: 0o755 }, { name: 'pkg/l', type: 'symlink' as const, target: 'a.txt' }];
-    const kinds = [makeDeb(good.map((e) => ({ ...e, name: `./${e.name}` }))), tar(good), tgz(good), zip(good.map((e) => ({ name: e.name, body: e.type === 'symlink' ? e.target! : e.body!, ...(e.type === 'symlink' ? { kind: 'symlink' as const } : {}), deflate: true })))];
+    const good = [
+      { name: 'pkg/a.txt', body: 'hello world\n'.repeat(20) },
+      { name: 'pkg/bin/x', body: '#!/bin/sh\n', mode: 0o755 },
+      { name: 'pkg/l', type: 'symlink' as const, target: 'a.txt' },
+    ];
+    const kinds = [
+      makeDeb(good.map((e) => ({ ...e, name: `./${e.name}` }))),
+      tar(good),
+      tgz(good),
+      zip(
+        good.map((e) => ({
+          name: e.name,
+          body: e.type === 'symlink' ? e.target! : e.body!,
+          ...(e.type === 'symlink' ? { kind: 'symlink' as const } : {}),
+          deflate: true,
+        })),
+      ),
+    ];
     await fc.assert(
       fc.asyncProperty(fc.nat(kinds.length - 1), fc.array(fc.tuple(fc.nat(), fc.nat(255)), { maxLength: 8 }), fc.option(fc.nat()), async (k, flips, cut) => {
         const bytes = Buffer.from(kinds[k]!);

@@ -37,7 +37,9 @@ function decide(): Plan {
   // Root of a user namespace that is not the host's root (a rootless container) is bound like anyone.
   if (mapsTo('uid', 0) !== 0) return {};
   if (mapsTo('uid', BUILD_USER.uid) !== undefined && mapsTo('gid', BUILD_USER.gid) !== undefined) return { user: BUILD_USER };
-  return { unbounded: `intact runs as root, and the build user (uid ${BUILD_USER.uid}) is not mapped in its user namespace, so a step would run as the host's root, whom RLIMIT_NPROC does not bind` };
+  return {
+    unbounded: `intact runs as root, and the build user (uid ${BUILD_USER.uid}) is not mapped in its user namespace, so a step would run as the host's root, whom RLIMIT_NPROC does not bind`,
+  };
 }
 
 /** The host uid and gid a step runs as when intact is root; undefined otherwise (the step is the caller). */

@@ -43,7 +43,8 @@ async function probe(): Promise<SandboxProbe> {
   const reasons: string[] = [];
   const full = await tryFull(tools);
   if (full === undefined) {
-    if (tools.paths.hostname === undefined) reasons.push(`no \`hostname\` tool: the full sandbox keeps the host's hostname instead of "${INSIDE_USER.hostname}"`);
+    if (tools.paths.hostname === undefined)
+      reasons.push(`no \`hostname\` tool: the full sandbox keeps the host's hostname instead of "${INSIDE_USER.hostname}"`);
     const unbounded = processesUnbounded();
     return { level: 'full', reasons, tools: found, ...(unbounded ? { unbounded } : {}) };
   }

@@ -114,7 +114,19 @@ exec "$@" </dev/null
 export const RO_CHECK_FILE = '.intact-ro-check';
 
 /** Options of the outer `unshare`: every namespace, the caller mapped to root for the setup. */
-export const OUTER_NAMESPACES = ['--user', '--map-root-user', '--mount', '--net', '--pid', '--ipc', '--uts', '--fork', '--kill-child', '--propagation', 'private'];
+export const OUTER_NAMESPACES = [
+  '--user',
+  '--map-root-user',
+  '--mount',
+  '--net',
+  '--pid',
+  '--ipc',
+  '--uts',
+  '--fork',
+  '--kill-child',
+  '--propagation',
+  'private',
+];
 
 /** fstab's escapes (octal, as libmount reads them) for whitespace, `\`, `#` and control bytes. */
 export function fstabEscape(path: string): string {
@@ -162,10 +174,7 @@ export function fullCommand(plan: FullPlan): SpawnSpec {
   const drop = plan.buildUser
     ? [`--setgid=${INSIDE_USER.gid}`, `--setuid=${INSIDE_USER.uid}`]
     : ['--user', `--map-user=${INSIDE_USER.uid}`, `--map-group=${INSIDE_USER.gid}`];
-  const exec = [
-    t.env, '-i', '--', ...stepEnv,
-    t.unshare, ...drop, `--root=${plan.root}`, `--wd=${plan.cwd}`, '--', ...plan.argv,
-  ];
+  const exec = [t.env, '-i', '--', ...stepEnv, t.unshare, ...drop, `--root=${plan.root}`, `--wd=${plan.cwd}`, '--', ...plan.argv];
   const setup = [t.sh, '-c', SETUP_SCRIPT, 'intact-sandbox', plan.root, plan.fstab, ...readOnly, '--', ...exec];
   const outer = plan.buildUser ? OUTER_NAMESPACES.filter((a) => a !== '--map-root-user') : OUTER_NAMESPACES;
   return {

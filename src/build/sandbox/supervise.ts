@@ -127,12 +127,14 @@ export async function supervise(o: SuperviseOptions): Promise<Supervised> {
   const deadline = lim ? setTimeout(() => stop('time'), Math.max(0, lim.deadlineAt - Date.now())) : undefined;
   const silent = lim ? setTimeout(() => stop('silent'), lim.limits.silentMs) : undefined;
   let ns: string | undefined;
-  const watch = lim ? setInterval(() => {
-    if (lim.diskDir !== undefined && folderBytes(lim.diskDir) > lim.limits.diskBytes) stop('disk');
-    // The sandbox's RLIMIT_NPROC stops the growth at the limit; reaching it ends the step.
-    ns ??= child.pid === undefined ? undefined : childPidNs(child.pid);
-    if (ns !== undefined && tasksIn(ns) >= lim.limits.processes) stop('processes');
-  }, WATCH_EVERY_MS) : undefined;
+  const watch = lim
+    ? setInterval(() => {
+        if (lim.diskDir !== undefined && folderBytes(lim.diskDir) > lim.limits.diskBytes) stop('disk');
+        // The sandbox's RLIMIT_NPROC stops the growth at the limit; reaching it ends the step.
+        ns ??= child.pid === undefined ? undefined : childPidNs(child.pid);
+        if (ns !== undefined && tasksIn(ns) >= lim.limits.processes) stop('processes');
+      }, WATCH_EVERY_MS)
+    : undefined;
   const clearLimits = (): void => {
     clearTimeout(deadline);
     clearTimeout(silent);
@@ -167,7 +169,11 @@ export async function supervise(o: SuperviseOptions): Promise<Supervised> {
     if (child.exitCode === null && child.signalCode === null) killGroup(child.pid);
     const err = e as NodeJS.ErrnoException;
     if (err.code === 'ENOENT' || err.code === 'EACCES' || err.code === 'ENOTDIR') {
-      throw new IntactError('STEP_TOOL_MISSING', `${o.file} cannot be run: ${err.code}`, { found: o.file, cause: e, hint: 'check that the program exists and is executable' });
+      throw new IntactError('STEP_TOOL_MISSING', `${o.file} cannot be run: ${err.code}`, {
+        found: o.file,
+        cause: e,
+        hint: 'check that the program exists and is executable',
+      });
     }
     throw new IntactError('IO', `cannot start ${o.what}: ${err.message}`, { cause: e });
   } finally {

@@ -5,11 +5,10 @@ import { LIMITS_FLAG, openBuildSession, parseSandboxMode } from '../build-contex
 import { defaultJobs } from '../fetch-context.js';
 import { checkRecipeNames } from '../recipe-names.js';
 
-
 export function registerBuild(program: Command, ctx: CliContext): void {
   program
     .command('build')
-    .description('build one recipe in a fresh folder, even when present, and say whether it equals the store\'s entry')
+    .description("build one recipe in a fresh folder, even when present, and say whether it equals the store's entry")
     .argument('<name>', 'recipe name')
     .option('--keep-failed', 'keep the build folder of a failed build and print its path', false)
     .option('--offline', 'use only the download cache', false)
@@ -32,7 +31,7 @@ export function registerBuild(program: Command, ctx: CliContext): void {
       } else {
         out.info(`${name}: output ${r.output} (sandbox ${built.sandbox()?.level ?? 'none'})`);
         if (r.added) out.info('  added to the store (it was not there)');
-        if (sameStore === true) out.info('  identical to the store\'s entry');
+        if (sameStore === true) out.info("  identical to the store's entry");
         if (sameStore === false) out.info(`  DIFFERS from the store's entry (${r.store})`);
         if (sameLock === true) out.info('  identical to the output recorded in intact.lock');
         if (sameLock === false) out.info(`  DIFFERS from the output recorded in intact.lock (${r.locked})`);

@@ -128,7 +128,12 @@ export async function extract(file: string, dest: string, opts: ExtractOptions =
 
     const format: Format = opts.expect === 'deb' && archiveParts === undefined ? { kind: 'deb' } : await detect(source);
     if (opts.input !== undefined && format.kind !== 'tar') {
-      throw problem('EXTRACT_OPTIONS', where, undefined, `cannot be unpacked from a stream: only a tar archive can be, and this is ${format.kind === 'zip' ? 'a zip archive' : 'not an archive'}.`);
+      throw problem(
+        'EXTRACT_OPTIONS',
+        where,
+        undefined,
+        `cannot be unpacked from a stream: only a tar archive can be, and this is ${format.kind === 'zip' ? 'a zip archive' : 'not an archive'}.`,
+      );
     }
     const innerCtx: ReadContext = { ...ctx, where: sourceWhere, ...(opts.input !== undefined ? { input: opts.input } : {}) };
     let result: ExtractResult;
@@ -142,7 +147,10 @@ export async function extract(file: string, dest: string, opts: ExtractOptions =
       }
       const name = pathParts.pop() ?? innerName ?? nameFromSource(opts.name) ?? basename(file);
       // Defence in depth: whatever named it, the file lands in `out` and nowhere else.
-      if (!isSingleSegment(name)) throw problem('EXTRACT_UNSAFE_PATH', sourceWhere, undefined, `would be written as ${JSON.stringify(name)}, which is not one plain file name.`, { hint: 'Give the source a `path:` naming the file.' });
+      if (!isSingleSegment(name))
+        throw problem('EXTRACT_UNSAFE_PATH', sourceWhere, undefined, `would be written as ${JSON.stringify(name)}, which is not one plain file name.`, {
+          hint: 'Give the source a `path:` naming the file.',
+        });
       const parent = makeDirs(out, pathParts, fixModes);
       result = await placeSingle(source, join(parent, name), sourceWhere, limits);
     } else {
