@@ -76,7 +76,9 @@ export async function relock(projectDir: string, opts: LockOptions): Promise<Loc
     const pins: LockedSource[] = new Array(sources.length);
     pinsFor.set(name, pins);
     sources.forEach((src, i) => {
-      const reuse = prev ? reusablePin(src, prev) : undefined;
+      // A repository file's pin is its content, which an edit changes without
+      // moving it: it is always hashed again, never checked against the old pin.
+      const reuse = prev && sourceKind(src) !== 'file' ? reusablePin(src, prev) : undefined;
       const verifyOnly = opts.names !== undefined;
       if (reuse && !verifyOnly) {
         pins[i] = reuse;

@@ -137,6 +137,22 @@ describe('intact lock', () => {
     expect(registry.requests.length).toBe(requests);
   });
 
+  it('pins a vendored file again when it is edited (stale-file-pin), and install uses the new bytes', async () => {
+    const dir = await makeProject({ 'recipes/v.yaml': 'name: v\nversion: 1.0.0\nsources:\n  - file: vendor/x.txt\n', 'vendor/x.txt': 'before\n' });
+    expect((await runCli(['lock'], env(dir))).code).toBe(0);
+    await writeFile(join(dir, 'vendor/x.txt'), 'after\n');
+    expect((await runCli(['verify'], env(dir))).code).toBe(1);
+    const r = await runCli(['lock'], env(dir));
+    expect(r.code).toBe(0);
+    const pin = JSON.parse(await readLock(dir)).recipes.v.sources[0].integrity;
+    expect(pin).toBe(`sha512-${createHash('sha512').update('after\n').digest('base64')}`);
+    expect((await runCli(['verify'], env(dir))).code).toBe(0);
+    // Named, too: a repository file is the truth, not a pin to check it against.
+    await writeFile(join(dir, 'vendor/x.txt'), 'again\n');
+    expect((await runCli(['lock', 'v'], env(dir))).code).toBe(0);
+    expect(JSON.parse(await readLock(dir)).recipes.v.sources[0].integrity).toBe(`sha512-${createHash('sha512').update('again\n').digest('base64')}`);
+  });
+
   it('refuses bytes that differ from what the registry lists for the version', async () => {
     const dir = await project({ 'recipes/other.yaml': 'name: other\nversion: 3.0.0\nsources:\n  - npm: "@scope/other@3.0.0"\n' });
     // The registry's metadata and bytes disagree: the pin (from metadata) never matches.
