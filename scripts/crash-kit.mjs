@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 // What the crash tests share (scripts/crash-test.mjs, the long run, and
 // test/faults/crash.test.ts, the short one in the quick suite): a local project
 // whose one recipe downloads a tarball from a loopback server on port 0 (slowly
@@ -46,8 +47,8 @@ export async function crashProject() {
     dir,
     /** Back to a cold start: no store, no profile. */
     reset() {
-      rmSync(join(dir, 'store'), { recursive: true, force: true });
-      rmSync(join(dir, '.intact'), { recursive: true, force: true });
+      removeTree(join(dir, 'store'));
+      removeTree(join(dir, '.intact'));
     },
     /** An empty lock, so the next `intact lock` fetches and writes it again. */
     unlock() {
@@ -55,7 +56,7 @@ export async function crashProject() {
     },
     close() {
       server.close();
-      rmSync(dir, { recursive: true, force: true });
+      removeTree(dir);
     },
   };
   project.unlock();
@@ -129,4 +130,14 @@ export async function checkAfterKill(dir, rerun = ['install', '--sandbox=off'], 
   const verify = before ?? (await verifyNow());
   const findings = (verify.out.match(/error\[|STORE_ENTRY_WRITABLE|STORE_UNKNOWN_FILE/g) ?? []).length;
   return { ok: verify.code === 0 && findings === 0 && again.code === 0 && left.length === 0, verify, findings, again, left };
+}
+
+/** Store entries are read-only: give their folders u+w first (root alone removes them anyway). */
+function removeTree(p) {
+  try {
+    execFileSync('chmod', ['-R', 'u+w', p], { stdio: 'ignore' });
+  } catch {
+    // nothing there, or not ours: rmSync says what matters
+  }
+  rmSync(p, { recursive: true, force: true });
 }

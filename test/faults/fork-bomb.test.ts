@@ -126,8 +126,10 @@ function expectStopped(r: { code: number | null; stderr: string; timedOut: boole
 const skip = fullSandboxSkip();
 
 describe.skipIf(skip !== undefined)(`a fork bomb in a build${skippedBecause(skip)}`, () => {
-  it(
-    `is stopped at the recipe's process limit, as ${isRoot ? 'root (through the build user)' : 'an ordinary user'}`,
+  // The test's own outer bound (a PID namespace it can kill) needs root; as an
+  // ordinary user the case below, run as uid 65534 from root, covers it.
+  it.runIf(isRoot)(
+    `is stopped at the recipe's process limit, as root (through the build user)${isRoot ? '' : ' (skipped: not root, so the outer bound cannot be set up)'}`,
     async () => {
       const dir = await bombProject();
       const r = await boundedCli(['install', 'bomb', '--sandbox=require'], dir, undefined);
