@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readElf } from '../../src/build/checks/index.js';
+import { removeTree } from '../../src/store/remove-tree.js';
 import { REPO } from '../helpers/project.js';
 
 const exec = promisify(execFile);
@@ -72,8 +73,9 @@ describe.skipIf(!enabled)(`the default recipe set, end to end${enabled ? '' : ' 
   }, 600_000);
 
   afterAll(async () => {
-    if (work)
-      await rm(work, { recursive: true, force: true }).catch(() => exec('chmod', ['-R', 'u+w', work]).then(() => rm(work, { recursive: true, force: true })));
+    // Store entries are read-only; removeTree makes each folder writable before
+    // emptying it. (fs.rm then chmod raced: fs.rm's failure left removals running.)
+    if (work) await removeTree(work);
   });
 
   it('installs the whole set with an empty store, unprivileged, at the strongest sandbox level, writing nothing outside the project and the store', async () => {
