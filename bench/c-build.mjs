@@ -61,7 +61,11 @@ const zigCache = join(work, 'zig-cache');
 // The bare commands: what a person would type, with the same tools.
 const bare = {
   zlib: { unpack: ['tar', 'xjf'], dir: 'zlib-1.2.13', script: './configure --static --prefix="$PWD/../out" && make -j2 && make install' },
-  xz: { unpack: ['tar', 'xJf'], dir: 'xz-5.4.1', script: './configure --disable-shared --disable-nls --disable-doc --prefix="$PWD/../out" && make -j2 && make install' },
+  xz: {
+    unpack: ['tar', 'xJf'],
+    dir: 'xz-5.4.1',
+    script: './configure --disable-shared --disable-nls --disable-doc --prefix="$PWD/../out" && make -j2 && make install',
+  },
 };
 
 function bareBuild(name, i) {
@@ -69,9 +73,16 @@ function bareBuild(name, i) {
   mkdirSync(dir);
   const b = bare[name];
   const env = {
-    PATH: `${make}:${bin}`, HOME: work, TMPDIR: dir, LC_ALL: 'C', SOURCE_DATE_EPOCH: '315532800',
-    ZIG_GLOBAL_CACHE_DIR: zigCache, ZIG_LOCAL_CACHE_DIR: join(dir, 'zig-local'),
-    CC: `${zig} cc -target x86_64-linux-musl`, AR: `${zig} ar`, RANLIB: `${zig} ranlib`,
+    PATH: `${make}:${bin}`,
+    HOME: work,
+    TMPDIR: dir,
+    LC_ALL: 'C',
+    SOURCE_DATE_EPOCH: '315532800',
+    ZIG_GLOBAL_CACHE_DIR: zigCache,
+    ZIG_LOCAL_CACHE_DIR: join(dir, 'zig-local'),
+    CC: `${zig} cc -target x86_64-linux-musl`,
+    AR: `${zig} ar`,
+    RANLIB: `${zig} ranlib`,
   };
   return timed(join(bin, 'sh'), ['-ec', `${b.unpack.join(' ')} "$1"; cd ${b.dir}; ${b.script}`, 'sh', sourceFile(name)], { cwd: dir, env });
 }
@@ -92,7 +103,9 @@ for (const name of Object.keys(bare)) {
     times.bare.push(u);
     ratios.push(t / u);
   }
-  console.log(`${name}: intact ${median(times.intact).toFixed(1)} s, bare ${median(times.bare).toFixed(1)} s, ratio ${median(ratios).toFixed(2)}x (median of ${RUNS} pairs)`);
+  console.log(
+    `${name}: intact ${median(times.intact).toFixed(1)} s, bare ${median(times.bare).toFixed(1)} s, ratio ${median(ratios).toFixed(2)}x (median of ${RUNS} pairs)`,
+  );
 }
 
 if (args.includes('--cold')) {

@@ -24,7 +24,7 @@
 // Nothing is deleted until every run is done (docs/measured.md §6).
 import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -72,12 +72,36 @@ async function main() {
       const { files, bytes } = synthesise(staged);
       await normaliseOutput(staged, 315532800);
       const output = await treeHash(staged);
-      const key = createHash('sha256').update(output).digest('hex').slice(0, 32).replace(/[eotu]/g, '0');
-      meta = { format: 1, key, name: 'synthetic', version: '1.0.0', platform: 'linux-x64', output, size: bytes, deps: [], sandbox: 'full', origin: 'built', bin: [] };
+      const key = createHash('sha256')
+        .update(output)
+        .digest('hex')
+        .slice(0, 32)
+        .replace(/[eotu]/g, '0');
+      meta = {
+        format: 1,
+        key,
+        name: 'synthetic',
+        version: '1.0.0',
+        platform: 'linux-x64',
+        output,
+        size: bytes,
+        deps: [],
+        sandbox: 'full',
+        origin: 'built',
+        bin: [],
+      };
       await addEntry(storeA, staged, meta);
       console.log(`synthetic entry: ${files} files, ${(bytes / 1048576).toFixed(0)} MiB`);
     }
-    const plan = { name: meta.name, version: meta.version, platform: meta.platform, key: meta.key, entry: `${meta.key}-${meta.name}-${meta.version}`, bin: meta.bin, deps: [] };
+    const plan = {
+      name: meta.name,
+      version: meta.version,
+      platform: meta.platform,
+      key: meta.key,
+      entry: `${meta.key}-${meta.name}-${meta.version}`,
+      bin: meta.bin,
+      deps: [],
+    };
 
     const registry = await startRegistry(join(work, 'registry'));
     stopRegistry.push(registry.stop);
@@ -88,16 +112,24 @@ async function main() {
     const pair = generateKeyPair('bench-1');
     const key = parseSecretKey(pair.secretText, 'bench key');
     const client = new RegistryClient(parseRef(`http://127.0.0.1:${registry.port}/bench/intact`), { lookup: credentialLookup({}) });
-    let t = Date.now();
+    const t = Date.now();
     const partTarBytes = process.env.BENCH_PART_MB ? Number(process.env.BENCH_PART_MB) * 1048576 : undefined;
     const [report] = await pushEntries([plan], { client, store: storeA, key, ...(partTarBytes ? { partTarBytes } : {}) });
     await client.close();
     console.log(`pushed ${plan.name}@${plan.version}: ${report.archiveBytes} bytes archive in ${((Date.now() - t) / 1000).toFixed(1)} s`);
-    const manifest = JSON.parse(execFileSync('curl', ['-s', '-H', 'accept: application/vnd.oci.image.manifest.v1+json', `http://127.0.0.1:${registry.port}/v2/bench/intact/manifests/${plan.key}`], { encoding: 'utf8' }));
+    const manifest = JSON.parse(
+      execFileSync(
+        'curl',
+        ['-s', '-H', 'accept: application/vnd.oci.image.manifest.v1+json', `http://127.0.0.1:${registry.port}/v2/bench/intact/manifests/${plan.key}`],
+        { encoding: 'utf8' },
+      ),
+    );
     // The archive is in parts (layers); curl fetches them all, in order, over one connection.
     const total = manifest.layers.reduce((n, l) => n + l.size, 0);
     const blobUrls = manifest.layers.map((l) => `http://127.0.0.1:${port}/v2/bench/intact/blobs/${l.digest}`);
-    console.log(`archive: ${(total / 1048576).toFixed(1)} MiB in ${manifest.layers.length} part(s); ${rate ? `through a ${arg('--rate')} MB/s link` : 'loopback, unthrottled'}; ${runs} paired runs`);
+    console.log(
+      `archive: ${(total / 1048576).toFixed(1)} MiB in ${manifest.layers.length} part(s); ${rate ? `through a ${arg('--rate')} MB/s link` : 'loopback, unthrottled'}; ${runs} paired runs`,
+    );
 
     const curlT = [];
     const oursT = [];
@@ -132,17 +164,29 @@ async function main() {
         return Number(process.hrtime.bigint() - s) / 1e9;
       };
       let c, o, g;
-      if (i % 2 === 0) { c = await runCurl(); o = await runOurs(); g = await runGnu(); } else { g = await runGnu(); o = await runOurs(); c = await runCurl(); }
+      if (i % 2 === 0) {
+        c = await runCurl();
+        o = await runOurs();
+        g = await runGnu();
+      } else {
+        g = await runGnu();
+        o = await runOurs();
+        c = await runCurl();
+      }
       curlT.push(c);
       oursT.push(o);
       gnuT.push(g);
       ratios.push(c / o);
       gnuRatios.push(g / o);
-      console.log(`run ${i + 1}: curl ${c.toFixed(2)} s (${mbps(total, c)}), GNU ${g.toFixed(2)} s, intact ${o.toFixed(2)} s (${mbps(total, o)}); ratio ${(c / o).toFixed(2)}x, vs GNU ${(g / o).toFixed(2)}x  [${fmtPhases(phases.at(-1))}]`);
+      console.log(
+        `run ${i + 1}: curl ${c.toFixed(2)} s (${mbps(total, c)}), GNU ${g.toFixed(2)} s, intact ${o.toFixed(2)} s (${mbps(total, o)}); ratio ${(c / o).toFixed(2)}x, vs GNU ${(g / o).toFixed(2)}x  [${fmtPhases(phases.at(-1))}]`,
+      );
     }
     const med = (a) => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
     console.log(`\nmedian: curl ${med(curlT).toFixed(2)} s, GNU ${med(gnuT).toFixed(2)} s, intact ${med(oursT).toFixed(2)} s`);
-    console.log(`median of paired ratios: curl time / intact time ${med(ratios).toFixed(2)}x (target >= 0.8x); GNU time / intact time ${med(gnuRatios).toFixed(2)}x`);
+    console.log(
+      `median of paired ratios: curl time / intact time ${med(ratios).toFixed(2)}x (target >= 0.8x); GNU time / intact time ${med(gnuRatios).toFixed(2)}x`,
+    );
   } finally {
     for (const stop of stopRegistry.reverse()) await stop().catch(() => undefined);
     execFileSync('chmod', ['-R', 'u+w', work]);
@@ -155,7 +199,9 @@ function mbps(bytes, secs) {
 }
 
 function fmtPhases(p) {
-  return Object.entries(p).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ');
+  return Object.entries(p)
+    .map(([k, v]) => `${k} ${v.toFixed(2)}`)
+    .join(', ');
 }
 
 /** The substitution, in a fresh process, as `intact install` would run it. */
@@ -168,14 +214,16 @@ async function child({ store: root, ref, plan, trusted }) {
   const { extract } = await mod('fetch/extract/index.js');
   const store = layoutOf(root);
   const times = {};
-  const timed = (name, f) => async (...a) => {
-    const s = performance.now();
-    try {
-      return await f(...a);
-    } finally {
-      times[name] = (times[name] ?? 0) + (performance.now() - s) / 1000;
-    }
-  };
+  const timed =
+    (name, f) =>
+    async (...a) => {
+      const s = performance.now();
+      try {
+        return await f(...a);
+      } finally {
+        times[name] = (times[name] ?? 0) + (performance.now() - s) / 1000;
+      }
+    };
   let downloaded, started, lastByte;
   const sub = makeSubstituter({
     config: { substituters: [parseRef(ref)], trustedKeys: [parsePublicKey(trusted)] },
@@ -218,9 +266,12 @@ function run(cmd, args) {
 
 /** ~300 MB in ~13k files of source-like text (gzip ratio ~4, like the Zig toolchain). */
 function synthesise(dir) {
-  const words = 'const var fn pub return struct enum union if else while for break continue error try catch defer comptime usize u8 i32 void bool true false null undefined allocator self init deinit'.split(' ');
+  const words =
+    'const var fn pub return struct enum union if else while for break continue error try catch defer comptime usize u8 i32 void bool true false null undefined allocator self init deinit'.split(
+      ' ',
+    );
   let seed = 12345;
-  const rnd = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
+  const rnd = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
   const block = [];
   let len = 0;
   while (len < 4 * 1024 * 1024) {
@@ -253,7 +304,10 @@ async function startRegistry(dir) {
       s.close(() => ok(p));
     });
   });
-  writeFileSync(join(dir, 'config.yml'), `version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: ${dir}/data\nhttp:\n  addr: 127.0.0.1:${port}\n  secret: bench\n`);
+  writeFileSync(
+    join(dir, 'config.yml'),
+    `version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: ${dir}/data\nhttp:\n  addr: 127.0.0.1:${port}\n  secret: bench\n`,
+  );
   if (!existsSync('/usr/bin/docker-registry')) throw new Error('install docker-registry (apt-get install docker-registry)');
   const child = spawn('/usr/bin/docker-registry', ['serve', join(dir, 'config.yml')], { stdio: 'ignore' });
   for (let i = 0; i < 100; i++) {
@@ -262,7 +316,13 @@ async function startRegistry(dir) {
     } catch {}
     await new Promise((r) => setTimeout(r, 100));
   }
-  return { port, stop: async () => { child.kill('SIGTERM'); await new Promise((r) => child.once('exit', r)); } };
+  return {
+    port,
+    stop: async () => {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+    },
+  };
 }
 
 /** A loopback proxy that paces response bodies to `rate` bytes per second (a network link). */
@@ -287,5 +347,12 @@ async function throttle(upstream, rate) {
     req.pipe(up);
   });
   await new Promise((r) => server.listen(0, '127.0.0.1', r));
-  return { port: server.address().port, stop: () => new Promise((r) => { server.closeAllConnections?.(); server.close(r); }) };
+  return {
+    port: server.address().port,
+    stop: () =>
+      new Promise((r) => {
+        server.closeAllConnections?.();
+        server.close(r);
+      }),
+  };
 }

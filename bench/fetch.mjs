@@ -37,7 +37,7 @@ async function main() {
     const sri = `sha512-${createHash('sha512').update(readFileSync(tarball)).digest('base64')}`;
     console.log(`${packed[0].filename}: ${statSync(tarball).size} bytes, ${packed[0].entryCount} files`);
 
-    const server = createServer((req, res) => {
+    const server = createServer((_req, res) => {
       res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': statSync(tarball).size });
       createReadStream(tarball).pipe(res);
     });
@@ -59,13 +59,17 @@ async function main() {
           gnu.push(await timed('bash', ['-c', script, 'bench', url, dir]));
         } else {
           const out = [];
-          ours.push(await timed(process.execPath, [fileURLToPath(import.meta.url), '--child', url, sri, join(work, `store-${i}`), join(work, `ours-${i}`)], out));
+          ours.push(
+            await timed(process.execPath, [fileURLToPath(import.meta.url), '--child', url, sri, join(work, `store-${i}`), join(work, `ours-${i}`)], out),
+          );
           const report = JSON.parse(out.join(''));
           rss.push(report.maxRSS);
           phases.push(report);
         }
       }
-      console.log(`run ${i + 1}/${runs}: gnu ${gnu[i].toFixed(2)} s, intact ${ours[i].toFixed(2)} s (download ${phases[i].downloadS} s, extract ${phases[i].extractS} s, via ${phases[i].via})`);
+      console.log(
+        `run ${i + 1}/${runs}: gnu ${gnu[i].toFixed(2)} s, intact ${ours[i].toFixed(2)} s (download ${phases[i].downloadS} s, extract ${phases[i].extractS} s, via ${phases[i].via})`,
+      );
     }
     server.close();
 

@@ -80,6 +80,7 @@ export const CODES = {
   URL_INVALID: { exit: 2 },
   FETCH_FAILED: { exit: 1 },
   FETCH_TIMEOUT: { exit: 1 },
+  FETCH_TOO_SLOW: { exit: 1 },
   FETCH_ABORTED: { exit: 1 },
   HTTP_STATUS: { exit: 1 },
   TOO_LARGE: { exit: 1 },
@@ -154,6 +155,11 @@ export const CODES = {
   STEP_CWD_MISSING: { exit: 1 },
   STEP_ENV_INVALID: { exit: 2 },
   STEP_TIMEOUT: { exit: 1 },
+  BUILD_TIME_LIMIT: { exit: 1 },
+  BUILD_SILENT_LIMIT: { exit: 1 },
+  BUILD_LOG_LIMIT: { exit: 1 },
+  BUILD_DISK_LIMIT: { exit: 1 },
+  BUILD_PROCESS_LIMIT: { exit: 1 },
   STEP_ABORTED: { exit: 1 },
 
   // upgrades: add, outdated, upgrade, diff, review, sbom. exit 2: the argument,
@@ -226,6 +232,11 @@ export const CODES = {
   STORE_CACHE_CORRUPT: { exit: 1 },
   STORE_REPAIR_FAILED: { exit: 1 },
   STORE_GC_INCOMPLETE: { exit: 1 },
+  STORE_LOCK_TIMEOUT: { exit: 1 },
+  STORE_LEFTOVER: { exit: 0 },
+  STORE_READ_ONLY: { exit: 1 },
+  DISK_FULL: { exit: 1 },
+  FILE_SIZE_LIMIT: { exit: 1 },
 } as const;
 
 export type ErrorCode = keyof typeof CODES;

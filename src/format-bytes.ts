@@ -1,6 +1,7 @@
 // Byte counts for people: 1.5 MiB, 330 MiB (binary units, as du -h and npm show).
 export function formatBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
+  // Rates are quotients: a byte count shown to a person is whole (not `777.7777777777778 B`).
+  if (Math.round(n) < 1024) return `${Math.round(n)} B`;
   const units = ['KiB', 'MiB', 'GiB', 'TiB'];
   let v = n / 1024;
   let i = 0;

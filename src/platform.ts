@@ -14,6 +14,9 @@ export function hostPlatform(platform: string = process.platform, arch: string =
 /** The host's platform name, for a command that builds or plans for this machine. */
 export function requireHostPlatform(): Platform {
   const p = hostPlatform();
-  if (!p) throw new IntactError('PLATFORM_UNSUPPORTED', `intact has no platform name for ${process.platform}-${process.arch}`, { hint: 'recipes name linux-x64, linux-arm64, darwin-x64 or darwin-arm64' });
+  if (!p)
+    throw new IntactError('PLATFORM_UNSUPPORTED', `intact has no platform name for ${process.platform}-${process.arch}`, {
+      hint: 'recipes name linux-x64, linux-arm64, darwin-x64 or darwin-arm64',
+    });
   return p;
 }

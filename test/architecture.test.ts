@@ -49,13 +49,22 @@ describe('the layering checker', () => {
   });
 
   it('fails a planted upward import, naming the file and line', () => {
-    const v = layerViolations(tree({ 'store/a.ts': "import { x } from '../errors.js';\nimport type { C } from '../cli/c.js';", 'cli/c.ts': '', 'errors.ts': '' }), layers);
+    const v = layerViolations(
+      tree({ 'store/a.ts': "import { x } from '../errors.js';\nimport type { C } from '../cli/c.js';", 'cli/c.ts': '', 'errors.ts': '' }),
+      layers,
+    );
     expect(v).toEqual(['src/store/a.ts:2 imports ../cli/c.js (store → cli): an upward import']);
   });
 
   it('fails a dynamic upward import and an import of a folder that has no layer', () => {
-    const v = layerViolations(tree({ 'build/a.ts': "\n\nconst m = await import('../cli/c.js');\nimport '../stray/s.js';", 'cli/c.ts': '', 'stray/s.ts': '' }), layers);
-    expect(v).toEqual(['src/build/a.ts:3 imports ../cli/c.js (build → cli): an upward import', 'src/build/a.ts:4 imports ../stray/s.js (build → stray): folder stray is not in the layers']);
+    const v = layerViolations(
+      tree({ 'build/a.ts': "\n\nconst m = await import('../cli/c.js');\nimport '../stray/s.js';", 'cli/c.ts': '', 'stray/s.ts': '' }),
+      layers,
+    );
+    expect(v).toEqual([
+      'src/build/a.ts:3 imports ../cli/c.js (build → cli): an upward import',
+      'src/build/a.ts:4 imports ../stray/s.js (build → stray): folder stray is not in the layers',
+    ]);
   });
 
   it('fails an import between two folders of one layer', () => {
@@ -64,16 +73,22 @@ describe('the layering checker', () => {
   });
 
   it('allows downward imports, skipping layers too', () => {
-    expect(layerViolations(tree({ 'cli/a.ts': "import { s } from '../store/s.js';\nimport { e } from '../errors.js';", 'store/s.ts': '', 'errors.ts': '' }), layers)).toEqual([]);
+    expect(
+      layerViolations(tree({ 'cli/a.ts': "import { s } from '../store/s.js';\nimport { e } from '../errors.js';", 'store/s.ts': '', 'errors.ts': '' }), layers),
+    ).toEqual([]);
   });
 
   it('finds a circle, even through a type-only import, naming each import', () => {
-    const c = importCircles(tree({ 'build/a.ts': "import { b } from './b.js';", 'build/b.ts': "\nimport type { A } from './a.js';", 'build/c.ts': "import { a } from './a.js';" }));
+    const c = importCircles(
+      tree({ 'build/a.ts': "import { b } from './b.js';", 'build/b.ts': "\nimport type { A } from './a.js';", 'build/c.ts': "import { a } from './a.js';" }),
+    );
     expect(c).toEqual(['src/build/a.ts:1 → src/build/b.ts:2 → src/build/a.ts']);
   });
 
   it('finds a longer circle through a dynamic import', () => {
-    const c = importCircles(tree({ 'x/a.ts': "import { b } from './b.js';", 'x/b.ts': "import { c } from './c.js';", 'x/c.ts': "const a = () => import('./a.js');" }));
+    const c = importCircles(
+      tree({ 'x/a.ts': "import { b } from './b.js';", 'x/b.ts': "import { c } from './c.js';", 'x/c.ts': "const a = () => import('./a.js');" }),
+    );
     expect(c).toEqual(['src/x/a.ts:1 → src/x/b.ts:1 → src/x/c.ts:1 → src/x/a.ts']);
   });
 
@@ -106,7 +121,13 @@ describe('src/ against docs/architecture.md', () => {
   });
 
   it("no file imports its own folder's index.ts", () => {
-    const own = imports.filter((i) => i.target !== undefined && i.target !== i.file && i.target.endsWith('/index.ts') && i.target.slice(0, i.target.lastIndexOf('/')) === i.file.slice(0, i.file.lastIndexOf('/')));
+    const own = imports.filter(
+      (i) =>
+        i.target !== undefined &&
+        i.target !== i.file &&
+        i.target.endsWith('/index.ts') &&
+        i.target.slice(0, i.target.lastIndexOf('/')) === i.file.slice(0, i.file.lastIndexOf('/')),
+    );
     expect(own.map((i) => `src/${i.file}:${i.line} ${i.spec}`)).toEqual([]);
   });
 

@@ -7,17 +7,16 @@ import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { lstat, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { IntactError } from '../errors.js';
-import { unpackOptions } from '../fetch/unpack-tree.js';
 import { addEntry, entryPath, hasEntry, hasEntrySync, readMeta, type EntryMeta } from '../store/entry.js';
 import { lockKey } from '../store/lock.js';
 import { copyNoFollow, ownDir, writeNoFollow } from '../store/no-follow.js';
-import type { StoreLayout } from '../store/paths.js';
 import { buildEnv, stepVars, type BuildPaths, type BuildPlan } from './plan.js';
 import { INSIDE, SOURCE_DATE_EPOCH } from '../store/entry-layout.js';
 import { runSteps } from './steps.js';
+import { resolveLimits } from './limits.js';
 import type { BuildContext } from './context.js';
 import type { Mount } from './types.js';
-import { sweepLeftovers, tempName } from '../temp-name.js';
+import { tempName } from '../temp-name.js';
 import { removeTree as forceRemove } from '../store/remove-tree.js';
 
 export interface BuildOutcome {
@@ -27,7 +26,6 @@ export interface BuildOutcome {
   /** With --keep-failed, where the failed build folder was kept. */
   keptAt?: string;
 }
-
 
 /**
  * /bin and /usr/bin for configure scripts and make, which run /bin/sh and
@@ -66,7 +64,9 @@ export async function buildOne(plan: BuildPlan, ctx: BuildContext, opts: { fresh
     if (meta) checkRecordedOutput(plan, meta.output, ctx);
     return { status: 'present', path: final, meta };
   }
-  const release = opts.fresh ? async () => {} : await lockKey(ctx.store, plan.key, () => ctx.onLog?.(plan.name, 'waiting for another intact process building it\n'));
+  const release = opts.fresh
+    ? async () => {}
+    : await lockKey(ctx.store, plan.key, (holder) => ctx.onLog?.(plan.name, `waiting for ${holder}, which is building it\n`));
   try {
     if (!opts.fresh && (await hasEntry(ctx.store, plan.key, plan.name, plan.version))) {
       return { status: 'present', path: final, meta: await readMeta(ctx.store, plan.key) };
@@ -95,7 +95,9 @@ async function buildFresh(plan: BuildPlan, ctx: BuildContext, fresh: boolean): P
     ctx.onLog?.(plan.name, s.toString());
   };
   let ok = false;
+  const started = Date.now();
   try {
+    const limits = resolveLimits(plan.limits, ctx.limits);
     const level = await ctx.sandboxLevel();
     log(`intact: building ${plan.name}@${plan.version} (${plan.entry}) for ${plan.platform}, sandbox ${level}\n`);
     for (const d of ['src', 'tmp']) await mkdir(join(buildDir, d));
@@ -104,8 +106,20 @@ async function buildFresh(plan: BuildPlan, ctx: BuildContext, fresh: boolean): P
     const deps = closurePlans(plan, ctx.plans);
     const inside = level === 'full';
     const paths: BuildPaths = inside
-      ? { build: INSIDE.build, src: `${INSIDE.build}/src`, out: `${INSIDE.build}/out`, tmp: `${INSIDE.build}/tmp`, deps: Object.fromEntries(deps.map((d) => [d.name, `${INSIDE.store}/${d.entry}`])) }
-      : { build: buildDir, src: join(buildDir, 'src'), out: join(buildDir, 'out'), tmp: join(buildDir, 'tmp'), deps: Object.fromEntries(deps.map((d) => [d.name, entryPath(ctx.store, d.key, d.name, d.version)])) };
+      ? {
+          build: INSIDE.build,
+          src: `${INSIDE.build}/src`,
+          out: `${INSIDE.build}/out`,
+          tmp: `${INSIDE.build}/tmp`,
+          deps: Object.fromEntries(deps.map((d) => [d.name, `${INSIDE.store}/${d.entry}`])),
+        }
+      : {
+          build: buildDir,
+          src: join(buildDir, 'src'),
+          out: join(buildDir, 'out'),
+          tmp: join(buildDir, 'tmp'),
+          deps: Object.fromEntries(deps.map((d) => [d.name, entryPath(ctx.store, d.key, d.name, d.version)])),
+        };
     const realDeps = Object.fromEntries(deps.map((d) => [d.name, entryPath(ctx.store, d.key, d.name, d.version)]));
     const mounts: Mount[] = [
       { real: buildDir, inside: INSIDE.build, writable: true },
@@ -121,22 +135,23 @@ async function buildFresh(plan: BuildPlan, ctx: BuildContext, fresh: boolean): P
       // umask is process-wide: verify --rebuild builds one recipe at a time.
       const umask = ctx.vary ? process.umask(ctx.vary.umask) : undefined;
       try {
-      await runSteps(plan.steps, {
-        realBuild: buildDir,
-        paths,
-        realDeps,
-        vars: stepVars(paths),
-        env: { ...buildEnv(plan, paths, ctx.vary?.jobs ?? ctx.jobs), ...(ctx.vary?.env ?? {}) },
-        level,
-        mounts,
-        projectDir: ctx.projectDir,
-        recipe: plan.name,
-        log,
-        run: ctx.runStep,
-        ...(ctx.signal ? { signal: ctx.signal } : {}),
-        ...(ctx.timeoutMs ? { timeoutMs: ctx.timeoutMs } : {}),
-        ...(ctx.vary ? { hostname: ctx.vary.hostname } : {}),
-      });
+        await runSteps(plan.steps, {
+          realBuild: buildDir,
+          paths,
+          realDeps,
+          vars: stepVars(paths),
+          env: { ...buildEnv(plan, paths, ctx.vary?.jobs ?? ctx.jobs), ...(ctx.vary?.env ?? {}) },
+          level,
+          mounts,
+          projectDir: ctx.projectDir,
+          recipe: plan.name,
+          log,
+          run: ctx.runStep,
+          ...(ctx.signal ? { signal: ctx.signal } : {}),
+          ...(ctx.timeoutMs ? { timeoutMs: ctx.timeoutMs } : {}),
+          limits: { limits, deadlineAt: started + limits.timeMs, diskDir: buildDir },
+          ...(ctx.vary ? { hostname: ctx.vary.hostname } : {}),
+        });
       } finally {
         if (umask !== undefined) process.umask(umask);
       }
@@ -180,8 +195,11 @@ async function buildFresh(plan: BuildPlan, ctx: BuildContext, fresh: boolean): P
     const base = e instanceof IntactError ? e : new IntactError('BUILD_FAILED', `${plan.name}: ${(e as Error).message}`, { cause: e });
     // The end of the log says why far more often than the exit status does.
     const tail = base.code === 'BUILD_FAILED' ? logTail(logFile, 15) : '';
-    throw new IntactError(base.code, `${base.message}${tail ? `\n${tail}` : ''}`, {
-      ...fieldsOf(base), cause: base.cause,
+    // The recipe is named first, whatever failed (a fetch error knows only its URL).
+    const named = base.message.startsWith(`${plan.name}:`) ? base.message : `${plan.name}: ${base.message}`;
+    throw new IntactError(base.code, `${named}${tail ? `\n${tail}` : ''}`, {
+      ...fieldsOf(base),
+      cause: base.cause,
       ...(ctx.keepFailed
         ? { hint: `the build folder was kept at ${buildDir} (sources in src/, output in out/, log in build.log)`, file: buildDir }
         : { hint: base.hint, file: base.file }),
@@ -203,7 +221,9 @@ async function buildFresh(plan: BuildPlan, ctx: BuildContext, fresh: boolean): P
 function checkRecordedOutput(plan: BuildPlan, output: string, ctx: BuildContext): void {
   if (!plan.expectedOutput || plan.expectedOutput === output || ctx.allowMismatch) return;
   throw new IntactError('OUTPUT_MISMATCH', `${plan.name}: the output differs from the one intact.lock records for ${plan.platform}`, {
-    file: 'intact.lock', expected: plan.expectedOutput, found: output,
+    file: 'intact.lock',
+    expected: plan.expectedOutput,
+    found: output,
     hint: `\`intact verify --rebuild ${plan.name}\` builds twice and lists the files that differ; --allow-mismatch installs it anyway for investigation; \`intact lock --outputs ${plan.name}\` records the new hash after review`,
   });
 }
@@ -211,7 +231,11 @@ function checkRecordedOutput(plan: BuildPlan, output: string, ctx: BuildContext)
 function logTail(file: string, lines: number): string {
   try {
     const text = readFileSync(file, 'utf8').trimEnd().split('\n');
-    return text.filter((l) => !l.startsWith('intact: build failed')).slice(-lines).map((l) => `  | ${l}`).join('\n');
+    return text
+      .filter((l) => !l.startsWith('intact: build failed'))
+      .slice(-lines)
+      .map((l) => `  | ${l}`)
+      .join('\n');
   } catch {
     return '';
   }
@@ -223,7 +247,13 @@ function fieldsOf(e: IntactError) {
 
 /** Unpack each source's verified download into $src (merging several sources). */
 async function unpackSources(plan: BuildPlan, ctx: BuildContext, buildDir: string, log: (s: string) => void): Promise<void> {
-  const [{ fetchSource }, { describeSource }] = await Promise.all([import('../fetch/source.js'), import('../fetch/context.js')]);
+  // Loaded here, not at the top: unpack-tree pulls in every extractor, which an
+  // install that only reuses entries never needs.
+  const [{ fetchSource }, { describeSource }, { unpackOptions }] = await Promise.all([
+    import('../fetch/source.js'),
+    import('../fetch/context.js'),
+    import('../fetch/unpack-tree.js'),
+  ]);
   const got = await Promise.all(plan.sources.map(({ source, pin }) => fetchSource(source, pin, ctx.fetch)));
   const src = join(buildDir, 'src');
   for (let i = 0; i < plan.sources.length; i++) {
@@ -255,7 +285,9 @@ export async function mergeInto(from: string, to: string, what: string): Promise
         await mergeInto(join(from, e), target, what);
         continue;
       }
-      throw new IntactError('BUILD_STEP', `${what}: ${e} is already in $src from another source`, { hint: 'give one of the sources a `path:` so they do not overlap' });
+      throw new IntactError('BUILD_STEP', `${what}: ${e} is already in $src from another source`, {
+        hint: 'give one of the sources a `path:` so they do not overlap',
+      });
     }
     await rename(join(from, e), target);
   }
@@ -272,9 +304,3 @@ async function treeSize(dir: string): Promise<number> {
 
 /** Remove a folder even when a build left read-only folders in it. */
 export { removeTree as forceRemove } from '../store/remove-tree.js';
-
-/** Build folders left by processes that died (a crash or SIGKILL mid-build). */
-export async function cleanStaleBuilds(store: StoreLayout): Promise<number> {
-  return (await sweepLeftovers(store.tmp, ['build'], forceRemove)).length;
-}
-

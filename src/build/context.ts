@@ -7,6 +7,7 @@ import type { Readable } from 'node:stream';
 import type { FetchContext } from '../fetch/context.js';
 import type { StoreLayout } from '../store/paths.js';
 import type { BuildPlan } from './plan.js';
+import type { BuildLimits } from '../recipe/limits.js';
 import type { SandboxLevel, StepProcess, StepResult } from './types.js';
 
 export interface OutputCheckInput {
@@ -28,7 +29,20 @@ export interface BuildServices {
   checkOutput: (dir: string, input: OutputCheckInput) => Promise<void>;
   normalise: (dir: string, epochSeconds: number) => Promise<void>;
   treeHash: (dir: string) => Promise<string>;
-  extract: (file: string, dest: string, opts: { strip?: number; archive?: string; archiveIntegrity?: string; path?: string; name?: string; signal?: AbortSignal; records?: boolean; input?: () => Readable }) => Promise<unknown>;
+  extract: (
+    file: string,
+    dest: string,
+    opts: {
+      strip?: number;
+      archive?: string;
+      archiveIntegrity?: string;
+      path?: string;
+      name?: string;
+      signal?: AbortSignal;
+      records?: boolean;
+      input?: () => Readable;
+    },
+  ) => Promise<unknown>;
   onLog?: (name: string, chunk: string) => void;
   signal?: AbortSignal;
   /**
@@ -36,6 +50,8 @@ export interface BuildServices {
    * Resolves true when the entry was added to the store; false to build from source.
    */
   substitute?: (plan: BuildPlan) => Promise<boolean>;
+  /** The command line's `--limits`, over the defaults and each recipe's own (src/build/limits.ts). */
+  limits?: Partial<BuildLimits>;
 }
 
 /** Per run: one set of plans and how to build them. */

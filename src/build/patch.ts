@@ -21,7 +21,10 @@ function stripPath(name: string | undefined, strip: number): string | undefined 
  */
 export async function applyPatchFile(projectDir: string, patchFile: string, strip: number, resolve: (p: string) => Promise<string>): Promise<void> {
   if (!isContainedPath(patchFile)) {
-    throw new IntactError('REPO_FILE_ESCAPES', `patch ${patchFile} is not a path inside the project`, { file: patchFile, hint: 'keep patches in the repository, e.g. patches/<name>.patch' });
+    throw new IntactError('REPO_FILE_ESCAPES', `patch ${patchFile} is not a path inside the project`, {
+      file: patchFile,
+      hint: 'keep patches in the repository, e.g. patches/<name>.patch',
+    });
   }
   const text = await readFile(join(projectDir, patchFile), 'utf8');
   const patches = parsePatch(text);
@@ -31,7 +34,10 @@ export async function applyPatchFile(projectDir: string, patchFile: string, stri
   for (const p of patches) {
     const target = stripPath(p.newFileName, strip) ?? stripPath(p.oldFileName, strip);
     if (target === undefined || target === '') {
-      throw new IntactError('BUILD_STEP', `${patchFile}: a diff names no file after stripping ${strip} component(s)`, { file: patchFile, hint: 'set `strip:` on the patch step (default 1, like patch -p1)' });
+      throw new IntactError('BUILD_STEP', `${patchFile}: a diff names no file after stripping ${strip} component(s)`, {
+        file: patchFile,
+        hint: 'set `strip:` on the patch step (default 1, like patch -p1)',
+      });
     }
     const real = await resolve(target);
     const creating = p.oldFileName === '/dev/null';
@@ -41,12 +47,18 @@ export async function applyPatchFile(projectDir: string, patchFile: string, stri
       try {
         before = await readFile(real, 'utf8');
       } catch {
-        throw new IntactError('BUILD_STEP', `${patchFile}: ${target} does not exist in the sources`, { file: patchFile, hint: 'check `strip:` and `cwd:` of the patch step' });
+        throw new IntactError('BUILD_STEP', `${patchFile}: ${target} does not exist in the sources`, {
+          file: patchFile,
+          hint: 'check `strip:` and `cwd:` of the patch step',
+        });
       }
     }
     const after = applyPatch(before, p);
     if (after === false) {
-      throw new IntactError('BUILD_STEP', `${patchFile}: a hunk does not apply to ${target}`, { file: patchFile, hint: 'the sources differ from what the patch expects; regenerate the patch against this version' });
+      throw new IntactError('BUILD_STEP', `${patchFile}: a hunk does not apply to ${target}`, {
+        file: patchFile,
+        hint: 'the sources differ from what the patch expects; regenerate the patch against this version',
+      });
     }
     if (deleting) await rm(real, { force: true });
     else {

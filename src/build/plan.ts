@@ -7,6 +7,7 @@ import { buildKey, depName, sourcesOn } from '../lock/keys.js';
 import type { LockEntry, LockedSource } from '../lock/types.js';
 import { allDeps, recipePlatforms, type Platform, type Recipe, type Source, type Step } from '../recipe/types.js';
 import { entryName } from '../store/key.js';
+import { parseLimitValue, type BuildLimits } from '../recipe/limits.js';
 import { SOURCE_DATE_EPOCH } from '../store/entry-layout.js';
 
 export { recipePlatforms };
@@ -48,13 +49,21 @@ export interface BuildPlan {
   bin: string[];
   /** The output hash the lock records for this platform (`intact lock --outputs`), if any. */
   expectedOutput?: string;
+  /** The recipe's own build limits (checked against their bounds when it was loaded). */
+  limits?: Partial<BuildLimits>;
 }
 
 /**
  * `depPlans` holds the plans of the recipe's tools (for `buildPlatform`) and of
  * its deps (for `platform`), by name.
  */
-export function planBuild(recipe: Recipe, entry: LockEntry, platform: Platform, depPlans: ReadonlyMap<string, BuildPlan>, buildPlatform: Platform = platform): BuildPlan {
+export function planBuild(
+  recipe: Recipe,
+  entry: LockEntry,
+  platform: Platform,
+  depPlans: ReadonlyMap<string, BuildPlan>,
+  buildPlatform: Platform = platform,
+): BuildPlan {
   if (!recipePlatforms(recipe).includes(platform)) {
     throw new IntactError('PLATFORM_UNSUPPORTED', `${recipe.name}@${recipe.version} is not declared for ${platform}`, {
       hint: `its platforms are ${recipePlatforms(recipe).join(', ')}; add ${platform} (with sources for it) to the recipe to build it here`,
@@ -73,19 +82,31 @@ export function planBuild(recipe: Recipe, entry: LockEntry, platform: Platform, 
     const want = tool ? buildPlatform : platform;
     // Everything of one build runs on one build machine; a tool is also built for it.
     if (p.platform !== want || p.buildPlatform !== buildPlatform) {
-      throw new IntactError('PLATFORM_UNSUPPORTED', `${recipe.name} needs ${name} ${tool ? 'as a tool' : 'as a dep'} for ${want}, and another recipe of this build needs it for ${p.platform}`, {
-        hint: 'one build plans each recipe for one platform: build the two separately, or give the tool its own recipe',
-      });
+      throw new IntactError(
+        'PLATFORM_UNSUPPORTED',
+        `${recipe.name} needs ${name} ${tool ? 'as a tool' : 'as a dep'} for ${want}, and another recipe of this build needs it for ${p.platform}`,
+        {
+          hint: 'one build plans each recipe for one platform: build the two separately, or give the tool its own recipe',
+        },
+      );
     }
     return { name, version: p.version, key: p.key, entry: p.entry, bin: p.bin, tool };
   });
   // The one key formula, shared with the lock's `keys` (src/lock/keys.ts).
-  const key = buildKey(entry.recipeHash, sources.map((s) => s.pin), Object.fromEntries(deps.map((d) => [d.name, d.key])), platform, buildPlatform);
+  const key = buildKey(
+    entry.recipeHash,
+    sources.map((s) => s.pin),
+    Object.fromEntries(deps.map((d) => [d.name, d.key])),
+    platform,
+    buildPlatform,
+  );
   // Defence in depth: checkLock judges recorded keys too, but only where its lock holds every input.
   // The lock records native keys (built where they run); a cross build's key is its own.
   if (buildPlatform === platform && entry.keys && entry.keys[platform] !== key) {
     throw new IntactError('LOCK_STALE', `${recipe.name}: the lock records ${entry.keys[platform] ? 'another' : 'no'} store key for ${platform}`, {
-      expected: key, ...(entry.keys[platform] ? { found: entry.keys[platform] } : {}), hint: `run \`intact lock ${recipe.name}\` and commit the new intact.lock`,
+      expected: key,
+      ...(entry.keys[platform] ? { found: entry.keys[platform] } : {}),
+      hint: `run \`intact lock ${recipe.name}\` and commit the new intact.lock`,
     });
   }
   return {
@@ -102,7 +123,17 @@ export function planBuild(recipe: Recipe, entry: LockEntry, platform: Platform, 
     bin: recipe.bin ?? [],
     // Recorded outputs are native builds' (as the keys are).
     ...(buildPlatform === platform && entry.output?.[platform] ? { expectedOutput: entry.output[platform] } : {}),
+    ...(recipe.limits ? { limits: recipeLimits(recipe.limits) } : {}),
   };
+}
+
+function recipeLimits(given: NonNullable<Recipe['limits']>): Partial<BuildLimits> {
+  const out: Partial<BuildLimits> = {};
+  for (const [name, value] of Object.entries(given)) {
+    const r = parseLimitValue(name, value);
+    if (r.ok) out[r.key] = r.value;
+  }
+  return out;
 }
 
 /** Where things are, as the build's steps see them (inside the sandbox, or real paths without one). */
@@ -166,7 +197,7 @@ const VAR = /\$\{([A-Za-z0-9_][A-Za-z0-9._-]*)\}|\$([A-Za-z_][A-Za-z0-9_.-]*)/g;
  * then "-dir"). Other `$words` are left alone (a script's own variables).
  */
 export function substitute(arg: string, vars: Readonly<Record<string, string>>): string {
-  const known = (n: string) => Object.prototype.hasOwnProperty.call(vars, n);
+  const known = (n: string) => Object.hasOwn(vars, n);
   return arg.replace(VAR, (m, braced: string | undefined, bare: string | undefined) => {
     if (braced !== undefined) return known(braced) ? vars[braced]! : m;
     let name = bare!;

@@ -4,11 +4,13 @@
 // (the sandbox's /build, or the real build folder without a sandbox).
 import { chmod, cp, mkdir, realpath, symlink, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join, posix, relative, sep } from 'node:path';
+import { LIMIT_CODES } from './limits.js';
 import { IntactError } from '../errors.js';
 import type { Step } from '../recipe/types.js';
 import { substitute, type BuildPaths } from './plan.js';
 import { findTool } from './tool-lookup.js';
 import type { Mount, SandboxLevel, StepProcess, StepResult } from './types.js';
+import type { StepLimits } from './sandbox/supervise.js';
 
 export interface StepContext {
   /** The real build folder on the host. */
@@ -28,11 +30,18 @@ export interface StepContext {
   run: (p: StepProcess, level: SandboxLevel) => Promise<StepResult>;
   signal?: AbortSignal;
   timeoutMs?: number;
+  limits?: StepLimits;
   hostname?: string;
 }
 
 function stepError(ctx: StepContext, i: number, message: string, hint: string, cause?: unknown): IntactError {
-  return new IntactError('BUILD_FAILED', `${ctx.recipe}: build step ${i + 1}: ${message}`, { hint, field: `build[${i}]`, cause });
+  // A build limit keeps its own code and field: it names the limit to raise, not the step to fix.
+  const limit = cause instanceof IntactError && LIMIT_CODES.has(cause.code) ? cause : undefined;
+  return new IntactError(limit?.code ?? 'BUILD_FAILED', `${ctx.recipe}: build step ${i + 1}: ${message}`, {
+    hint,
+    field: limit?.field ?? `build[${i}]`,
+    cause,
+  });
 }
 
 /** Map a path as steps see it to the real one, refusing anything outside the build folder. */
@@ -54,7 +63,9 @@ async function checkInside(ctx: StepContext, real: string): Promise<void> {
       const root = await realpath(ctx.realBuild);
       const rel = relative(root, r);
       if (rel.startsWith(`..${sep}`) || rel === '..' || isAbsolute(rel)) {
-        throw new IntactError('BUILD_STEP', `${real} leads outside the build folder through a symlink`, { hint: 'steps may not write through links that leave the build folder' });
+        throw new IntactError('BUILD_STEP', `${real} leads outside the build folder through a symlink`, {
+          hint: 'steps may not write through links that leave the build folder',
+        });
       }
       return;
     } catch (e) {
@@ -79,9 +90,10 @@ async function resolveTool(ctx: StepContext, tool: string, cwd: string, i: numbe
   const deps = Object.keys(ctx.realDeps);
   throw new IntactError('STEP_TOOL_MISSING', `${ctx.recipe}: build step ${i + 1}: no declared dependency provides "${tool}"`, {
     field: `build[${i}]`,
-    hint: deps.length === 0
-      ? `the recipe has no deps; add the recipe that provides ${tool} to \`deps\` (the host's tools are never used)`
-      : `the deps (${deps.join(', ')}) put their \`bin\` entries on PATH; add the recipe that provides ${tool} to \`deps\``,
+    hint:
+      deps.length === 0
+        ? `the recipe has no deps; add the recipe that provides ${tool} to \`deps\` (the host's tools are never used)`
+        : `the deps (${deps.join(', ')}) put their \`bin\` entries on PATH; add the recipe that provides ${tool} to \`deps\``,
   });
 }
 
@@ -127,10 +139,28 @@ async function runOne(step: Step, i: number, ctx: StepContext): Promise<void> {
         argv = [await resolveTool(ctx, step.shell, cwd, i), '-e', file];
       }
       ctx.log(`$ ${argv.join(' ')}\n`);
-      const r = await ctx.run({ argv, env: { ...ctx.env }, cwd, mounts: ctx.mounts, log: (b) => ctx.log(b), ...(ctx.signal ? { signal: ctx.signal } : {}), ...(ctx.timeoutMs ? { timeoutMs: ctx.timeoutMs } : {}), ...(ctx.hostname ? { hostname: ctx.hostname } : {}) }, ctx.level);
+      const r = await ctx.run(
+        {
+          argv,
+          env: { ...ctx.env },
+          cwd,
+          mounts: ctx.mounts,
+          log: (b) => ctx.log(b),
+          ...(ctx.signal ? { signal: ctx.signal } : {}),
+          ...(ctx.timeoutMs ? { timeoutMs: ctx.timeoutMs } : {}),
+          ...(ctx.limits ? { limits: ctx.limits } : {}),
+          ...(ctx.hostname ? { hostname: ctx.hostname } : {}),
+        },
+        ctx.level,
+      );
       if (r.exitCode !== 0) {
         const how = r.signal ? `was killed by ${r.signal}` : `exited with status ${r.exitCode}`;
-        throw stepError(ctx, i, `${posix.basename(argv[0]!)} ${how}`, `see the log above (\`intact log ${ctx.recipe}\`); \`intact build ${ctx.recipe} --keep-failed\` keeps the build folder`);
+        throw stepError(
+          ctx,
+          i,
+          `${posix.basename(argv[0]!)} ${how}`,
+          `see the log above (\`intact log ${ctx.recipe}\`); \`intact build ${ctx.recipe} --keep-failed\` keeps the build folder`,
+        );
       }
       return;
     }

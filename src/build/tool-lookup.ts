@@ -10,11 +10,19 @@ import { posix } from 'node:path';
 /** The paths a step's `tool` may be, as the step sees them, in the order they are tried. */
 export function toolCandidates(tool: string, cwd: string, path: string | undefined): string[] {
   if (tool.includes('/')) return [posix.resolve(cwd, tool)];
-  return (path ?? '').split(':').filter((d) => d !== '').map((d) => posix.resolve(cwd, d, tool));
+  return (path ?? '')
+    .split(':')
+    .filter((d) => d !== '')
+    .map((d) => posix.resolve(cwd, d, tool));
 }
 
 /** The first candidate that is an executable file: where the step sees it, and where it is on the host. */
-export async function findTool(tool: string, cwd: string, path: string | undefined, toHost: (p: string) => string | undefined): Promise<{ seen: string; host: string } | undefined> {
+export async function findTool(
+  tool: string,
+  cwd: string,
+  path: string | undefined,
+  toHost: (p: string) => string | undefined,
+): Promise<{ seen: string; host: string } | undefined> {
   for (const seen of toolCandidates(tool, cwd, path)) {
     const host = toHost(seen);
     if (host !== undefined && (await isExecutableFile(host))) return { seen, host };
@@ -26,5 +34,8 @@ export async function findTool(tool: string, cwd: string, path: string | undefin
 export async function isExecutableFile(p: string): Promise<boolean> {
   const st = await stat(p).catch(() => undefined);
   if (!st?.isFile()) return false;
-  return access(p, constants.X_OK).then(() => true, () => false);
+  return access(p, constants.X_OK).then(
+    () => true,
+    () => false,
+  );
 }

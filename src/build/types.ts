@@ -1,5 +1,6 @@
 // Shared shapes of the build layer: the sandbox a step runs in, and the checks an
 // output must pass before it may enter the store.
+import type { StepLimits } from './sandbox/supervise.js';
 
 // The level is defined where it is recorded, with every store entry (the store
 // layer may not import this one).
@@ -28,6 +29,8 @@ export interface StepProcess {
   log: (chunk: Buffer) => void;
   signal?: AbortSignal;
   timeoutMs?: number;
+  /** The build's limits (src/build/limits.ts), enforced while the step runs. */
+  limits?: StepLimits;
   /** The hostname inside a full sandbox (default "intact"); `verify --rebuild` varies it. Other levels keep the host's. */
   hostname?: string;
 }

@@ -21,7 +21,14 @@ export interface DepEntry {
   entry: string;
 }
 
-export async function admitEntry(got: Received, signed: SignedEntry, meta: Omit<EntryMeta, 'output' | 'size' | 'origin' | 'sandbox'>, deps: readonly DepEntry[], checks: EntryChecks, where: string): Promise<'added' | 'present'> {
+export async function admitEntry(
+  got: Received,
+  signed: SignedEntry,
+  meta: Omit<EntryMeta, 'output' | 'size' | 'origin' | 'sandbox'>,
+  deps: readonly DepEntry[],
+  checks: EntryChecks,
+  where: string,
+): Promise<'added' | 'present'> {
   const { store } = checks;
   try {
     await checks.checkOutput(got.out, {
@@ -41,7 +48,10 @@ export async function admitEntry(got: Received, signed: SignedEntry, meta: Omit<
     }
     // The extractor counted the file bytes it wrote (an intact archive has no hard links).
     if (got.bytes !== signed.size) {
-      throw new IntactError('CACHE_MISMATCH', `${where} holds ${got.bytes} bytes of files, the signed size is ${signed.size}`, { expected: String(signed.size), found: String(got.bytes) });
+      throw new IntactError('CACHE_MISMATCH', `${where} holds ${got.bytes} bytes of files, the signed size is ${signed.size}`, {
+        expected: String(signed.size),
+        found: String(got.bytes),
+      });
     }
     return await addEntry(store, got.out, { ...meta, output, size: got.bytes, sandbox: signed.sandbox, origin: 'substituted' });
   } finally {

@@ -99,7 +99,10 @@ class PartWriter {
   #size = 0;
   #full = false;
 
-  constructor(readonly file: string, signal?: AbortSignal) {
+  constructor(
+    readonly file: string,
+    signal?: AbortSignal,
+  ) {
     this.#signal = signal;
     const counter = new Transform({
       transform: (chunk: Buffer, _enc, cb) => {

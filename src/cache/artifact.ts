@@ -160,14 +160,20 @@ function parseJson(bytes: Buffer, what: string): unknown {
   try {
     return JSON.parse(bytes.toString('utf8'));
   } catch (e) {
-    throw new IntactError('CACHE_INVALID', `${what} is not valid JSON: ${(e as Error).message}`, { hint: 'the registry holds something intact did not write; push the entry again' });
+    throw new IntactError('CACHE_INVALID', `${what} is not valid JSON: ${(e as Error).message}`, {
+      hint: 'the registry holds something intact did not write; push the entry again',
+    });
   }
 }
 
 function descriptor(s: Shape, v: unknown, field: string): Descriptor {
   const o = s.obj(v, field, ['mediaType', 'digest', 'size', 'annotations', 'urls', 'artifactType', 'data', 'platform']);
   if (o['urls'] !== undefined || o['data'] !== undefined) throw s.fail(field, 'uses urls or inline data, which intact never writes');
-  const d: Descriptor = { mediaType: s.str(o['mediaType'], `${field}.mediaType`), digest: s.str(o['digest'], `${field}.digest`, DIGEST), size: s.int(o['size'], `${field}.size`) };
+  const d: Descriptor = {
+    mediaType: s.str(o['mediaType'], `${field}.mediaType`),
+    digest: s.str(o['digest'], `${field}.digest`, DIGEST),
+    size: s.int(o['size'], `${field}.size`),
+  };
   const a = s.annotations(o['annotations'], `${field}.annotations`);
   if (a) d.annotations = a;
   return d;
@@ -176,14 +182,23 @@ function descriptor(s: Shape, v: unknown, field: string): Descriptor {
 /** Parses a manifest, refusing anything but an intact entry artifact. */
 export function parseManifest(bytes: Buffer, where: string): Manifest {
   const s = new Shape(`the manifest ${where}`);
-  const o = s.obj(parseJson(bytes, `the manifest ${where}`), 'manifest', ['schemaVersion', 'mediaType', 'artifactType', 'config', 'layers', 'annotations', 'subject']);
+  const o = s.obj(parseJson(bytes, `the manifest ${where}`), 'manifest', [
+    'schemaVersion',
+    'mediaType',
+    'artifactType',
+    'config',
+    'layers',
+    'annotations',
+    'subject',
+  ]);
   if (o['schemaVersion'] !== 2) throw s.fail('schemaVersion', 'is not 2');
   if (o['mediaType'] !== MANIFEST_MEDIA_TYPE) throw s.fail('mediaType', `is not ${MANIFEST_MEDIA_TYPE}`);
   if (o['artifactType'] !== ARTIFACT_TYPE) throw s.fail('artifactType', `is not ${ARTIFACT_TYPE} (this tag holds something other than an intact entry)`);
   const config = descriptor(s, o['config'], 'config');
   if (config.mediaType !== CONFIG_MEDIA_TYPE) throw s.fail('config.mediaType', `is not ${CONFIG_MEDIA_TYPE}`);
   if (config.size > MAX_METADATA_BYTES) throw s.fail('config.size', `is over ${MAX_METADATA_BYTES} bytes`);
-  if (!Array.isArray(o['layers']) || o['layers'].length === 0 || o['layers'].length > MAX_PARTS) throw s.fail('layers', `must hold 1 to ${MAX_PARTS} archive parts`);
+  if (!Array.isArray(o['layers']) || o['layers'].length === 0 || o['layers'].length > MAX_PARTS)
+    throw s.fail('layers', `must hold 1 to ${MAX_PARTS} archive parts`);
   const layers = o['layers'].map((l, i) => {
     const d = descriptor(s, l, `layers[${i}]`);
     if (d.mediaType !== LAYER_MEDIA_TYPE) throw s.fail(`layers[${i}].mediaType`, `is not ${LAYER_MEDIA_TYPE}`);
@@ -207,7 +222,8 @@ export function parseMetadata(bytes: Buffer, where: string): Metadata {
   if (ar['mediaType'] !== LAYER_MEDIA_TYPE) throw s.fail('entry.archive.mediaType', `is not ${LAYER_MEDIA_TYPE}`);
   const chunk = ar['chunk'] === undefined ? undefined : s.int(ar['chunk'], 'entry.archive.chunk');
   if (chunk !== undefined && (chunk < MIN_CHUNK || chunk > MAX_CHUNK)) throw s.fail('entry.archive.chunk', `is not between ${MIN_CHUNK} and ${MAX_CHUNK}`);
-  if (!Array.isArray(ar['parts']) || ar['parts'].length === 0 || ar['parts'].length > MAX_PARTS) throw s.fail('entry.archive.parts', `must hold 1 to ${MAX_PARTS} parts`);
+  if (!Array.isArray(ar['parts']) || ar['parts'].length === 0 || ar['parts'].length > MAX_PARTS)
+    throw s.fail('entry.archive.parts', `must hold 1 to ${MAX_PARTS} parts`);
   const parts = ar['parts'].map((x, i) => {
     const field = `entry.archive.parts[${i}]`;
     const p = s.obj(x, field, ['digest', 'size', 'chunks']);
@@ -218,7 +234,8 @@ export function parseMetadata(bytes: Buffer, where: string): Metadata {
       return part;
     }
     const chunks = s.strs(p['chunks'], `${field}.chunks`, HEX_DIGEST, Number.MAX_SAFE_INTEGER);
-    if (chunks.length !== Math.ceil(part.size / chunk)) throw s.fail(`${field}.chunks`, `does not hold one digest per ${chunk} bytes of the part's ${part.size}`);
+    if (chunks.length !== Math.ceil(part.size / chunk))
+      throw s.fail(`${field}.chunks`, `does not hold one digest per ${chunk} bytes of the part's ${part.size}`);
     return { ...part, chunks };
   });
   const entry: SignedEntry = {

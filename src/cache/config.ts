@@ -54,7 +54,11 @@ export async function loadCacheConfig(projectDir: string): Promise<CacheConfig> 
 
 /** Parses and validates the text of intact.yaml; `file` is how messages name it. */
 export function parseCacheConfig(text: string, file: string): CacheConfig {
-  if (Buffer.byteLength(text) > MAX_BYTES) throw new IntactError('CACHE_CONFIG', `${file} is larger than ${MAX_BYTES} bytes`, { file, hint: 'it holds a few lines of configuration; check that it is the right file' });
+  if (Buffer.byteLength(text) > MAX_BYTES)
+    throw new IntactError('CACHE_CONFIG', `${file} is larger than ${MAX_BYTES} bytes`, {
+      file,
+      hint: 'it holds a few lines of configuration; check that it is the right file',
+    });
   const parsed = parseYaml(text, file);
   if (parsed.findings.length > 0) {
     const f = parsed.findings[0]!;
@@ -83,20 +87,30 @@ export function parseCacheConfig(text: string, file: string): CacheConfig {
     if (v === undefined || v === null) return [];
     if (!Array.isArray(v)) throw fail(['cache', name], `\`cache.${name}\` must be a list`, 'write one item per line, each starting with "- "');
     v.forEach((item, i) => {
-      if (typeof item !== 'string' || item.trim() === '') throw fail(['cache', name, i], `\`cache.${name}[${i}]\` must be a non-empty string`, 'quote it if it contains ": " or starts with a special character');
+      if (typeof item !== 'string' || item.trim() === '')
+        throw fail(['cache', name, i], `\`cache.${name}[${i}]\` must be a non-empty string`, 'quote it if it contains ": " or starts with a special character');
     });
     return v as string[];
   };
 
   config.insecureRegistries = list('insecure-registries').map((h, i) => {
-    if (!/^[A-Za-z0-9.-]+(?::\d{1,5})?$/.test(h)) throw fail(['cache', 'insecure-registries', i], `${JSON.stringify(h)} is not a host or host:port`, 'write the registry host as in the reference, e.g. registry.lan:5000');
+    if (!/^[A-Za-z0-9.-]+(?::\d{1,5})?$/.test(h))
+      throw fail(
+        ['cache', 'insecure-registries', i],
+        `${JSON.stringify(h)} is not a host or host:port`,
+        'write the registry host as in the reference, e.g. registry.lan:5000',
+      );
     return h;
   });
   config.substituters = list('substituters').map((r, i) => {
     try {
       return parseRef(r, config.insecureRegistries);
     } catch (e) {
-      throw new IntactError('CACHE_CONFIG', (e as IntactError).message, { ...at(['cache', 'substituters', i]), field: `cache.substituters[${i}]`, hint: (e as IntactError).hint });
+      throw new IntactError('CACHE_CONFIG', (e as IntactError).message, {
+        ...at(['cache', 'substituters', i]),
+        field: `cache.substituters[${i}]`,
+        hint: (e as IntactError).hint,
+      });
     }
   });
   const byName = new Map<string, PublicKey>();
@@ -106,7 +120,11 @@ export function parseCacheConfig(text: string, file: string): CacheConfig {
     const b64 = k.split(':')[1];
     const raw = b64 === undefined ? undefined : strictBase64(b64);
     if (raw !== undefined && raw.length === 64) {
-      throw fail(path, `\`cache.trusted-keys[${i}]\` looks like a SECRET key (64 bytes), not a public one`, 'remove it from the file and from git history, generate a new pair, and list only the public key `intact key generate` prints');
+      throw fail(
+        path,
+        `\`cache.trusted-keys[${i}]\` looks like a SECRET key (64 bytes), not a public one`,
+        'remove it from the file and from git history, generate a new pair, and list only the public key `intact key generate` prints',
+      );
     }
     let key: PublicKey;
     try {
@@ -116,13 +134,21 @@ export function parseCacheConfig(text: string, file: string): CacheConfig {
     }
     const seen = byName.get(key.name);
     if (seen !== undefined) {
-      throw fail(path, `the key name ${key.name} is listed twice${seen.bytes.equals(key.bytes) ? '' : ' with different bytes'}`, 'a name stands for one key; rotate by giving the new key a new name (e.g. -2)');
+      throw fail(
+        path,
+        `the key name ${key.name} is listed twice${seen.bytes.equals(key.bytes) ? '' : ' with different bytes'}`,
+        'a name stands for one key; rotate by giving the new key a new name (e.g. -2)',
+      );
     }
     byName.set(key.name, key);
     return key;
   });
   if (config.substituters.length > 0 && config.trustedKeys.length === 0) {
-    throw fail(['cache', 'substituters'], 'substituters are listed but no trusted-keys: no artifact could ever be accepted', 'add the public key of whoever pushes (CI), as `intact key generate` printed it, under cache.trusted-keys');
+    throw fail(
+      ['cache', 'substituters'],
+      'substituters are listed but no trusted-keys: no artifact could ever be accepted',
+      'add the public key of whoever pushes (CI), as `intact key generate` printed it, under cache.trusted-keys',
+    );
   }
   return config;
 }

@@ -21,7 +21,9 @@ export async function findArtifact(client: RegistryClient, want: Wanted, trusted
   const where = `${client.name}:${want.key}`;
   const got = await client.getManifest(want.key);
   if (got === undefined) {
-    throw new IntactError('CACHE_MISSING', `no artifact tagged ${want.key} in ${client.name}`, { hint: 'CI has not pushed this entry yet (`intact cache push`)' });
+    throw new IntactError('CACHE_MISSING', `no artifact tagged ${want.key} in ${client.name}`, {
+      hint: 'CI has not pushed this entry yet (`intact cache push`)',
+    });
   }
   const manifest = parseManifest(got.bytes, where);
   const metadata = parseMetadata(await client.getSmallBlob(manifest.config.digest, manifest.config.size, MAX_METADATA_BYTES), where);

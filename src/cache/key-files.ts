@@ -45,7 +45,12 @@ function refuseInProject(file: string): IntactError {
  * Writes a new key pair. The secret key goes to `out` (default: the keys folder,
  * `<name>.secret`), created with mode 0600 and never overwritten.
  */
-export async function writeKeyPair(opts: { name: string; out?: string; projectDir?: string; env?: NodeJS.ProcessEnv }): Promise<{ file: string; public: PublicKey }> {
+export async function writeKeyPair(opts: {
+  name: string;
+  out?: string;
+  projectDir?: string;
+  env?: NodeJS.ProcessEnv;
+}): Promise<{ file: string; public: PublicKey }> {
   const env = opts.env ?? process.env;
   if (!isKeyName(opts.name)) generateKeyPair(opts.name); // throws the naming error
   const file = resolve(opts.out ?? join(keysDir(env), `${opts.name}${SECRET_SUFFIX}`));
@@ -87,7 +92,11 @@ export async function readSecretKeyFile(file: string, projectDir?: string): Prom
       hint: 'create one with `intact key generate`, or pass the right --key FILE',
     });
   }
-  if (!st.isFile()) throw new IntactError('KEY_FILE', `the secret key ${abs} is not a regular file`, { file: abs, hint: 'point --key at the file itself, not at a link or folder' });
+  if (!st.isFile())
+    throw new IntactError('KEY_FILE', `the secret key ${abs} is not a regular file`, {
+      file: abs,
+      hint: 'point --key at the file itself, not at a link or folder',
+    });
   if (projectDir !== undefined && (await isInside(abs, projectDir))) throw refuseInProject(abs);
   if ((st.mode & 0o077) !== 0) {
     throw new IntactError('KEY_FILE', `the secret key ${abs} is readable by others (mode ${(st.mode & 0o777).toString(8)})`, {
@@ -109,8 +118,16 @@ export async function findSecretKey(opts: { file?: string; env?: NodeJS.ProcessE
   const dir = keysDir(env);
   const found = (await readdir(dir).catch(() => [] as string[])).filter((f) => f.endsWith(SECRET_SUFFIX)).sort();
   if (found.length === 1) return readSecretKeyFile(join(dir, found[0]!), opts.projectDir);
-  throw new IntactError('KEY_FILE', found.length === 0 ? `no signing key: ${dir} holds none and neither --key nor INTACT_SIGNING_KEY(_FILE) is set` : `${dir} holds ${found.length} secret keys (${found.join(', ')}); say which one to sign with`, {
-    hint: found.length === 0 ? 'create one with `intact key generate`, then add the public key it prints to cache.trusted-keys in intact.yaml' : 'pass --key FILE',
-  });
+  throw new IntactError(
+    'KEY_FILE',
+    found.length === 0
+      ? `no signing key: ${dir} holds none and neither --key nor INTACT_SIGNING_KEY(_FILE) is set`
+      : `${dir} holds ${found.length} secret keys (${found.join(', ')}); say which one to sign with`,
+    {
+      hint:
+        found.length === 0
+          ? 'create one with `intact key generate`, then add the public key it prints to cache.trusted-keys in intact.yaml'
+          : 'pass --key FILE',
+    },
+  );
 }
-

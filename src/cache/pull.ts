@@ -16,7 +16,12 @@ export interface PullReport {
   note?: string;
 }
 
-export async function pullEntries(plans: readonly PlanLike[], sub: Substituter, checks: Pick<EntryChecks, 'store'>, onReport?: (r: PullReport) => void): Promise<PullReport[]> {
+export async function pullEntries(
+  plans: readonly PlanLike[],
+  sub: Substituter,
+  checks: Pick<EntryChecks, 'store'>,
+  onReport?: (r: PullReport) => void,
+): Promise<PullReport[]> {
   const results = new Map<string, Promise<PullReport>>();
   const byName = new Map(plans.map((p) => [p.name, p]));
   sub.prefetch();
@@ -25,14 +30,22 @@ export async function pullEntries(plans: readonly PlanLike[], sub: Substituter, 
     if (r === undefined) {
       r = (async (): Promise<PullReport> => {
         const base = { name: p.name, version: p.version, key: p.key };
-        const deps = await Promise.all(p.deps.map((d) => byName.get(d.name)).filter((d): d is PlanLike => d !== undefined).map(one));
+        const deps = await Promise.all(
+          p.deps
+            .map((d) => byName.get(d.name))
+            .filter((d): d is PlanLike => d !== undefined)
+            .map(one),
+        );
         const bad = deps.find((d) => d.status === 'failed' || d.status === 'skipped');
         if (await hasEntry(checks.store, p.key, p.name, p.version)) return { ...base, status: 'present' };
         if (bad) return { ...base, status: 'skipped', note: `its dependency ${bad.name} could not be pulled` };
         const o = await sub.substitute(p);
         return o.ok ? { ...base, status: 'pulled', note: o.from } : { ...base, status: 'failed', note: o.reason };
       })();
-      r.then((x) => onReport?.(x), () => undefined);
+      r.then(
+        (x) => onReport?.(x),
+        () => undefined,
+      );
       results.set(p.name, r);
     }
     return r;

@@ -15,7 +15,18 @@ import { entryPath, hasEntry, readMeta, type EntryMeta } from '../store/entry.js
 import type { StoreLayout } from '../store/paths.js';
 import { treeHash } from '../store/tree-hash.js';
 import { CHUNK_BYTES, packTree, type ArchivePart } from './archive.js';
-import { CONFIG_MEDIA_TYPE, LAYER_MEDIA_TYPE, METADATA_FORMAT, parseManifest, parseMetadata, renderManifest, renderMetadata, MAX_METADATA_BYTES, type Descriptor, type SignedEntry } from './artifact.js';
+import {
+  CONFIG_MEDIA_TYPE,
+  LAYER_MEDIA_TYPE,
+  METADATA_FORMAT,
+  parseManifest,
+  parseMetadata,
+  renderManifest,
+  renderMetadata,
+  MAX_METADATA_BYTES,
+  type Descriptor,
+  type SignedEntry,
+} from './artifact.js';
 import type { SecretKey } from './keys.js';
 import type { RegistryClient } from './oci/client.js';
 import { uploadBlob, type UploadResult } from './oci/upload.js';
@@ -61,26 +72,34 @@ export async function requireBuilt(store: StoreLayout, targets: readonly PushTar
   const missing: string[] = [];
   for (const t of targets) if (!(await hasEntry(store, t.key, t.name, t.version))) missing.push(`${t.name}@${t.version}`);
   if (missing.length > 0) {
-    throw new IntactError('CACHE_NOT_BUILT', `not in the store, so not pushed: ${missing.join(', ')}`, { hint: 'run `intact install` first (push publishes what this machine built)' });
+    throw new IntactError('CACHE_NOT_BUILT', `not in the store, so not pushed: ${missing.join(', ')}`, {
+      hint: 'run `intact install` first (push publishes what this machine built)',
+    });
   }
 }
 
 export async function pushEntries(targets: readonly PushTarget[], o: PushOptions): Promise<PushReport[]> {
   await requireBuilt(o.store, targets);
   const reports: PushReport[] = new Array<PushReport>(targets.length);
-  await runLimited(targets.map((t, i) => async () => {
-    o.signal?.throwIfAborted();
-    o.onStart?.(t);
-    reports[i] = await pushOne(t, o);
-    o.onReport?.(reports[i]!);
-  }), o.jobs ?? 2);
+  await runLimited(
+    targets.map((t, i) => async () => {
+      o.signal?.throwIfAborted();
+      o.onStart?.(t);
+      reports[i] = await pushOne(t, o);
+      o.onReport?.(reports[i]!);
+    }),
+    o.jobs ?? 2,
+  );
   return reports;
 }
 
 async function pushOne(t: PushTarget, o: PushOptions): Promise<PushReport> {
   const meta = await readMeta(o.store, t.key);
   if (meta === undefined || meta.key !== t.key) {
-    throw new IntactError('CACHE_NOT_BUILT', `${t.name}@${t.version} has no metadata in the store`, { file: `${o.store.meta}/${t.key}.json`, hint: 'run `intact verify --store`, then `intact install` to rebuild it' });
+    throw new IntactError('CACHE_NOT_BUILT', `${t.name}@${t.version} has no metadata in the store`, {
+      file: `${o.store.meta}/${t.key}.json`,
+      hint: 'run `intact verify --store`, then `intact install` to rebuild it',
+    });
   }
   if (meta.origin === 'substituted') {
     return { ...t, status: 'skipped', note: 'it came from a binary cache; only entries built here are signed and pushed' };
@@ -137,7 +156,12 @@ async function alreadyThere(o: PushOptions, meta: EntryMeta): Promise<boolean> {
     if (md.entry.key !== meta.key || md.entry.output !== meta.output) return false;
     // Pushed before chunks were signed: replaced, so pullers can unpack while downloading.
     if (md.entry.archive.chunk === undefined) return false;
-    checkBinding(md.entry, manifest.layers, { key: meta.key, name: meta.name, version: meta.version, platform: meta.platform, deps: [...meta.deps].sort() }, meta.key);
+    checkBinding(
+      md.entry,
+      manifest.layers,
+      { key: meta.key, name: meta.name, version: meta.version, platform: meta.platform, deps: [...meta.deps].sort() },
+      meta.key,
+    );
     for (const p of md.entry.archive.parts) if (!(await o.client.hasBlob(p.digest))) return false;
     return true;
   } catch (e) {

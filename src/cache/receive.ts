@@ -31,7 +31,12 @@ export interface Received {
   records: TreeRecord[][];
 }
 
-export async function receiveEntry(found: FoundArtifact, what: { name: string; version: string }, checks: Pick<EntryChecks, 'store' | 'extract'>, opts: { signal?: AbortSignal; onEvent?: FetchProgress }): Promise<Received> {
+export async function receiveEntry(
+  found: FoundArtifact,
+  what: { name: string; version: string },
+  checks: Pick<EntryChecks, 'store' | 'extract'>,
+  opts: { signal?: AbortSignal; onEvent?: FetchProgress },
+): Promise<Received> {
   const where = `${found.client.name}:${found.metadata.entry.key}`;
   const work = tempPath(checks.store, `unpack-${what.name}`);
   const out = join(work, 'out');

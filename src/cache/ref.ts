@@ -34,14 +34,20 @@ export function isLoopback(hostname: string): boolean {
  * besides loopback. Throws CACHE_REF_INVALID naming what is wrong.
  */
 export function parseRef(text: string, insecureHosts: readonly string[] = []): RegistryRef {
-  const bad = (why: string, hint = 'write it as host[:port]/repository, e.g. registry.example.com/team/intact (http:// only for loopback or an insecure-registries host)'): IntactError =>
-    new IntactError('CACHE_REF_INVALID', `${JSON.stringify(text)} is not a usable registry reference: ${why}`, { found: text, hint });
+  const bad = (
+    why: string,
+    hint = 'write it as host[:port]/repository, e.g. registry.example.com/team/intact (http:// only for loopback or an insecure-registries host)',
+  ): IntactError => new IntactError('CACHE_REF_INVALID', `${JSON.stringify(text)} is not a usable registry reference: ${why}`, { found: text, hint });
   const m = /^(?:(https?):\/\/)?([^/]+)\/(.+)$/.exec(text.trim());
   if (!m) throw bad('it needs a host and a repository path');
   const scheme = m[1] ?? 'https';
   const host = m[2]!;
   const repository = m[3]!.replace(/\/+$/, '');
-  if (/[@]/.test(host)) throw bad('credentials do not belong in a reference (it is written to intact.yaml and shown in logs)', 'give credentials through docker login, a credential helper, or INTACT_REGISTRY_USER/INTACT_REGISTRY_PASSWORD');
+  if (/[@]/.test(host))
+    throw bad(
+      'credentials do not belong in a reference (it is written to intact.yaml and shown in logs)',
+      'give credentials through docker login, a credential helper, or INTACT_REGISTRY_USER/INTACT_REGISTRY_PASSWORD',
+    );
   const hm = HOST.exec(host);
   if (!hm) throw bad(`${JSON.stringify(host)} is not a host name`);
   if (hm[1] !== undefined && (Number(hm[1]) < 1 || Number(hm[1]) > 65535)) throw bad(`port ${hm[1]} is out of range`);
@@ -49,12 +55,16 @@ export function parseRef(text: string, insecureHosts: readonly string[] = []): R
     throw bad('a tag or digest does not belong in it; intact tags each artifact with its store key');
   }
   const parts = repository.split('/');
-  if (parts.some((p) => !COMPONENT.test(p))) throw bad(`the repository ${JSON.stringify(repository)} must be lowercase letters, digits and . _ - separators, joined by /`);
+  if (parts.some((p) => !COMPONENT.test(p)))
+    throw bad(`the repository ${JSON.stringify(repository)} must be lowercase letters, digits and . _ - separators, joined by /`);
   if (repository.length > 255) throw bad('the repository path is longer than 255 characters');
   const hostname = host.replace(/:\d+$/, '');
   const insecure = scheme === 'http';
   if (insecure && !isLoopback(hostname) && !insecureHosts.includes(host) && !insecureHosts.includes(hostname)) {
-    throw bad(`plain http to ${host} is refused: credentials would travel in clear text`, `use https, or list "${host}" under cache.insecure-registries in intact.yaml if this registry really has no TLS`);
+    throw bad(
+      `plain http to ${host} is refused: credentials would travel in clear text`,
+      `use https, or list "${host}" under cache.insecure-registries in intact.yaml if this registry really has no TLS`,
+    );
   }
   return { text: text.trim(), host, origin: `${scheme}://${host.toLowerCase()}`, repository, insecure };
 }

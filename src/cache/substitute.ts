@@ -86,7 +86,14 @@ export class Substituter {
     this.#signal = o.signal ? AbortSignal.any([o.signal, this.#abort.signal]) : this.#abort.signal;
     this.#byName = new Map(o.plans.map((p) => [p.name, p]));
     this.#clients = o.config.substituters.map(
-      (ref) => new RegistryClient(ref, { lookup: o.lookup, signal: this.#signal, ...(o.env ? { env: o.env } : {}), ...(o.limits ? { limits: o.limits } : {}), ...(o.onEvent ? { onEvent: o.onEvent } : {}) }),
+      (ref) =>
+        new RegistryClient(ref, {
+          lookup: o.lookup,
+          signal: this.#signal,
+          ...(o.env ? { env: o.env } : {}),
+          ...(o.limits ? { limits: o.limits } : {}),
+          ...(o.onEvent ? { onEvent: o.onEvent } : {}),
+        }),
     );
   }
 

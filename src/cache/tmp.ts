@@ -19,4 +19,3 @@ import { removeTree } from '../store/remove-tree.js';
 export async function cleanStale(store: StoreLayout): Promise<void> {
   await sweepLeftovers(store.tmp, ['cache'], removeTree);
 }
-

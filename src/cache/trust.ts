@@ -60,17 +60,23 @@ function bad(where: string, names: string[]): never {
 /** The signed entry must be exactly the one wanted; the manifest's layers must be the signed archive parts. */
 export function checkBinding(entry: SignedEntry, layers: readonly Descriptor[], want: Wanted, where: string): void {
   const mismatch = (what: string, expected: string, found: string): IntactError =>
-    new IntactError('CACHE_MISMATCH', `${where}: ${what}`, { expected, found, hint: 'the tag points at an artifact for another entry (an older push, or tampering); push the entry again from CI' });
+    new IntactError('CACHE_MISMATCH', `${where}: ${what}`, {
+      expected,
+      found,
+      hint: 'the tag points at an artifact for another entry (an older push, or tampering); push the entry again from CI',
+    });
   if (entry.key !== want.key) throw mismatch(`the tag points at a signed artifact for another key (${entry.name}@${entry.version})`, want.key, entry.key);
-  if (entry.name !== want.name || entry.version !== want.version) throw mismatch('the signed name or version differs', `${want.name}@${want.version}`, `${entry.name}@${entry.version}`);
+  if (entry.name !== want.name || entry.version !== want.version)
+    throw mismatch('the signed name or version differs', `${want.name}@${want.version}`, `${entry.name}@${entry.version}`);
   if (entry.platform !== want.platform) throw mismatch('the signed platform differs', want.platform, entry.platform);
-  if (entry.deps.join(' ') !== want.deps.join(' ')) throw mismatch('the signed dependency keys differ', want.deps.join(' ') || '(none)', entry.deps.join(' ') || '(none)');
+  if (entry.deps.join(' ') !== want.deps.join(' '))
+    throw mismatch('the signed dependency keys differ', want.deps.join(' ') || '(none)', entry.deps.join(' ') || '(none)');
   if (want.output !== undefined && entry.output !== want.output) {
     throw mismatch('the signed output hash differs from the one intact.lock records', want.output, entry.output);
   }
   const show = (ps: readonly { digest: string; size: number }[]) => ps.map((p) => `${p.digest} (${p.size} bytes)`).join(', ');
   const parts = entry.archive.parts;
   if (layers.length !== parts.length || layers.some((l, i) => l.digest !== parts[i]!.digest || l.size !== parts[i]!.size)) {
-    throw mismatch('the manifest\'s archive is not the signed one', show(parts), show(layers));
+    throw mismatch("the manifest's archive is not the signed one", show(parts), show(layers));
   }
 }

@@ -58,7 +58,9 @@ export class VerifiedPart implements ByteSink {
   write(data: Uint8Array): void {
     if (this.#failed !== undefined) throw this.#failed;
     if (this.#pos + data.length > this.size) {
-      throw this.fail(new IntactError('CACHE_DIGEST_MISMATCH', `${this.where} is longer than its signed size of ${this.size} bytes`, { expected: String(this.size) }));
+      throw this.fail(
+        new IntactError('CACHE_DIGEST_MISMATCH', `${this.where} is longer than its signed size of ${this.size} bytes`, { expected: String(this.size) }),
+      );
     }
     let off = 0;
     while (off < data.length) {

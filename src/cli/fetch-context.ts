@@ -19,9 +19,20 @@ export function defaultJobs(globals: GlobalOptions, kind: 'fetch' | 'build' = 'f
 }
 
 /** Async so that commands load the fetch layer only when they run (CLI start-up cost). */
-export async function makeFetchContext(projectDir: string, globals: GlobalOptions, opts: { offline: boolean; onEvent?: FetchContext['onEvent']; signal?: AbortSignal }): Promise<{ ctx: FetchContext; store: StoreLayout }> {
-  const [{ DownloadCache }, { DEFAULT_LIMITS }] = await Promise.all([import('../fetch/cache.js'), import('../fetch/types.js')]);
+export async function makeFetchContext(
+  projectDir: string,
+  globals: GlobalOptions,
+  opts: { offline: boolean; onEvent?: FetchContext['onEvent']; signal?: AbortSignal; readOnly?: boolean },
+): Promise<{ ctx: FetchContext; store: StoreLayout }> {
+  const [{ DownloadCache }, { DEFAULT_LIMITS }, { sweepStore }] = await Promise.all([
+    import('../fetch/cache.js'),
+    import('../fetch/types.js'),
+    import('../store/leftovers.js'),
+  ]);
   const store = resolveStore(projectDir, globals.store);
+  // Every run that fetches or builds first removes what a killed run left;
+  // `verify` only reads, and reports them instead.
+  if (!opts.readOnly) await sweepStore(store);
   let npm: Promise<NpmConfig> | undefined;
   const ctx: FetchContext = {
     projectDir,

@@ -8,6 +8,7 @@ import { Output, type GlobalOptions } from './output.js';
 import { registerCommands } from './commands/index.js';
 import type { CliContext } from './commands/context.js';
 import { hasFlag, rewriteVerifyArgv } from './argv.js';
+import { systemErrorIn } from '../system-error.js';
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -55,6 +56,10 @@ export async function main(argv: string[]): Promise<void> {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  // `ulimit -f`: by default SIGXFSZ kills the process with no word and its temps
+  // left; handled, the write fails with EFBIG, which unwinds and cleans up like
+  // any error and is reported as FILE_SIZE_LIMIT.
+  process.on('SIGXFSZ', () => undefined);
   const ctx: CliContext = {
     signal: abort.signal,
     forwardSignals: (to) => {
@@ -106,6 +111,12 @@ function report(e: unknown, argv: readonly string[], program: Command | undefine
     // Commander printed its message (stderr); with --json it is a USAGE document too.
     if (out.json) out.error(commanderUsage(e));
     return exitStatus('USAGE');
+  }
+  // A full disk, a read-only store or `ulimit -f` is said as such, whatever layer met it.
+  const system = !isIntactError(e) || e.code === 'IO' || e.code === 'BUILD_FAILED' || e.code === 'INTERNAL' ? systemErrorIn(e) : undefined;
+  if (system) {
+    out.error(system);
+    return errorExitStatus(system);
   }
   if (isIntactError(e)) {
     out.error(e);

@@ -18,7 +18,11 @@ export class Output {
   readonly verbose: boolean;
   readonly #color: boolean;
 
-  constructor(opts: GlobalOptions, readonly out: NodeJS.WritableStream = process.stdout, readonly err: NodeJS.WritableStream = process.stderr) {
+  constructor(
+    opts: GlobalOptions,
+    readonly out: NodeJS.WritableStream = process.stdout,
+    readonly err: NodeJS.WritableStream = process.stderr,
+  ) {
     this.json = opts.json;
     this.quiet = opts.quiet;
     this.verbose = opts.verbose;

@@ -74,7 +74,7 @@ function bars(out: Output): ProgressDisplay {
   let multi: Multi | undefined;
   const pending: FetchEvent[] = [];
   const barsById = new Map<string, { bar: Bar; started: number }>();
-  let loading: Promise<void> | undefined;
+  let requested = false;
   const handle = (e: FetchEvent): void => {
     if (!multi) return;
     let b = barsById.get(e.id);
@@ -108,10 +108,19 @@ function bars(out: Output): ProgressDisplay {
     onEvent(e) {
       if (multi) return handle(e);
       pending.push(e);
-      loading ??= import('cli-progress').then((m) => {
+      if (requested) return;
+      requested = true;
+      void import('cli-progress').then((m) => {
         const cp = m.default ?? m;
         multi = new cp.MultiBar(
-          { stream: out.err as NodeJS.WriteStream, format: '{bar} {percentage}% {size} {rate}  {id}', hideCursor: true, clearOnComplete: false, barsize: 24, autopadding: true },
+          {
+            stream: out.err as NodeJS.WriteStream,
+            format: '{bar} {percentage}% {size} {rate}  {id}',
+            hideCursor: true,
+            clearOnComplete: false,
+            barsize: 24,
+            autopadding: true,
+          },
           cp.Presets.shades_classic,
         );
         for (const p of pending.splice(0)) handle(p);

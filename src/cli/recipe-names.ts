@@ -10,7 +10,10 @@ import type { StoreLayout } from '../store/paths.js';
 /** The project's recipe names, from recipes/<name>.yaml, sorted. */
 export async function projectRecipes(project: string): Promise<string[]> {
   const files = await readdir(join(project, 'recipes')).catch(() => [] as string[]);
-  return files.filter((f) => f.endsWith('.yaml') && !f.startsWith('.')).map((f) => f.slice(0, -5)).sort();
+  return files
+    .filter((f) => f.endsWith('.yaml') && !f.startsWith('.'))
+    .map((f) => f.slice(0, -5))
+    .sort();
 }
 
 /** Refuse any name that is no recipe of the project (USAGE). */

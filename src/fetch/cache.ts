@@ -5,21 +5,13 @@
 // most a temp file behind, never a partial cache entry, and a cache hit is
 // re-hashed before it is trusted.
 import { createReadStream, ftruncateSync, writeSync } from 'node:fs';
-import { chmod, link, lstat, mkdir, open, readdir, rename, rm, type FileHandle } from 'node:fs/promises';
+import { chmod, link, lstat, mkdir, open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { dirname, join, resolve } from 'node:path';
 import { IntactError } from '../errors.js';
-import {
-  createHasher,
-  parseStrongIntegrity,
-  renderIntegrity,
-  sameIntegrity,
-  type HashAlgorithm,
-  type Hasher,
-  type StrongIntegrity,
-} from './sri.js';
+import { createHasher, parseStrongIntegrity, renderIntegrity, sameIntegrity, type HashAlgorithm, type Hasher, type StrongIntegrity } from './sri.js';
 import type { ByteSink } from './types.js';
-import { HOST, leftByDeadProcess, tempName, tempOwner } from '../temp-name.js';
+import { tempName } from '../temp-name.js';
 import { layoutOf, type StoreLayout } from '../store/paths.js';
 
 export interface IngestOptions {
@@ -44,7 +36,6 @@ export interface Ingested {
 }
 
 export type Producer = (sink: ByteSink) => Promise<void>;
-
 
 export class DownloadCache {
   /** The store this cache lives in (its temp folder, and the git fetcher's mirrors, are there too). */
@@ -125,43 +116,6 @@ export class DownloadCache {
       if (fh) await fh.close().catch(() => {});
       if (!placed) await rm(tmp, { force: true });
     }
-  }
-
-  /**
-   * Removes download temp files left by crashed or killed processes: older than
-   * maxAgeMs, or written by a process (on this host) that no longer exists.
-   * Returns how many were removed. Other files in tmp/ are not ours to touch.
-   */
-  async cleanStaleTemps(maxAgeMs: number): Promise<number> {
-    let names: string[];
-    try {
-      names = await readdir(this.tmpDir);
-    } catch (e) {
-      if (isNotFound(e)) return 0;
-      throw e;
-    }
-    let removed = 0;
-    const now = Date.now();
-    for (const name of names) {
-      const owner = name.endsWith('.part') ? tempOwner(name, ['dl']) : undefined;
-      if (!owner) continue;
-      // Our own temps are removed by ingest's finally, and may be in use right now.
-      if (owner.host === HOST && owner.pid === process.pid) continue;
-      const p = join(this.tmpDir, name);
-      let mtimeMs: number;
-      try {
-        mtimeMs = (await lstat(p)).mtimeMs;
-      } catch (e) {
-        if (isNotFound(e)) continue;
-        throw e;
-      }
-      const dead = leftByDeadProcess(owner);
-      if (dead || now - mtimeMs > maxAgeMs) {
-        await rm(p, { force: true });
-        removed++;
-      }
-    }
-    return removed;
   }
 
   #pathOf(i: StrongIntegrity): string {
@@ -272,7 +226,6 @@ function mismatch(what: string, expected: StrongIntegrity, found: StrongIntegrit
     ...(/^[a-z][a-z0-9+.-]*:\/\//i.test(what) ? { url: what } : {}),
   });
 }
-
 
 function isNotFound(e: unknown): boolean {
   const code = (e as NodeJS.ErrnoException | undefined)?.code;

@@ -179,7 +179,10 @@ function checkPath(path: Uint8Array): Uint8Array {
     p.includes(0) ||
     p[0] === SLASH ||
     p[p.length - 1] === SLASH ||
-    p.toString('latin1').split('/').some((c) => c === '' || c === '.' || c === '..');
+    p
+      .toString('latin1')
+      .split('/')
+      .some((c) => c === '' || c === '.' || c === '..');
   if (bad) throw new IntactError('INTERNAL', `refusing tar entry name ${show(p)}`);
   return p;
 }

@@ -38,7 +38,11 @@ export async function fetchFile(projectDir: string, relPath: string, cache: Down
   const st = await lstat(real);
   const kind = st.isDirectory() ? 'dir' : st.isFile() ? 'file' : undefined;
   if (kind === undefined) {
-    throw new IntactError('FILE_SOURCE_UNSUPPORTED', `${relPath} is neither a file nor a directory`, { file: relPath, field: 'file', hint: 'point the source at a regular file or a directory' });
+    throw new IntactError('FILE_SOURCE_UNSUPPORTED', `${relPath} is neither a file nor a directory`, {
+      file: relPath,
+      field: 'file',
+      hint: 'point the source at a regular file or a directory',
+    });
   }
   const produce = async (sink: ByteSink): Promise<void> => {
     const buf = Buffer.allocUnsafe(BUFFER_SIZE);
@@ -48,7 +52,12 @@ export async function fetchFile(projectDir: string, relPath: string, cache: Down
   // The project is the truth, not the cache: a pinned entry already in the cache
   // would otherwise hide an edit of the file (and `verify --fetch` would pass).
   if (opts.expected !== undefined) await assertMatches(produce, opts.expected, relPath);
-  const ingestOpts = { ...(opts.expected !== undefined ? { expected: opts.expected } : {}), algorithm: 'sha512' as const, what: `file ${relPath}`, ...(opts.signal ? { signal: opts.signal } : {}) };
+  const ingestOpts = {
+    ...(opts.expected !== undefined ? { expected: opts.expected } : {}),
+    algorithm: 'sha512' as const,
+    what: `file ${relPath}`,
+    ...(opts.signal ? { signal: opts.signal } : {}),
+  };
   const got = await cache.ingest(ingestOpts, produce);
   return { ...got, file: relPath, kind };
 }
@@ -131,7 +140,13 @@ async function resolveInside(projectDir: string, rel: string, shown: string): Pr
 }
 
 /** Read a file through the shared buffer; the consumer must not keep the chunk. */
-async function readFileInto(path: string | Buffer, buf: Buffer, onChunk: (c: Buffer) => void, shown: string, onOpen?: (size: number, mode: number) => void): Promise<void> {
+async function readFileInto(
+  path: string | Buffer,
+  buf: Buffer,
+  onChunk: (c: Buffer) => void,
+  shown: string,
+  onOpen?: (size: number, mode: number) => void,
+): Promise<void> {
   // O_NOFOLLOW: the checks above saw a file here; a symlink swapped in since is refused.
   const fh = await open(path, constants.O_RDONLY | constants.O_NOFOLLOW).catch((e: unknown) => {
     throw new IntactError('IO', `cannot read ${shown}: ${(e as Error).message}`, { file: shown, cause: e });
@@ -170,10 +185,16 @@ async function exportDir(root: string, shown: string, sink: ByteSink, buf: Buffe
     if (e.kind === 'dir') writer.dir(e.rel);
     else if (e.kind === 'symlink') writer.symlink(e.rel, e.target!);
     else {
-      await readFileInto(e.abs, buf, (c) => writer.data(c), display, (size, mode) => {
-        // Executable as git sees it: the owner-execute bit.
-        writer.file(e.rel, size, (mode & constants.S_IXUSR) !== 0);
-      });
+      await readFileInto(
+        e.abs,
+        buf,
+        (c) => writer.data(c),
+        display,
+        (size, mode) => {
+          // Executable as git sees it: the owner-execute bit.
+          writer.file(e.rel, size, (mode & constants.S_IXUSR) !== 0);
+        },
+      );
     }
   }
   writer.end();

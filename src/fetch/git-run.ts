@@ -62,15 +62,33 @@ export async function runGit(args: readonly string[], opts: RunGitOptions): Prom
 
 /** The last lines git wrote to stderr, for a message. */
 export function gitMessage(stderr: string): string {
-  const lines = stderr.trim().split('\n').filter((l) => l.trim() !== '');
+  const lines = stderr
+    .trim()
+    .split('\n')
+    .filter((l) => l.trim() !== '');
   return lines.slice(-3).join(' / ') || 'no message from git';
 }
 
 /** The environment variables a remote git call may see of the caller's: transport, proxies, CAs. */
 const PASS_THROUGH = [
-  'PATH', 'TMPDIR', 'SSH_AUTH_SOCK', 'GIT_SSH', 'GIT_SSH_COMMAND', 'GIT_ASKPASS',
-  'http_proxy', 'https_proxy', 'HTTP_PROXY', 'HTTPS_PROXY', 'all_proxy', 'ALL_PROXY', 'no_proxy', 'NO_PROXY',
-  'GIT_SSL_CAINFO', 'GIT_SSL_CAPATH', 'SSL_CERT_FILE', 'SSL_CERT_DIR',
+  'PATH',
+  'TMPDIR',
+  'SSH_AUTH_SOCK',
+  'GIT_SSH',
+  'GIT_SSH_COMMAND',
+  'GIT_ASKPASS',
+  'http_proxy',
+  'https_proxy',
+  'HTTP_PROXY',
+  'HTTPS_PROXY',
+  'all_proxy',
+  'ALL_PROXY',
+  'no_proxy',
+  'NO_PROXY',
+  'GIT_SSL_CAINFO',
+  'GIT_SSL_CAPATH',
+  'SSL_CERT_FILE',
+  'SSL_CERT_DIR',
 ] as const;
 
 /** The transports git may use for a remote: `ext::` and the like are refused. */

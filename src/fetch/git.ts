@@ -53,19 +53,22 @@ export async function fetchGit(url: string, rev: string, cache: DownloadCache, o
   checkRev(rev);
   checkGitUrl(url);
   const what = `git ${url}#${rev}`;
-  const got = await cache.ingest({ ...(opts.expected !== undefined ? { expected: opts.expected } : {}), algorithm: 'sha512', what, ...(opts.signal ? { signal: opts.signal } : {}) }, async (sink) => {
-    const repoDir = gitMirrorDir(cache.store, url);
-    await withRepoLock(repoDir, async () => {
-      const home = await mkdtemp(join(tmpdir(), 'intact-git-home-'));
-      try {
-        const ctx: Ctx = { env: remoteGitEnv(opts.env ?? process.env, home), url, rev, ...(opts.signal ? { signal: opts.signal } : {}) };
-        await retryWhileLocked(() => ensureCommit(repoDir, ctx));
-        await exportTree(repoDir, ctx, sink);
-      } finally {
-        await rm(home, { recursive: true, force: true });
-      }
-    });
-  });
+  const got = await cache.ingest(
+    { ...(opts.expected !== undefined ? { expected: opts.expected } : {}), algorithm: 'sha512', what, ...(opts.signal ? { signal: opts.signal } : {}) },
+    async (sink) => {
+      const repoDir = gitMirrorDir(cache.store, url);
+      await withRepoLock(repoDir, async () => {
+        const home = await mkdtemp(join(tmpdir(), 'intact-git-home-'));
+        try {
+          const ctx: Ctx = { env: remoteGitEnv(opts.env ?? process.env, home), url, rev, ...(opts.signal ? { signal: opts.signal } : {}) };
+          await retryWhileLocked(() => ensureCommit(repoDir, ctx));
+          await exportTree(repoDir, ctx, sink);
+        } finally {
+          await rm(home, { recursive: true, force: true });
+        }
+      });
+    },
+  );
   return { ...got, url, rev };
 }
 
@@ -133,7 +136,11 @@ async function ensureCommit(repoDir: string, ctx: Ctx): Promise<void> {
   if (shallow.code === 0 && (await isCommit(repoDir, ctx))) return;
 
   // Protocol v0 servers refuse unadvertised commits: fetch what a clone would.
-  const full = await git([...NO_AUTO_GC, 'fetch', '--quiet', '--no-tags', 'origin', '+refs/heads/*:refs/intact/heads/*', '+refs/tags/*:refs/intact/tags/*'], ctx, repoDir);
+  const full = await git(
+    [...NO_AUTO_GC, 'fetch', '--quiet', '--no-tags', 'origin', '+refs/heads/*:refs/intact/heads/*', '+refs/tags/*:refs/intact/tags/*'],
+    ctx,
+    repoDir,
+  );
   if (full.code !== 0) {
     throw new IntactError('GIT_FETCH_FAILED', `cannot fetch ${ctx.url}: ${gitMessage(full.stderr || shallow.stderr)}`, {
       url: ctx.url,
@@ -169,7 +176,12 @@ async function exportTree(repoDir: string, ctx: Ctx, sink: ByteSink): Promise<vo
   const blobs = entries.filter((e) => e.oid !== undefined);
   const writer = new DetTarWriter(sink);
 
-  const child = spawn('git', ['cat-file', '--batch'], { cwd: repoDir, env: ctx.env, stdio: ['pipe', 'pipe', 'pipe'], ...(ctx.signal ? { signal: ctx.signal } : {}) });
+  const child = spawn('git', ['cat-file', '--batch'], {
+    cwd: repoDir,
+    env: ctx.env,
+    stdio: ['pipe', 'pipe', 'pipe'],
+    ...(ctx.signal ? { signal: ctx.signal } : {}),
+  });
   const stderr = collect(child.stderr);
   const closed = once(child, 'close');
   closed.catch(() => {}); // awaited below; a spawn error surfaces through the reader first
@@ -242,10 +254,14 @@ async function listTree(repoDir: string, ctx: Ctx): Promise<TreeEntry[]> {
     }
   }
   if (submodules.length > 0) {
-    throw new IntactError('GIT_SUBMODULE', `${ctx.url}#${ctx.rev} has submodules (${submodules.slice(0, 5).join(', ')}${submodules.length > 5 ? ', ...' : ''}), which intact does not fetch`, {
-      url: ctx.url,
-      hint: 'add each submodule as its own git source with its own rev, and `path` to place it where the parent expects it',
-    });
+    throw new IntactError(
+      'GIT_SUBMODULE',
+      `${ctx.url}#${ctx.rev} has submodules (${submodules.slice(0, 5).join(', ')}${submodules.length > 5 ? ', ...' : ''}), which intact does not fetch`,
+      {
+        url: ctx.url,
+        hint: 'add each submodule as its own git source with its own rev, and `path` to place it where the parent expects it',
+      },
+    );
   }
   for (const d of dirs.values()) entries.push({ path: d, name: tarName(d, true), kind: 'dir' });
   return entries.sort((a, b) => compareTarNames(a.name, b.name));
@@ -253,7 +269,10 @@ async function listTree(repoDir: string, ctx: Ctx): Promise<TreeEntry[]> {
 
 function safePath(p: Buffer): boolean {
   if (p.length === 0 || p[0] === 0x2f || p.includes(0)) return false;
-  return p.toString('latin1').split('/').every((c) => c !== '' && c !== '.' && c !== '..');
+  return p
+    .toString('latin1')
+    .split('/')
+    .every((c) => c !== '' && c !== '.' && c !== '..');
 }
 
 /** Reads lines and exact byte counts from a stream, handing chunks on without copying. */
@@ -325,8 +344,6 @@ async function collectBuffer(s: AsyncIterable<Buffer>): Promise<Buffer> {
 async function collect(s: AsyncIterable<Buffer>): Promise<string> {
   return (await collectBuffer(s)).toString('utf8');
 }
-
-
 
 // ---- one fetch per store repository at a time ----
 

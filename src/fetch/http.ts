@@ -40,6 +40,13 @@ export interface DownloadOptions {
    * each download has its own, closed when it ends.
    */
   dispatcher?: Dispatcher;
+  /**
+   * Another location (a mirror) follows this URL: a stall or a too-slow body then
+   * moves on to it at once instead of trying this server again.
+   */
+  nextLocation?: boolean;
+  /** The size intact.lock records for these bytes (also folded into limits.maxBytes by the caller), for the message. */
+  lockedSize?: number;
 }
 
 /** Progress events are at most this frequent. */
@@ -52,6 +59,9 @@ const HINT = {
   dns: 'Check the host name in the URL, your DNS, or HTTPS_PROXY/NO_PROXY.',
   tls: "The server's certificate is not trusted. Behind a company proxy, point NODE_EXTRA_CA_CERTS at its CA certificate.",
   ranges: "The server's range support is broken; the download restarts from the beginning.",
+  changed: 'The file changed on the server while it was being downloaded; the download restarts from the beginning.',
+  locked:
+    'The server sends more than the size intact.lock records: the file was replaced upstream, or the server is lying. Nothing past that size was kept; use a mirror, or review the change and re-pin with `intact lock`.',
   disk: 'Check free space and permissions of the store.',
   bug: 'This looks like a bug in intact; please report it.',
 };
@@ -64,6 +74,8 @@ class Failure extends Error {
     readonly fields: ProblemFields,
     readonly retryable: boolean,
     readonly retryAfterMs?: number,
+    /** A stall or a crawl: worth one more try at most (see download). */
+    readonly slow = false,
   ) {
     super(message);
   }
@@ -76,6 +88,8 @@ class Failure extends Error {
 
 const retryable = (code: ErrorCode, message: string, fields: ProblemFields, retryAfterMs?: number): Failure =>
   new Failure(code, message, fields, true, retryAfterMs);
+
+const slowFailure = (code: ErrorCode, message: string, fields: ProblemFields): Failure => new Failure(code, message, fields, true, undefined, true);
 
 /** What attempts learn about the resource and pass on to the next attempt. */
 interface ResumeState {
@@ -109,7 +123,8 @@ export async function download(url: string, sink: ByteSink, opts: DownloadOption
   const { limits } = opts;
   const own = opts.dispatcher === undefined;
   const dispatcher =
-    opts.dispatcher ?? (await makeAgent({ env: opts.env ?? process.env, connectTimeoutMs: limits.connectTimeoutMs, ...(opts.ca !== undefined ? { ca: opts.ca } : {}) }));
+    opts.dispatcher ??
+    (await makeAgent({ env: opts.env ?? process.env, connectTimeoutMs: limits.connectTimeoutMs, ...(opts.ca !== undefined ? { ca: opts.ca } : {}) }));
 
   // Our own deadline over all attempts: undici's body timer restarts on every
   // chunk, so a trickling server would never trip it (docs/measured.md §3).
@@ -123,6 +138,7 @@ export async function download(url: string, sink: ByteSink, opts: DownloadOption
   const id = opts.id ?? url;
   const ctx: Context = { url: start.href, id, sink, opts, dispatcher, signal, state: { ranges: false, announced: false } };
 
+  let slowOnes = 0;
   try {
     for (let attempt = 1; ; attempt++) {
       try {
@@ -131,7 +147,10 @@ export async function download(url: string, sink: ByteSink, opts: DownloadOption
       } catch (e) {
         if (signal.aborted) throw abortError(signal, url);
         const f = toFailure(e, ctx.url);
-        if (!f.retryable || attempt > limits.retries) throw f.toError(attempt);
+        // A server that stalled or crawled once is given one more try only when no
+        // mirror follows: retrying it five times cost 5 x 60 s before a mirror was tried.
+        if (f.slow) slowOnes++;
+        if (!f.retryable || attempt > limits.retries || (f.slow && (opts.nextLocation === true || slowOnes > 1))) throw f.toError(attempt);
         const delayMs = f.retryAfterMs ?? backoffDelay(attempt, limits.backoffMs);
         // Waiting past the deadline would only turn this failure into a timeout.
         if (Date.now() + delayMs >= deadlineAt) throw f.toError(attempt);
@@ -167,7 +186,8 @@ async function attemptOnce(ctx: Context, start: URL): Promise<void> {
     } else if (sink.bytes > 0) {
       sink.reset();
     }
-    const body = new BodyTracker(ctx);
+    const slow = new AbortController();
+    const body = new BodyTracker(ctx, slow);
 
     let res;
     try {
@@ -176,11 +196,13 @@ async function attemptOnce(ctx: Context, start: URL): Promise<void> {
         target: current,
         headers: req,
         idleTimeoutMs: limits.idleTimeoutMs,
-        signal: ctx.signal,
+        signal: AbortSignal.any([ctx.signal, slow.signal]),
         onStart: (status, h) => body.start(status, h),
       });
     } catch (e) {
       throw body.explain(e);
+    } finally {
+      body.stopWatching();
     }
 
     const { status } = res;
@@ -214,8 +236,43 @@ class BodyTracker {
   #end: number | undefined;
   #total: number | undefined;
   #lastProgress = 0;
+  #watch: NodeJS.Timeout | undefined;
 
-  constructor(private readonly ctx: Context) {}
+  constructor(
+    private readonly ctx: Context,
+    private readonly slow: AbortController,
+  ) {}
+
+  /**
+   * The minimum-throughput rule, checked on a timer (a trickle's chunks are too
+   * rare to check on): fewer than the minimum over the last window ends the attempt.
+   */
+  #startWatching(): void {
+    const { minBytesPerSecond = 0, slowWindowMs = 0 } = this.ctx.opts.limits;
+    if (minBytesPerSecond <= 0 || slowWindowMs <= 0) return;
+    const step = Math.max(10, Math.floor(slowWindowMs / 4));
+    const marks: { at: number; bytes: number }[] = [{ at: Date.now(), bytes: this.ctx.sink.bytes }];
+    this.#watch = setInterval(() => {
+      const now = Date.now();
+      const bytes = this.ctx.sink.bytes;
+      marks.push({ at: now, bytes });
+      while (marks.length > 1 && now - marks[1]!.at >= slowWindowMs) marks.shift();
+      const from = marks[0]!;
+      if (now - from.at < slowWindowMs) return;
+      const rate = ((bytes - from.bytes) * 1000) / (now - from.at);
+      if (rate >= minBytesPerSecond) return;
+      const { url } = this.ctx;
+      const message = `${url} sent ${bytes - from.bytes} bytes in ${Math.round((now - from.at) / 1000)} s, below the minimum of ${minBytesPerSecond} bytes/s.`;
+      this.slow.abort(
+        slowFailure('FETCH_TOO_SLOW', message, { url, found: `${Math.floor(rate)} bytes/s`, expected: `>= ${minBytesPerSecond} bytes/s`, hint: HINT.slow }),
+      );
+    }, step);
+    this.#watch.unref();
+  }
+
+  stopWatching(): void {
+    clearInterval(this.#watch);
+  }
 
   /** Decides on a response from its headers; returns the body's consumer for 200/206. */
   start(status: number, h: ResponseHeaders): ChunkConsumer | null {
@@ -232,6 +289,16 @@ class BodyTracker {
         const message = `${url} answered a range request with the wrong Content-Range (${range ?? 'none'}).`;
         throw retryable('FETCH_FAILED', message, { url, hint: HINT.ranges });
       }
+      // If-Range asked for the rest of *this* version: a 206 of another one would
+      // splice two files together (only the final hash caught it), so start over.
+      const got = validatorOf(h);
+      if (state.validator !== undefined && got !== state.validator) {
+        state.ranges = false;
+        state.validator = got;
+        sink.reset();
+        const message = `${url} answered a resumed download with another version of the file (${got ?? 'no validator'}, was ${state.validator ?? 'none'}).`;
+        throw retryable('FETCH_FAILED', message, { url, hint: HINT.changed });
+      }
       this.#total = cr.total;
       this.#end = cr.end + 1;
     } else {
@@ -241,10 +308,10 @@ class BodyTracker {
       this.#end = length;
     }
     const announced = this.#total ?? this.#end;
-    if (announced !== undefined && announced > maxBytes) throw tooLarge(url, maxBytes, `${announced} bytes`);
+    if (announced !== undefined && announced > maxBytes) throw tooLarge(url, maxBytes, `${announced} bytes`, opts.lockedSize);
     state.ranges = status === 206 || /\bbytes\b/i.test(one(h['accept-ranges']) ?? '');
-    const etag = one(h.etag);
-    state.validator = etag !== undefined && !etag.startsWith('W/') ? etag : one(h['last-modified']);
+    state.validator = validatorOf(h);
+    this.#startWatching();
     if (!state.announced) {
       state.announced = true;
       opts.onEvent?.({ type: 'start', id, url, ...this.#totalField() });
@@ -276,7 +343,7 @@ class BodyTracker {
   #write(chunk: Buffer): void {
     const { url, sink, opts, id } = this.ctx;
     const { maxBytes } = opts.limits;
-    if (sink.bytes + chunk.length > maxBytes) throw tooLarge(url, maxBytes, 'more than that');
+    if (sink.bytes + chunk.length > maxBytes) throw tooLarge(url, maxBytes, 'more than that', opts.lockedSize);
     try {
       sink.write(chunk);
     } catch (e) {
@@ -324,7 +391,7 @@ function toFailure(e: unknown, url: string): Failure {
     return new Failure(code, message, { url: e.url ?? url, hint, expected, found, cause: e.cause }, false);
   }
   if (e instanceof IdleTimeoutError) {
-    return retryable('FETCH_TIMEOUT', `GET ${url} timed out: ${e.message}.`, { url, hint: HINT.slow });
+    return slowFailure('FETCH_TIMEOUT', `GET ${url} timed out: ${e.message}.`, { url, hint: HINT.slow });
   }
   const code = errorCode(e);
   const fail = (message: string, hint: string, again: boolean): Failure =>
@@ -352,13 +419,20 @@ function abortError(signal: AbortSignal, url: string): IntactError {
   return new IntactError('FETCH_ABORTED', `Downloading ${url} was cancelled.`, { url, cause: r });
 }
 
-function tooLarge(url: string, cap: number, size: string): IntactError {
-  return new IntactError('TOO_LARGE', `${url} is larger than the ${cap}-byte limit (${size}).`, {
+function tooLarge(url: string, cap: number, size: string, locked: number | undefined): IntactError {
+  const byLock = locked !== undefined && cap === locked;
+  return new IntactError('TOO_LARGE', `${url} is larger than the ${cap}-byte ${byLock ? 'size intact.lock records' : 'limit'} (${size}).`, {
     url,
     expected: `<= ${cap} bytes`,
     found: size,
-    hint: 'Check that the URL points at the intended file; if it does, raise the download size limit.',
+    hint: byLock ? HINT.locked : 'Check that the URL points at the intended file; if it does, raise the download size limit.',
   });
+}
+
+/** A response's strong ETag, else its Last-Modified: what If-Range sends back. */
+function validatorOf(h: ResponseHeaders): string | undefined {
+  const etag = one(h.etag);
+  return etag !== undefined && !etag.startsWith('W/') ? etag : one(h['last-modified']);
 }
 
 function errorCode(e: unknown): string | undefined {

@@ -6,7 +6,9 @@ import { isHashAlgorithm } from './sri.js';
 
 export async function hashMember(file: string, member: string, opts: { algorithm: string; what: string; tmpDir: string }): Promise<string> {
   if (!isHashAlgorithm(opts.algorithm)) {
-    throw new IntactError('INTEGRITY_MALFORMED', `${opts.what}: ${opts.algorithm} is not a hash algorithm intact pins with`, { hint: 'use sha512, sha384 or sha256' });
+    throw new IntactError('INTEGRITY_MALFORMED', `${opts.what}: ${opts.algorithm} is not a hash algorithm intact pins with`, {
+      hint: 'use sha512, sha384 or sha256',
+    });
   }
   return hashArchiveMember(file, member, { algorithm: opts.algorithm, tmpDir: opts.tmpDir, name: opts.what });
 }

@@ -48,7 +48,12 @@ export async function loadRegistryTls(chosen: Setting | undefined, strictSsl: Se
   const subject = file === undefined ? '' : `names ${file.path}, which `;
   const ca = text.match(PEM) ?? [];
   if (ca.length === 0) {
-    throw invalid(chosen, `${subject}holds no PEM certificate`, 'give certificates in PEM form (-----BEGIN CERTIFICATE----- …); convert a DER file with `openssl x509 -inform der -in ca.cer -out ca.pem`', file?.path);
+    throw invalid(
+      chosen,
+      `${subject}holds no PEM certificate`,
+      'give certificates in PEM form (-----BEGIN CERTIFICATE----- …); convert a DER file with `openssl x509 -inform der -in ca.cer -out ca.pem`',
+      file?.path,
+    );
   }
   // Node silently skips a certificate it cannot parse, which would surface only
   // later as "certificate not trusted"; say which one is broken instead.
@@ -69,20 +74,34 @@ export function untrustedHint(tls: RegistryTls): string {
     tls.caFrom === undefined
       ? 'behind a company TLS proxy or a private CA, set cafile=/path/to/ca.pem (its CA certificates, PEM) in .npmrc, as for npm'
       : `the certificates from ${tls.caFrom} replace the default set (NODE_EXTRA_CA_CERTS too) and none of them signed this server's certificate: add its CA to them`;
-  const strict = tls.strictSslOffIn === undefined ? '' : `; intact does not honour strict-ssl=false (set in ${tls.strictSslOffIn}) and always verifies, so configure cafile instead`;
+  const strict =
+    tls.strictSslOffIn === undefined
+      ? ''
+      : `; intact does not honour strict-ssl=false (set in ${tls.strictSslOffIn}) and always verifies, so configure cafile instead`;
   return `the server's certificate is not trusted: ${fix}${strict}`;
 }
 
 async function readCaFile(s: Setting, value: string, home: string): Promise<{ path: string; text: string }> {
   const path = value.startsWith('~/') ? join(home, value.slice(2)) : value;
   if (!isAbsolute(path)) {
-    throw invalid(s, `is a relative path (${value})`, 'npm resolves a relative cafile against whatever folder it runs in; write an absolute path, or one starting with ~/', value);
+    throw invalid(
+      s,
+      `is a relative path (${value})`,
+      'npm resolves a relative cafile against whatever folder it runs in; write an absolute path, or one starting with ~/',
+      value,
+    );
   }
   try {
     return { path, text: await readFile(path, 'utf8') };
   } catch (e) {
     const why = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : `cannot be read (${(e as Error).message})`;
-    throw invalid(s, `names ${path}, which ${why}`, 'point cafile at the PEM file holding your CA certificates, or remove the line to trust the default CAs', path, e);
+    throw invalid(
+      s,
+      `names ${path}, which ${why}`,
+      'point cafile at the PEM file holding your CA certificates, or remove the line to trust the default CAs',
+      path,
+      e,
+    );
   }
 }
 

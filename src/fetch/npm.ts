@@ -19,7 +19,8 @@ import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import semver from 'semver';
 import { IntactError, type Place } from '../errors.js';
-import { classifyVersion, splitSpec } from '../recipe/exact.js';
+import { classifyVersion } from '../recipe/exact.js';
+import { splitSpec } from '../recipe/spec.js';
 import type { DownloadCache, Ingested } from './cache.js';
 import { download, isTlsRefusal } from './http.js';
 import { fetchUrl } from './url.js';
@@ -105,11 +106,19 @@ export async function resolveNpm(spec: string | NpmSpec, cfg: NpmConfig, opts: R
   if (!isObject(entry)) {
     const published = isObject(versions) ? Object.keys(versions) : [];
     const nearest = nearestVersions(published, version);
-    throw new IntactError('NPM_VERSION_NOT_FOUND', `${name}@${version} is not published on ${redactUrl(registry)}` + (nearest.length > 0 ? `; nearest versions: ${nearest.join(', ')}` : '; it has no published versions'), {
-      url: redactUrl(url),
-      hint: nearest.length > 0 ? `pick a published version, e.g. ${name}@${closest(nearest, version) ?? nearest[0]}` : 'check the package name and the configured registry',
-      found: version,
-    });
+    throw new IntactError(
+      'NPM_VERSION_NOT_FOUND',
+      `${name}@${version} is not published on ${redactUrl(registry)}` +
+        (nearest.length > 0 ? `; nearest versions: ${nearest.join(', ')}` : '; it has no published versions'),
+      {
+        url: redactUrl(url),
+        hint:
+          nearest.length > 0
+            ? `pick a published version, e.g. ${name}@${closest(nearest, version) ?? nearest[0]}`
+            : 'check the package name and the configured registry',
+        found: version,
+      },
+    );
   }
   const dist = entry.dist;
   const tarball = isObject(dist) ? dist.tarball : undefined;
@@ -365,7 +374,9 @@ function registryError(e: unknown, url: string, name: string, sentAuth: boolean,
     return new IntactError('NPM_REGISTRY_ERROR', `cannot reach the npm registry for ${name}: ${e.message}`, {
       url: shown,
       cause: e,
-      hint: isTlsRefusal(e) ? untrustedHint(tls) : 'check the network and proxy settings (https_proxy), and the configured registry (npm_config_registry, or registry= in .npmrc)',
+      hint: isTlsRefusal(e)
+        ? untrustedHint(tls)
+        : 'check the network and proxy settings (https_proxy), and the configured registry (npm_config_registry, or registry= in .npmrc)',
     });
   }
   if (e.code !== 'HTTP_STATUS') return e;

@@ -69,5 +69,9 @@ function offlineMissing(misses: readonly Miss[]): IntactError {
     `${m.recipe !== undefined ? `${m.recipe}: ` : ''}${m.id}${m.integrity !== undefined ? ` (${m.integrity})` : ''} ${WHY[m.why]}`;
   if (misses.length === 1) return new IntactError('OFFLINE_MISSING', `offline: ${line(misses[0]!)}`, { url: misses[0]!.id, hint: HINT });
   const sorted = [...misses].sort((a, b) => byCodePoint(a.recipe ?? '', b.recipe ?? '') || byCodePoint(a.id, b.id));
-  return new IntactError('OFFLINE_MISSING', `offline: ${misses.length} sources cannot come from the download cache:\n${sorted.map((m) => `  ${line(m)}`).join('\n')}`, { hint: HINT });
+  return new IntactError(
+    'OFFLINE_MISSING',
+    `offline: ${misses.length} sources cannot come from the download cache:\n${sorted.map((m) => `  ${line(m)}`).join('\n')}`,
+    { hint: HINT },
+  );
 }

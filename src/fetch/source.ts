@@ -10,6 +10,7 @@ import { describeSource, type FetchContext } from './context.js';
 export interface SourcePin {
   integrity: string;
   debPath?: string;
+  /** deb, debSource and url: the file's size in bytes; a download stops past it. */
   size?: number;
 }
 
@@ -56,11 +57,29 @@ async function fetchOnce(s: Source, pin: SourcePin | undefined, ctx: FetchContex
     case 'url': {
       const { fetchUrl } = await import('./url.js');
       const u = s as { url: string; mirrors?: string[] };
-      return fetchUrl([u.url, ...(u.mirrors ?? [])], ctx.cache, { ...common, limits: ctx.limits, env: ctx.env, id, ...(ctx.onEvent ? { onEvent: ctx.onEvent } : {}) });
+      // The lock records the size: nothing past it is read (an endless body stops there).
+      const size = pin?.size;
+      const limits = size === undefined ? ctx.limits : { ...ctx.limits, maxBytes: Math.min(ctx.limits.maxBytes, size) };
+      const got = await fetchUrl([u.url, ...(u.mirrors ?? [])], ctx.cache, {
+        ...common,
+        limits,
+        env: ctx.env,
+        id,
+        ...(size !== undefined ? { lockedSize: size } : {}),
+        ...(ctx.onEvent ? { onEvent: ctx.onEvent } : {}),
+      });
+      return { ...got, size: got.bytes };
     }
     case 'npm': {
       const { fetchNpm } = await import('./npm.js');
-      return fetchNpm((s as { npm: string }).npm, ctx.cache, { ...common, cfg: await ctx.npmConfig(), limits: ctx.limits, env: ctx.env, id, ...(ctx.onEvent ? { onEvent: ctx.onEvent } : {}) });
+      return fetchNpm((s as { npm: string }).npm, ctx.cache, {
+        ...common,
+        cfg: await ctx.npmConfig(),
+        limits: ctx.limits,
+        env: ctx.env,
+        id,
+        ...(ctx.onEvent ? { onEvent: ctx.onEvent } : {}),
+      });
     }
     case 'git': {
       const { fetchGit } = await import('./git.js');
@@ -72,7 +91,13 @@ async function fetchOnce(s: Source, pin: SourcePin | undefined, ctx: FetchContex
     case 'deb':
     case 'debSource': {
       const { fetchDeb } = await import('./deb/fetch.js');
-      return fetchDeb(s as DebSource | DebSourceFile, pin, ctx.cache, { limits: ctx.limits, env: ctx.env, id, ...(ctx.signal ? { signal: ctx.signal } : {}), ...(ctx.onEvent ? { onEvent: ctx.onEvent } : {}) });
+      return fetchDeb(s as DebSource | DebSourceFile, pin, ctx.cache, {
+        limits: ctx.limits,
+        env: ctx.env,
+        id,
+        ...(ctx.signal ? { signal: ctx.signal } : {}),
+        ...(ctx.onEvent ? { onEvent: ctx.onEvent } : {}),
+      });
     }
     case 'file': {
       const { fetchFile } = await import('./file.js');

@@ -31,7 +31,11 @@ export function isHashAlgorithm(s: string): s is HashAlgorithm {
 export function parseStrongIntegrity(s: string): StrongIntegrity {
   const v = classifyIntegrity(s);
   if (!v.ok) {
-    if (v.weak) throw new IntactError('INTEGRITY_WEAK', `Integrity ${JSON.stringify(s)} is too weak to pin bytes: ${v.reason}.`, { hint: 'Replace it with a sha512 hash of the same file (`intact lock` computes one).', found: s });
+    if (v.weak)
+      throw new IntactError('INTEGRITY_WEAK', `Integrity ${JSON.stringify(s)} is too weak to pin bytes: ${v.reason}.`, {
+        hint: 'Replace it with a sha512 hash of the same file (`intact lock` computes one).',
+        found: s,
+      });
     throw new IntactError('INTEGRITY_MALFORMED', `Integrity ${JSON.stringify(s)} is not usable: ${v.reason}.`, { hint: HINT, found: s });
   }
   return { algorithm: v.algorithm, digest: v.digest, hex: Buffer.from(v.digest, 'base64').toString('hex') };

@@ -29,6 +29,13 @@ export interface FetchLimits {
   /** First backoff delay; doubles per attempt (with jitter), capped. */
   backoffMs: number;
   maxRedirects: number;
+  /**
+   * The minimum-throughput rule: fewer than minBytesPerSecond on average over any
+   * slowWindowMs ends the attempt (FETCH_TOO_SLOW), as a stall does. Without it a
+   * server sending a byte every 20 s holds a fetch for the whole total deadline.
+   */
+  minBytesPerSecond?: number;
+  slowWindowMs?: number;
 }
 
 export const DEFAULT_LIMITS: FetchLimits = {
@@ -39,6 +46,8 @@ export const DEFAULT_LIMITS: FetchLimits = {
   retries: 4,
   backoffMs: 500,
   maxRedirects: 10,
+  minBytesPerSecond: 1024,
+  slowWindowMs: 60_000,
 };
 
 /** Progress events; the CLI turns them into bars or plain lines. */

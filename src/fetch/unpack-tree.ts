@@ -3,14 +3,19 @@
 // package folder removed) into a scratch folder, hashed, and removed. Recorded
 // in the lock as `tree` by `intact lock`, compared by `intact verify --fetch`.
 import { randomBytes } from 'node:crypto';
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
+import { removeTree } from '../store/remove-tree.js';
 import { join } from 'node:path';
 import type { Source } from '../recipe/types.js';
 import { treeHash } from '../store/tree-hash.js';
 import { extract } from './extract/index.js';
+import { tempName } from '../temp-name.js';
 
 /** Extraction options for a source, exactly as builds use them. */
-export function unpackOptions(source: Source, archiveIntegrity?: string): { strip?: number; archive?: string; archiveIntegrity?: string; path?: string; expect?: 'deb' | 'file' } {
+export function unpackOptions(
+  source: Source,
+  archiveIntegrity?: string,
+): { strip?: number; archive?: string; archiveIntegrity?: string; path?: string; expect?: 'deb' | 'file' } {
   // npm tarballs hold one top folder (`package/`), removed as npm does; with a
   // nested archive, `strip` applies to the inner one (docs/sources.md).
   const strip = (source.strip ?? 0) + ('npm' in source && source.archive === undefined ? 1 : 0);
@@ -25,12 +30,11 @@ export function unpackOptions(source: Source, archiveIntegrity?: string): { stri
 
 export async function unpackedTree(file: string, source: Source, tmpDir: string, archiveIntegrity?: string, name?: string): Promise<string> {
   await mkdir(tmpDir, { recursive: true });
-  const dest = join(tmpDir, `tree-${process.pid}-${randomBytes(4).toString('hex')}`);
+  const dest = join(tmpDir, tempName('tree', randomBytes(4).toString('hex')));
   try {
     await extract(file, dest, { ...unpackOptions(source, archiveIntegrity), ...(name ? { name } : {}) });
     return await treeHash(dest);
   } finally {
-    // Extraction leaves ordinary modes (0644/0755), so a plain removal works.
-    await rm(dest, { recursive: true, force: true });
+    await removeTree(dest);
   }
 }

@@ -22,13 +22,7 @@ export interface FetchedUrl extends Ingested {
 }
 
 /** Errors that no other location can fix: stop at once instead of trying mirrors. */
-const FINAL: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
-  'FETCH_ABORTED',
-  'IO',
-  'INTERNAL',
-  'INTEGRITY_WEAK',
-  'INTEGRITY_MALFORMED',
-]);
+const FINAL: ReadonlySet<ErrorCode> = new Set<ErrorCode>(['FETCH_ABORTED', 'IO', 'INTERNAL', 'INTEGRITY_WEAK', 'INTEGRITY_MALFORMED']);
 
 /**
  * Fetches the first of `urls` that yields the expected bytes into the cache.
@@ -47,9 +41,8 @@ export async function fetchUrl(urls: readonly string[], cache: DownloadCache, op
       opts.onEvent?.({ type: 'retry', id, url, attempt: i + 1, reason: previous.error.message, delayMs: 0 });
     }
     try {
-      const got = await cache.ingest(
-        { what: url, ...pick(opts, 'expected', 'algorithm', 'signal') },
-        (sink) => download(url, sink, { ...opts, id }),
+      const got = await cache.ingest({ what: url, ...pick(opts, 'expected', 'algorithm', 'signal') }, (sink) =>
+        download(url, sink, { ...opts, id, nextLocation: i < urls.length - 1 }),
       );
       opts.onEvent?.({ type: 'done', id, bytes: got.bytes, cached: got.cached });
       return { ...got, url };

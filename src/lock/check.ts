@@ -3,7 +3,9 @@
 // pointing at the recipe or the lock line, with the command that fixes it.
 import { byCodePoint } from '../canonical-json.js';
 import { finding, type ErrorCode, type Finding } from '../errors.js';
-import { allDeps, classifyIntegrity, closureOf, sourceKind, type Graph, type LoadedRecipe, type Source } from '../recipe/index.js';
+import { topoOrder, type Graph } from '../recipe/graph.js';
+import { classifyIntegrity } from '../recipe/integrity.js';
+import { allDeps, sourceKind, type LoadedRecipe, type Source } from '../recipe/types.js';
 import { lockKeys, type Keys } from './keys.js';
 import { findKey, LOCK_FILE } from './parse.js';
 import type { LockEntry, LockedSource, Lockfile } from './types.js';
@@ -34,9 +36,14 @@ export function checkLock(input: CheckInput): Finding[] {
 
   for (const name of Object.keys(lock.recipes).sort(byCodePoint)) {
     if (!names.has(name)) {
-      out.push(...about(name, [finding('LOCK_ENTRY_EXTRA', `the lock has an entry for "${name}", but there is no recipes/${name}.yaml`, {
-        ...at(name), hint: `run \`intact lock\` to drop it, or restore recipes/${name}.yaml`,
-      })]));
+      out.push(
+        ...about(name, [
+          finding('LOCK_ENTRY_EXTRA', `the lock has an entry for "${name}", but there is no recipes/${name}.yaml`, {
+            ...at(name),
+            hint: `run \`intact lock\` to drop it, or restore recipes/${name}.yaml`,
+          }),
+        ]),
+      );
     }
   }
 
@@ -45,7 +52,10 @@ export function checkLock(input: CheckInput): Finding[] {
   const current: RecipeState[] = [];
   for (const r of recipes) {
     const name = r.loaded.recipe.name;
-    const found = about(name, checkEntry(r, lock.recipes[name], graph, (k) => at(name, k)));
+    const found = about(
+      name,
+      checkEntry(r, lock.recipes[name], (k) => at(name, k)),
+    );
     out.push(...found);
     if (found.length > 0) faulty.add(name);
     else current.push(r);
@@ -54,42 +64,30 @@ export function checkLock(input: CheckInput): Finding[] {
   // Keys last, and only where the entry and its whole closure are otherwise
   // current: fixing a stale dependency moves its dependants' keys anyway, so a
   // finding for each of them would only repeat the dependency's.
+  const skip = faulty.size > 0 ? tainted(graph, faulty) : new Set<string>();
   for (const r of current) {
     const name = r.loaded.recipe.name;
-    if (faulty.size > 0 && [...dependencies(graph, name)].some((d) => faulty.has(d))) continue;
-    out.push(...about(name, checkKeys(name, lock.recipes[name]!, keys.get(name), (k) => at(name, k), relockHint(name))));
+    if (skip.has(name)) continue;
+    out.push(
+      ...about(
+        name,
+        checkKeys(name, lock.recipes[name]!, keys.get(name), (k) => at(name, k), relockHint(name)),
+      ),
+    );
   }
   return out;
 }
 
 /**
- * Whether the lock's closure is exactly the recipes' (the same `name@version`s, in
- * the lock's sorted order), without building and sorting the closure's strings:
- * verify runs this for every recipe, and sorting made a deep graph quadratic.
+ * The recipes that are faulty or need one that is, in one pass over the graph in
+ * dependency order (a walk of each closure made a deep graph quadratic).
  */
-function closureMatches(graph: Graph, name: string, recorded: readonly string[]): boolean {
-  const seen = dependencies(graph, name);
-  if (recorded.length !== seen.size) return false;
-  return recorded.every((spec, i) => {
-    if (i > 0 && byCodePoint(recorded[i - 1]!, spec) >= 0) return false;
-    const dep = spec.slice(0, spec.lastIndexOf('@'));
-    return seen.has(dep) && spec === `${dep}@${graph.byName.get(dep)!.recipe.version}`;
-  });
-}
-
-/** Every recipe `name` needs, directly or not. */
-function dependencies(graph: Graph, name: string): Set<string> {
-  const seen = new Set<string>();
-  const stack = [name];
-  while (stack.length > 0) {
-    for (const d of graph.edges.get(stack.pop()!) ?? []) {
-      if (!seen.has(d)) {
-        seen.add(d);
-        stack.push(d);
-      }
-    }
+function tainted(graph: Graph, faulty: ReadonlySet<string>): Set<string> {
+  const out = new Set<string>();
+  for (const name of topoOrder(graph)) {
+    if (faulty.has(name) || (graph.edges.get(name) ?? []).some((d) => out.has(d))) out.add(name);
   }
-  return seen;
+  return out;
 }
 
 /** Every finding of a check names its recipe in a field (install and relock list them). */
@@ -104,7 +102,7 @@ function relockHint(name: string): string {
 type At = (key?: string) => { file: string; line?: number; col?: number };
 
 /** Everything about one entry but its keys. */
-function checkEntry(r: RecipeState, entry: LockEntry | undefined, graph: Graph, at: At): Finding[] {
+function checkEntry(r: RecipeState, entry: LockEntry | undefined, at: At): Finding[] {
   const { recipe, file } = r.loaded;
   const relock = relockHint(recipe.name);
   if (!entry) {
@@ -118,12 +116,12 @@ function checkEntry(r: RecipeState, entry: LockEntry | undefined, graph: Graph, 
     const changed = Object.keys({ ...r.files, ...(entry.files ?? {}) })
       .filter((f) => r.files[f] !== entry.files?.[f])
       .sort(byCodePoint);
-    return stale(changed.length > 0
-      ? `${changed.join(', ')} changed since the lock was written`
-      : `${file} changed since the lock was written`,
-    { expected: entry.recipeHash, found: r.hash });
+    return stale(changed.length > 0 ? `${changed.join(', ')} changed since the lock was written` : `${file} changed since the lock was written`, {
+      expected: entry.recipeHash,
+      found: r.hash,
+    });
   }
-  return [...checkSources(recipe.name, recipe.sources ?? [], entry, at, relock), ...checkDeps(r, graph, entry, at, relock)];
+  return [...checkSources(recipe.name, recipe.sources ?? [], entry, at, relock), ...checkDeps(r, entry, at, relock)];
 }
 
 function checkSources(name: string, sources: readonly Source[], entry: LockEntry, at: At, relock: string): Finding[] {
@@ -161,10 +159,14 @@ function checkPin(where: string, key: string, pinned: string | undefined, declar
     return [finding(code, `${where} is pinned by a hash intact refuses: ${v.reason}`, { ...at(key), found: pinned, hint: `${relock} (it pins sha512)` })];
   }
   if (declared !== undefined && declared !== pinned) {
-    return [finding('LOCK_INTEGRITY_DISAGREES', `${where}: the recipe declares ${key} ${declared} but the lock pins ${pinned}`, {
-      ...at(key), expected: declared, found: pinned,
-      hint: 'one of them is wrong: check the upstream hash, fix the recipe, then run `intact lock`',
-    })];
+    return [
+      finding('LOCK_INTEGRITY_DISAGREES', `${where}: the recipe declares ${key} ${declared} but the lock pins ${pinned}`, {
+        ...at(key),
+        expected: declared,
+        found: pinned,
+        hint: 'one of them is wrong: check the upstream hash, fix the recipe, then run `intact lock`',
+      }),
+    ];
   }
   return [];
 }
@@ -198,33 +200,37 @@ function checkKeys(name: string, entry: LockEntry, now: Keys | undefined, at: At
   if (now === undefined) return [];
   const recorded = entry.keys;
   const platforms = [...new Set([...Object.keys(recorded), ...Object.keys(now)])].sort(byCodePoint) as (keyof Keys)[];
-  return platforms.filter((p) => recorded[p] !== now[p]).map((p) => {
-    const message = now[p] === undefined
-      ? `the lock records a store key for ${p}, where it cannot be planned`
-      : recorded[p] === undefined
-        ? `the lock records no store key for ${p}`
-        : `the store key for ${p} is not the one the recipes and the lock give`;
-    return finding('LOCK_STALE', `${name}: ${message}`, {
-      ...at('keys'), ...(now[p] !== undefined ? { expected: now[p] } : {}), ...(recorded[p] !== undefined ? { found: recorded[p] } : {}), hint: relock,
+  return platforms
+    .filter((p) => recorded[p] !== now[p])
+    .map((p) => {
+      const message =
+        now[p] === undefined
+          ? `the lock records a store key for ${p}, where it cannot be planned`
+          : recorded[p] === undefined
+            ? `the lock records no store key for ${p}`
+            : `the store key for ${p} is not the one the recipes and the lock give`;
+      return finding('LOCK_STALE', `${name}: ${message}`, {
+        ...at('keys'),
+        ...(now[p] !== undefined ? { expected: now[p] } : {}),
+        ...(recorded[p] !== undefined ? { found: recorded[p] } : {}),
+        hint: relock,
+      });
     });
-  });
 }
 
-function checkDeps(r: RecipeState, graph: Graph, entry: LockEntry, at: At, relock: string): Finding[] {
+/**
+ * The lock's direct dependencies must be the recipe's. The closure is not
+ * recorded (lockfileVersion 2): it follows from the deps, whose versions the
+ * graph checks resolve against the recipes.
+ */
+function checkDeps(r: RecipeState, entry: LockEntry, at: At, relock: string): Finding[] {
   const name = r.loaded.recipe.name;
   const deps = allDeps(r.loaded.recipe).sort(byCodePoint);
-  const out: Finding[] = [];
-  if (deps.join('\n') !== [...entry.deps].sort(byCodePoint).join('\n')) {
-    out.push(finding('LOCK_CLOSURE', `${name}: the lock's deps (${entry.deps.join(', ') || 'none'}) differ from the recipe's (${deps.join(', ') || 'none'})`, { ...at('deps'), hint: relock }));
-  }
-  // Only meaningful when every dependency resolved; otherwise the graph findings say why.
-  if ((graph.edges.get(name)?.length ?? 0) === deps.length) {
-    if (!closureMatches(graph, name, entry.closure)) {
-      const closure = closureOf(graph, name);
-      out.push(finding('LOCK_CLOSURE', `${name}: the lock's dependency closure (${entry.closure.join(', ') || 'none'}) is not the recipes' (${closure.join(', ') || 'none'})`, {
-        ...at('closure'), hint: 'a dependency changed version; run `intact lock` to update every entry that needs it',
-      }));
-    }
-  }
-  return out;
+  if (deps.join('\n') === [...entry.deps].sort(byCodePoint).join('\n')) return [];
+  return [
+    finding('LOCK_CLOSURE', `${name}: the lock's deps (${entry.deps.join(', ') || 'none'}) differ from the recipe's (${deps.join(', ') || 'none'})`, {
+      ...at('deps'),
+      hint: relock,
+    }),
+  ];
 }

@@ -7,7 +7,9 @@ import { describeSource, type FetchContext } from '../fetch/context.js';
 import { fetchSource } from '../fetch/source.js';
 import { hostPlatform } from '../platform.js';
 import type { Source } from '../recipe/types.js';
+import { lockClosure } from './closure.js';
 import { readLock } from './io.js';
+import { depName } from './keys.js';
 import { LOCK_FILE } from './parse.js';
 import type { LockedSource, Lockfile } from './types.js';
 import { runLimited } from '../pool.js';
@@ -44,7 +46,7 @@ export function sourceOfPin(p: LockedSource): Source {
   }
 }
 
-/** Names plus everything they need, per the lock's closures. */
+/** Names plus everything they need, per the lock's deps. */
 export function selectWithClosure(lock: Lockfile, names: readonly string[]): string[] {
   if (names.length === 0) return Object.keys(lock.recipes).sort(byCodePoint);
   const out = new Set<string>();
@@ -54,7 +56,7 @@ export function selectWithClosure(lock: Lockfile, names: readonly string[]): str
       throw new IntactError('NOT_LOCKED', `"${n}" is not in ${LOCK_FILE}`, { file: LOCK_FILE, hint: `check the name, or run \`intact lock ${n}\`` });
     }
     out.add(n);
-    for (const c of e.closure) out.add(c.slice(0, c.lastIndexOf('@')));
+    for (const c of lockClosure(lock, n)) out.add(depName(c));
   }
   return [...out].sort(byCodePoint);
 }
@@ -70,17 +72,23 @@ export async function fetchLocked(projectDir: string, opts: FetchLockedOptions):
     }
   }
   // Offline, every missing source is named at once, before anything is read.
-  await checkOffline(pins.map(({ recipe, pin }) => ({ recipe, source: sourceOfPin(pin), integrity: pin.integrity })), opts.fetch);
+  await checkOffline(
+    pins.map(({ recipe, pin }) => ({ recipe, source: sourceOfPin(pin), integrity: pin.integrity })),
+    opts.fetch,
+  );
   let fetched = 0;
   let cached = 0;
-  await runLimited(pins.map(({ pin: p }) => async () => {
-    const src = sourceOfPin(p);
-    const got = await fetchSource(src, p, opts.fetch).catch((e: unknown) => {
-      if (e instanceof IntactError) throw e;
-      throw new IntactError('FETCH_FAILED', `${describeSource(src)}: ${(e as Error).message}`, { cause: e });
-    });
-    if (got.cached) cached++;
-    else fetched++;
-  }), opts.jobs);
+  await runLimited(
+    pins.map(({ pin: p }) => async () => {
+      const src = sourceOfPin(p);
+      const got = await fetchSource(src, p, opts.fetch).catch((e: unknown) => {
+        if (e instanceof IntactError) throw e;
+        throw new IntactError('FETCH_FAILED', `${describeSource(src)}: ${(e as Error).message}`, { cause: e });
+      });
+      if (got.cached) cached++;
+      else fetched++;
+    }),
+    opts.jobs,
+  );
   return { sources: pins.length, fetched, cached };
 }

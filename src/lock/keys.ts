@@ -6,7 +6,8 @@
 // alone: the recipe declares the platform, every source it uses there is pinned,
 // and every dependency has a key there (so a dependency's change reaches every
 // dependant's key, and a platform a dependency lacks is lacked by its dependants).
-import { allDeps, PLATFORMS, recipePlatforms, topoOrder, type Graph, type Platform, type Recipe } from '../recipe/index.js';
+import { topoOrder, type Graph } from '../recipe/graph.js';
+import { allDeps, PLATFORMS, recipePlatforms, type Platform, type Recipe } from '../recipe/types.js';
 import { nameMap } from '../canonical-json.js';
 import { storeKey } from '../store/key.js';
 import type { LockEntry, LockedSource, Lockfile } from './types.js';
@@ -24,7 +25,13 @@ export function depName(spec: string): string {
 }
 
 /** The store key of one build: the lock's recipe hash and pins, the dependencies' keys by name, the platform. */
-export function buildKey(recipeHash: string, pins: readonly LockedSource[], deps: Readonly<Record<string, string>>, platform: Platform, buildPlatform: Platform = platform): string {
+export function buildKey(
+  recipeHash: string,
+  pins: readonly LockedSource[],
+  deps: Readonly<Record<string, string>>,
+  platform: Platform,
+  buildPlatform: Platform = platform,
+): string {
   return storeKey({
     recipeHash,
     sources: pins.map((p) => ({ integrity: p.integrity, ...(p.archiveIntegrity ? { archiveIntegrity: p.archiveIntegrity } : {}) })),
@@ -82,8 +89,8 @@ function keyOn(recipe: Recipe, entry: LockEntry, platform: Platform, depKey: (na
  */
 export function withKeys(lock: Lockfile, graph: Graph): Lockfile {
   const keys = lockKeys(graph, lock);
-  const recipes = nameMap(Object.entries(lock.recipes).map(([name, e]) => [
-    name, graph.byName.has(name) ? { ...e, keys: keys.get(name) ?? e.keys ?? {} } : e,
-  ] as const));
+  const recipes = nameMap(
+    Object.entries(lock.recipes).map(([name, e]) => [name, graph.byName.has(name) ? { ...e, keys: keys.get(name) ?? e.keys ?? {} } : e] as const),
+  );
   return { ...lock, recipes };
 }

@@ -25,4 +25,3 @@ export function locationOf(src: Source): LockedSource {
   if (src.platforms) pin.platforms = [...src.platforms];
   return pin;
 }
-

@@ -13,8 +13,9 @@ export function emptyLock(): Lockfile {
   return { lockfileVersion: LOCKFILE_VERSION, recipes: nameMap() };
 }
 
+/** Always in the current format: the model holds nothing an older one needs. */
 export function serializeLock(lock: Lockfile): string {
-  return canonicalJson(lock);
+  return canonicalJson({ ...lock, lockfileVersion: LOCKFILE_VERSION });
 }
 
 const CONFLICT = /^(<{7}|={7}|>{7}|\|{7})(?: |$)/m;
@@ -24,7 +25,8 @@ export function parseLock(text: string, file = LOCK_FILE): Lockfile {
   const conflict = CONFLICT.exec(text);
   if (conflict) {
     throw new IntactError('LOCK_CONFLICT', 'the lockfile has merge-conflict markers', {
-      file, ...lineCol(text, conflict.index),
+      file,
+      ...lineCol(text, conflict.index),
       hint: 'do not merge the lock by hand: resolve the conflicts in recipes/, then take either side of intact.lock (`git checkout --theirs intact.lock`) and run `intact lock` to regenerate it',
     });
   }
@@ -41,7 +43,8 @@ export function parseLock(text: string, file = LOCK_FILE): Lockfile {
     const near = JSON.stringify(text.slice(offset, offset + 12));
     throw new IntactError('LOCK_CORRUPT', truncated ? 'the lockfile is cut off (truncated JSON)' : `the lockfile is not valid JSON (near ${near})`, {
       cause: e,
-      file, ...lineCol(text, offset),
+      file,
+      ...lineCol(text, offset),
       hint: 'restore it from git (`git checkout intact.lock`) or run `intact lock` to write it again',
     });
   }
@@ -49,7 +52,9 @@ export function parseLock(text: string, file = LOCK_FILE): Lockfile {
   const dup = jsonDuplicateKey(text);
   if (dup) {
     throw new IntactError('LOCK_INVALID', `the lockfile gives ${JSON.stringify(dup.key)} twice in one object; the second would silently win`, {
-      file, ...lineCol(text, dup.at), field: dup.key,
+      file,
+      ...lineCol(text, dup.at),
+      field: dup.key,
       hint: 'the lock is machine-written and never repeats a key: restore it from git, or run `intact lock` to regenerate it, and find out who edited it',
     });
   }
@@ -67,7 +72,10 @@ export function parseLock(text: string, file = LOCK_FILE): Lockfile {
   }
   if (version > LOCKFILE_VERSION) {
     throw new IntactError('LOCK_VERSION_NEWER', `the lockfile has lockfileVersion ${version}; this intact reads up to ${LOCKFILE_VERSION}`, {
-      file, ...findKey(text, 'lockfileVersion'), expected: String(LOCKFILE_VERSION), found: String(version),
+      file,
+      ...findKey(text, 'lockfileVersion'),
+      expected: String(LOCKFILE_VERSION),
+      found: String(version),
       hint: 'a newer intact wrote it: upgrade intact (the version in package.json) rather than rewriting the lock',
     });
   }
@@ -81,12 +89,12 @@ export function parseLock(text: string, file = LOCK_FILE): Lockfile {
   // one no recipe has), `constructor` is not found on a plain object's prototype.
   const out: Lockfile = { lockfileVersion: version, recipes: nameMap() };
   for (const [name, entry] of Object.entries(recipes as Record<string, unknown>)) {
-    out.recipes[name] = checkEntry(file, text, name, entry);
+    out.recipes[name] = checkEntry(file, text, name, entry, version);
   }
   return out;
 }
 
-function checkEntry(file: string, text: string, name: string, e: unknown): LockEntry {
+function checkEntry(file: string, text: string, name: string, e: unknown, version: number): LockEntry {
   const bad = (field: string, what: string): IntactError => invalid(file, text, field, `recipes.${name}: ${what}`, name);
   if (e === null || typeof e !== 'object' || Array.isArray(e)) throw bad(name, 'the entry must be an object');
   const o = e as Record<string, unknown>;
@@ -109,16 +117,17 @@ function checkEntry(file: string, text: string, name: string, e: unknown): LockE
     if (unknown !== undefined) throw bad(k, `\`${k}\` has the unknown key "${unknown}"`);
     return v as Record<string, string>;
   };
-  const known = ['version', 'recipeHash', 'files', 'sources', 'deps', 'closure', 'keys', 'output'];
+  // Version 1 recorded the closure too: still checked for shape, then dropped (derived from deps).
+  const known = version === 1 ? KNOWN_V1 : KNOWN;
   const extra = Object.keys(o).find((k) => !known.includes(k));
   if (extra !== undefined) throw bad(extra, `unknown field \`${extra}\``);
+  if (version === 1) strList('closure');
   if (!Array.isArray(o['sources'])) throw bad('sources', '`sources` must be a list');
   const entry: LockEntry = {
     version: str('version'),
     recipeHash: str('recipeHash'),
     sources: (o['sources'] as unknown[]).map((s, i) => checkSource(s, (what) => bad('sources', `sources[${i}]: ${what}`))),
     deps: strList('deps'),
-    closure: strList('closure'),
   };
   const files = strMap('files');
   if (files) entry.files = files;
@@ -129,7 +138,27 @@ function checkEntry(file: string, text: string, name: string, e: unknown): LockE
   return entry;
 }
 
-const SOURCE_KEYS = ['kind', 'url', 'mirrors', 'npm', 'git', 'rev', 'file', 'deb', 'debSource', 'debFile', 'debPath', 'size', 'integrity', 'archive', 'archiveIntegrity', 'tree', 'platforms'];
+const KNOWN = ['version', 'recipeHash', 'files', 'sources', 'deps', 'keys', 'output'];
+const KNOWN_V1 = [...KNOWN, 'closure'];
+const SOURCE_KEYS = [
+  'kind',
+  'url',
+  'mirrors',
+  'npm',
+  'git',
+  'rev',
+  'file',
+  'deb',
+  'debSource',
+  'debFile',
+  'debPath',
+  'size',
+  'integrity',
+  'archive',
+  'archiveIntegrity',
+  'tree',
+  'platforms',
+];
 const KINDS: readonly SourceKind[] = ['url', 'npm', 'git', 'file', 'deb', 'debSource'];
 
 function checkSource(s: unknown, bad: (what: string) => IntactError): LockedSource {
@@ -141,13 +170,17 @@ function checkSource(s: unknown, bad: (what: string) => IntactError): LockedSour
   for (const k of ['url', 'npm', 'git', 'rev', 'file', 'deb', 'debSource', 'debFile', 'debPath', 'integrity', 'archive', 'archiveIntegrity', 'tree']) {
     if (o[k] !== undefined && typeof o[k] !== 'string') throw bad(`\`${k}\` must be a string`);
   }
-  if (o['size'] !== undefined && (typeof o['size'] !== 'number' || !Number.isSafeInteger(o['size']) || o['size'] < 0)) throw bad('`size` must be a whole number of bytes');
+  if (o['size'] !== undefined && (typeof o['size'] !== 'number' || !Number.isSafeInteger(o['size']) || o['size'] < 0))
+    throw bad('`size` must be a whole number of bytes');
   const kind = o['kind'] as SourceKind;
   if (typeof o[kind] !== 'string') throw bad(`a ${kind} source needs \`${kind}\``);
   if (kind === 'debSource' && typeof o['debFile'] !== 'string') throw bad('a debSource source needs `debFile`');
   // The archive-relative path is joined to every configured mirror: it must stay under the archive's root.
-  if ((kind === 'deb' || kind === 'debSource') && (typeof o['debPath'] !== 'string' || !/^pool\/[A-Za-z0-9._+~%/-]+$/.test(o['debPath']) || /(^|\/)\.\.?(\/|$)/.test(o['debPath']))) {
-    throw bad('`debPath` must be a path under the archive\'s pool/, as the index gives it');
+  if (
+    (kind === 'deb' || kind === 'debSource') &&
+    (typeof o['debPath'] !== 'string' || !/^pool\/[A-Za-z0-9._+~%/-]+$/.test(o['debPath']) || /(^|\/)\.\.?(\/|$)/.test(o['debPath']))
+  ) {
+    throw bad("`debPath` must be a path under the archive's pool/, as the index gives it");
   }
   if (typeof o['integrity'] !== 'string') throw bad('`integrity` is missing');
   for (const k of ['mirrors', 'platforms']) {
@@ -170,7 +203,8 @@ function foreign(file: string, why: string): IntactError {
 
 function invalid(file: string, text: string, key: string, message: string, under?: string): IntactError {
   return new IntactError('LOCK_INVALID', message, {
-    file, ...findKey(text, key, under),
+    file,
+    ...findKey(text, key, under),
     hint: 'the lock is machine-written: restore it from git, or run `intact lock` to regenerate it',
   });
 }

@@ -14,11 +14,12 @@ import { checkLock, type RecipeState } from './check.js';
 import { makeEntry } from './entry.js';
 import { withKeys, type Keys } from './keys.js';
 import { runLimited } from '../pool.js';
-import { readLock, writeLock } from './io.js';
+import { readLock, sweepLockTemps, writeLock } from './io.js';
 import { emptyLock, serializeLock } from './parse.js';
 import { projectState } from './state.js';
 import { locationOf } from './location.js';
-import { pinLabel, type LockEntry, type LockedSource, type Lockfile } from './types.js';
+import { LOCKFILE_VERSION, pinLabel, type LockEntry, type LockedSource, type Lockfile } from './types.js';
+import { lockClosure } from './closure.js';
 
 export interface LockOptions {
   /** Recipes to lock again (fetching their sources); default: the new and changed ones. */
@@ -49,6 +50,7 @@ export interface LockResult {
 }
 
 export async function relock(projectDir: string, opts: LockOptions): Promise<LockResult> {
+  await sweepLockTemps(projectDir);
   const [project, read] = await Promise.all([projectState(projectDir), readLock(projectDir)]);
   const blocking = project.findings.filter((f) => f.severity === 'error');
   if (exitStatusOf(blocking) !== 0) return { findings: project.findings, changes: [], written: false };
@@ -57,11 +59,9 @@ export async function relock(projectDir: string, opts: LockOptions): Promise<Loc
   const byName = new Map(project.states.map((s) => [s.loaded.recipe.name, s]));
   requireRecipes(opts.names ?? [], byName.keys());
 
-  const targets = opts.names
-    ? new Set(opts.names)
-    : staleNames(project.states, project.graph, old);
+  const targets = opts.names ? new Set(opts.names) : staleNames(project.states, project.graph, old);
 
-  const next: Lockfile = { lockfileVersion: old.lockfileVersion, recipes: nameMap() };
+  const next: Lockfile = { lockfileVersion: LOCKFILE_VERSION, recipes: nameMap() };
   const work: (() => Promise<void>)[] = [];
   const needed: NeededSource[] = [];
   const pinsFor = new Map<string, LockedSource[]>();
@@ -76,7 +76,9 @@ export async function relock(projectDir: string, opts: LockOptions): Promise<Loc
     const pins: LockedSource[] = new Array(sources.length);
     pinsFor.set(name, pins);
     sources.forEach((src, i) => {
-      const reuse = prev ? reusablePin(src, prev) : undefined;
+      // A repository file's pin is its content, which an edit changes without
+      // moving it: it is always hashed again, never checked against the old pin.
+      const reuse = prev && sourceKind(src) !== 'file' ? reusablePin(src, prev) : undefined;
       const verifyOnly = opts.names !== undefined;
       if (reuse && !verifyOnly) {
         pins[i] = reuse;
@@ -105,7 +107,7 @@ export async function relock(projectDir: string, opts: LockOptions): Promise<Loc
   for (const [name, pins] of pinsFor) {
     const state = byName.get(name)!;
     const prev = old.recipes[name];
-    next.recipes[name] = makeEntry(state, project.graph, pins, prev?.output && prev.recipeHash === state.hash ? prev.output : undefined);
+    next.recipes[name] = makeEntry(state, pins, prev?.output && prev.recipeHash === state.hash ? prev.output : undefined);
   }
   // Keys last and for every entry, named or not: a dependency's new pin moves
   // the key of each dependant, and a lock that verify calls stale helps no one.
@@ -126,7 +128,8 @@ function staleNames(states: readonly RecipeState[], graph: Parameters<typeof che
 }
 
 function sameLocation(a: LockedSource, b: LockedSource): boolean {
-  const key = (p: LockedSource) => JSON.stringify([p.kind, p.url, p.mirrors ?? [], p.npm, p.git, p.rev, p.file, p.deb, p.debSource, p.debFile, p.archive, p.platforms ?? []]);
+  const key = (p: LockedSource) =>
+    JSON.stringify([p.kind, p.url, p.mirrors ?? [], p.npm, p.git, p.rev, p.file, p.deb, p.debSource, p.debFile, p.archive, p.platforms ?? []]);
   return key(a) === key(b);
 }
 
@@ -148,11 +151,16 @@ async function pinSource(src: Source, previous: LockedSource | undefined, opts: 
   // A declared integrity is what the lock records (so both agree); otherwise the
   // previous pin is checked, or the bytes are pinned by sha512 now.
   const expected = src.integrity ?? previous?.integrity;
-  const got = await fetchSource(src, expected === undefined ? undefined : { integrity: expected, ...debPlace(previous) }, opts.fetch);
+  const got = await fetchSource(
+    src,
+    expected === undefined ? undefined : { integrity: expected, ...debPlace(previous), ...urlSize(src, previous) },
+    opts.fetch,
+  );
   const pin = locationOf(src);
   pin.integrity = src.integrity ?? previous?.integrity ?? got.integrity;
   if (got.debPath !== undefined) pin.debPath = got.debPath;
-  if (got.size !== undefined && got.debPath !== undefined) pin.size = got.size;
+  // A url source's size bounds its later downloads (src/fetch/source.ts).
+  if (got.size !== undefined && (got.debPath !== undefined || sourceKind(src) === 'url')) pin.size = got.size;
   if (src.archive !== undefined) {
     const declared = src.archiveIntegrity ?? previous?.archiveIntegrity;
     const algorithm = declared ? declared.slice(0, declared.indexOf('-')) : 'sha512';
@@ -160,7 +168,9 @@ async function pinSource(src: Source, previous: LockedSource | undefined, opts: 
     const found = await opts.hashMember(got.path, src.archive, { algorithm, what });
     if (declared !== undefined && found !== declared) {
       throw new IntactError('INTEGRITY_MISMATCH', `${what} does not match its pin`, {
-        expected: declared, found, url: describeSource(src),
+        expected: declared,
+        found,
+        url: describeSource(src),
         hint: 'the nested archive changed, or the pin is wrong: check the upstream hash before changing archiveIntegrity',
       });
     }
@@ -181,9 +191,14 @@ function atSource(e: unknown, state: RecipeState, i: number): unknown {
   const kind = recipe.sources?.[i] ? sourceKind(recipe.sources[i]!) : undefined;
   const path = kind === undefined ? ['sources', i] : ['sources', i, kind];
   return new IntactError(e.code, e.message, {
-    file, ...state.loaded.locate(path), field: `sources[${i}]${kind === undefined ? '' : `.${kind}`}`,
-    ...(e.url !== undefined ? { url: e.url } : {}), ...(e.hint !== undefined ? { hint: e.hint } : {}),
-    ...(e.expected !== undefined ? { expected: e.expected } : {}), ...(e.found !== undefined ? { found: e.found } : {}), cause: e,
+    file,
+    ...state.loaded.locate(path),
+    field: `sources[${i}]${kind === undefined ? '' : `.${kind}`}`,
+    ...(e.url !== undefined ? { url: e.url } : {}),
+    ...(e.hint !== undefined ? { hint: e.hint } : {}),
+    ...(e.expected !== undefined ? { expected: e.expected } : {}),
+    ...(e.found !== undefined ? { found: e.found } : {}),
+    cause: e,
   });
 }
 
@@ -191,6 +206,11 @@ function atSource(e: unknown, state: RecipeState, i: number): unknown {
 function debPlace(p: LockedSource | undefined): { debPath?: string; size?: number } {
   if (p?.debPath === undefined) return {};
   return { debPath: p.debPath, ...(p.size !== undefined ? { size: p.size } : {}) };
+}
+
+/** The size a previous pin of a url source recorded, so a re-check stops there too. */
+function urlSize(src: Source, p: LockedSource | undefined): { size?: number } {
+  return sourceKind(src) === 'url' && p?.size !== undefined ? { size: p.size } : {};
 }
 
 /** Store key changes, a line per platform; a lock that had none says so once. */
@@ -211,7 +231,11 @@ export function diffLocks(a: Lockfile, b: Lockfile): LockChange[] {
     const y = b.recipes[name];
     if (!x && y) out.push({ name, change: 'added', details: [`${name}@${y.version}: ${y.sources.length} source(s) pinned`] });
     else if (x && !y) out.push({ name, change: 'removed', details: [`${name}@${x.version}`] });
-    else if (x && y && serializeLock({ lockfileVersion: 1, recipes: { x } }) !== serializeLock({ lockfileVersion: 1, recipes: { x: y } })) {
+    else if (
+      x &&
+      y &&
+      serializeLock({ lockfileVersion: LOCKFILE_VERSION, recipes: { x } }) !== serializeLock({ lockfileVersion: LOCKFILE_VERSION, recipes: { x: y } })
+    ) {
       const details: string[] = [];
       if (x.version !== y.version) details.push(`version ${x.version} -> ${y.version}`);
       if (x.recipeHash !== y.recipeHash) details.push('recipe changed');
@@ -223,7 +247,8 @@ export function diffLocks(a: Lockfile, b: Lockfile): LockChange[] {
         if (!before.has(pinOf(s))) details.push(`pinned ${where} ${s.integrity}`);
         else if (s.tree !== undefined && !trees.has(s.tree)) details.push(`recorded the unpacked tree of ${where}`);
       }
-      if (x.closure.join() !== y.closure.join()) details.push(`closure ${x.closure.join(', ') || 'none'} -> ${y.closure.join(', ') || 'none'}`);
+      const [cx, cy] = [lockClosure(a, name), lockClosure(b, name)];
+      if (cx.join() !== cy.join()) details.push(`closure ${cx.join(', ') || 'none'} -> ${cy.join(', ') || 'none'}`);
       details.push(...keyDetails(x.keys, y.keys));
       out.push({ name, change: 'updated', details });
     }

@@ -2,7 +2,13 @@
 // Everything here is data that `intact lock` wrote and `verify`/`install` read.
 import type { Platform, SourceKind } from '../recipe/types.js';
 
-export const LOCKFILE_VERSION = 1;
+/**
+ * The format `intact lock` writes. Version 1 also recorded each entry's whole
+ * `closure`, which grew as recipes × closure size; version 2 derives it from
+ * `deps` (src/lock/closure.ts). Both are read; a version 1 `closure` is checked
+ * for shape and dropped.
+ */
+export const LOCKFILE_VERSION = 2;
 
 /** One source of a recipe, pinned. Sources are listed in the recipe's order. */
 export interface LockedSource {
@@ -28,7 +34,10 @@ export interface LockedSource {
    * archive is asked for this path, so the lock works with any Debian mirror.
    */
   debPath?: string;
-  /** deb, debSource: the file's size in bytes, from the index; a download stops past it. */
+  /**
+   * deb, debSource: the file's size in bytes, from the index; url: the size of the
+   * bytes that were pinned. A download stops past it.
+   */
   size?: number;
   /**
    * SRI of the fetched bytes (sha512 for new pins). For a git source, the SRI of
@@ -54,10 +63,8 @@ export interface LockEntry {
   /** Each referenced repository file (patches, file sources): path → sha256 SRI. */
   files?: Record<string, string>;
   sources: LockedSource[];
-  /** Direct dependencies, `name@version`, sorted. */
+  /** Direct dependencies, `name@version`, sorted; the closure follows from them. */
   deps: string[];
-  /** The whole dependency closure, `name@version`, sorted; excludes the recipe itself. */
-  closure: string[];
   /**
    * The store key of this recipe on each platform it can be planned for from the
    * lock (src/lock/keys.ts); written by every `intact lock`, checked by `verify`.

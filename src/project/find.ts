@@ -5,7 +5,6 @@ import { dirname, join, resolve } from 'node:path';
 import { IntactError } from '../errors.js';
 import { exists } from '../fs-exists.js';
 
-
 export async function findProject(start: string): Promise<string> {
   let dir = resolve(start);
   for (;;) {

@@ -9,7 +9,6 @@ import { exists } from '../fs-exists.js';
 
 export const GITIGNORE_LINES = ['/store/*', '!/store/.gitkeep', '/.intact/'];
 
-
 export async function initProject(dir: string): Promise<{ created: string[]; updated: string[] }> {
   const planned = ['recipes', LOCK_FILE, 'store'];
   const present: string[] = [];

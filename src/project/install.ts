@@ -8,7 +8,7 @@ import { byCodePoint } from '../canonical-json.js';
 import { DependencyFailed, IntactError } from '../errors.js';
 import { checkOffline } from '../fetch/offline.js';
 import { requireHostPlatform, type Platform } from '../platform.js';
-import { buildOne, cleanStaleBuilds, type BuildOutcome } from '../build/build-one.js';
+import { buildOne, type BuildOutcome } from '../build/build-one.js';
 import type { BuildContext, BuildServices } from '../build/context.js';
 import type { BuildPlan } from '../build/plan.js';
 import { planProject, plansByName, type ProjectPlan } from './plan.js';
@@ -17,6 +17,8 @@ import { entryPath, hasEntrySync, readMetaSync } from '../store/entry.js';
 import type { StoreLayout } from '../store/paths.js';
 import { checkSeal } from '../store/seal.js';
 import { holdRoot } from '../store/roots.js';
+import { sweepStore } from '../store/leftovers.js';
+import { runLimited } from '../pool.js';
 
 export type InstallEvent =
   | { type: 'build-start'; name: string; version: string }
@@ -52,13 +54,24 @@ export async function install(projectDir: string, opts: InstallOptions): Promise
   const toBuild = sel.plans.filter((p) => !hasEntrySync(opts.build.store, p.key, p.name, p.version));
   // Security: an entry already present is checked against its seal before it is
   // reused (as a dependency of a build, or on .intact/bin); programs first.
-  await checkPresent(opts.build.store, sel.plans.filter((p) => !toBuild.includes(p)));
-  await checkOffline(toBuild.flatMap((p) => p.sources.map(({ source, pin }) => ({ recipe: p.name, source, integrity: pin.integrity }))), opts.build.fetch);
-  await cleanStaleBuilds(opts.build.store);
+  await checkPresent(
+    opts.build.store,
+    sel.plans.filter((p) => !toBuild.includes(p)),
+  );
+  await checkOffline(
+    toBuild.flatMap((p) => p.sources.map(({ source, pin }) => ({ recipe: p.name, source, integrity: pin.integrity }))),
+    opts.build.fetch,
+  );
+  await sweepStore(opts.build.store);
   // A pending gc root before anything is built or reused (src/store/roots.ts), so a
   // concurrent `intact gc` keeps what this install is about to put in the profile.
-  const releaseRoot = await holdRoot(opts.build.store, projectDir, sel.plans.map((p) => p.entry));
+  const releaseRoot = await holdRoot(
+    opts.build.store,
+    projectDir,
+    sel.plans.map((p) => p.entry),
+  );
   try {
+    if (!opts.build.substitute) await prefetch(toBuild, opts.build, opts.jobs);
     return await installPlanned(projectDir, opts, sel);
   } finally {
     await releaseRoot();
@@ -115,7 +128,12 @@ async function installPlanned(projectDir: string, opts: InstallOptions, sel: Pro
   for (const p of sel.plans) items.set(p.name, { recipe: p.name, version: p.version, entry: p.entry, bin: p.bin });
   // Entries kept from the old profile go on .intact/bin again: checked like the rest.
   const planned = new Set(sel.plans.map((p) => p.entry));
-  await checkSealed(opts.build.store, [...items.values()].filter((it) => !planned.has(it.entry)).map((it) => ({ key: it.entry.slice(0, 32), name: it.recipe, dir: join(opts.build.store.root, it.entry) })));
+  await checkSealed(
+    opts.build.store,
+    [...items.values()]
+      .filter((it) => !planned.has(it.entry))
+      .map((it) => ({ key: it.entry.slice(0, 32), name: it.recipe, dir: join(opts.build.store.root, it.entry) })),
+  );
   const manifest = await writeProfile(projectDir, opts.build.store, [...items.values()]);
 
   return {
@@ -127,8 +145,28 @@ async function installPlanned(projectDir: string, opts: InstallOptions, sel: Pro
 }
 
 function summary(outcomes: Record<string, BuildOutcome>): Pick<InstallResult, 'built' | 'reused' | 'substituted'> {
-  const with_ = (s: BuildOutcome['status']) => Object.entries(outcomes).filter(([, o]) => o.status === s).map(([n]) => n);
+  const with_ = (s: BuildOutcome['status']) =>
+    Object.entries(outcomes)
+      .filter(([, o]) => o.status === s)
+      .map(([n]) => n);
   return { built: with_('built'), reused: with_('present'), substituted: with_('substituted') };
+}
+
+/**
+ * Downloads ahead of the builds: while one recipe builds, the sources of those
+ * after it download, in build order and at most `jobs` at once (each streams to
+ * disk, so memory stays flat). fetchSource shares one download per source in a
+ * run, so a build that needs a source joins its download. A failure is left for
+ * that build to report. Not with a binary cache: a substituted entry needs none.
+ */
+async function prefetch(plans: readonly BuildPlan[], build: BuildServices, jobs: number): Promise<void> {
+  const sources = plans.flatMap((p) => p.sources);
+  if (sources.length === 0) return;
+  const { fetchSource } = await import('../fetch/source.js');
+  const tasks = sources.map(({ source, pin }) => async () => {
+    await fetchSource(source, pin, build.fetch).catch(() => undefined);
+  });
+  void runLimited(tasks, Math.max(1, jobs));
 }
 
 function fields(e: IntactError) {
@@ -150,14 +188,11 @@ async function runGraph(plans: readonly BuildPlan[], jobs: number, run: (p: Buil
         if (!p.deps.every((d) => !names.has(d.name) || done.has(d.name))) continue;
         started.add(p.name);
         running++;
-        run(p).then(
-          () => {
-            running--;
-            done.add(p.name);
-            pump();
-          },
-          reject,
-        );
+        run(p).then(() => {
+          running--;
+          done.add(p.name);
+          pump();
+        }, reject);
       }
     };
     pump();
@@ -167,7 +202,10 @@ async function runGraph(plans: readonly BuildPlan[], jobs: number, run: (p: Buil
 /** The seal check (src/store/seal.ts) of present entries, those with programs on .intact/bin first. */
 async function checkPresent(store: StoreLayout, plans: readonly BuildPlan[]): Promise<void> {
   const ordered = [...plans].sort((a, b) => Number(b.bin.length > 0) - Number(a.bin.length > 0));
-  await checkSealed(store, ordered.map((p) => ({ key: p.key, name: p.name, dir: entryPath(store, p.key, p.name, p.version) })));
+  await checkSealed(
+    store,
+    ordered.map((p) => ({ key: p.key, name: p.name, dir: entryPath(store, p.key, p.name, p.version) })),
+  );
 }
 
 async function checkSealed(store: StoreLayout, entries: readonly { key: string; name: string; dir: string }[]): Promise<void> {
@@ -175,7 +213,8 @@ async function checkSealed(store: StoreLayout, entries: readonly { key: string; 
     const meta = readMetaSync(store, e.key);
     if (!meta) {
       throw new IntactError('STORE_ENTRY_NO_META', `${e.name}: the store entry ${e.dir} has no metadata, so nothing says what it should hold; it is not used`, {
-        file: e.dir, hint: `\`intact repair ${e.name}\` replaces it with a fresh build`,
+        file: e.dir,
+        hint: `\`intact repair ${e.name}\` replaces it with a fresh build`,
       });
     }
     await checkSeal(store, { ...e, output: meta.output });

@@ -7,7 +7,8 @@ import { IntactError, exitStatusOf, type Finding } from '../errors.js';
 import { requireRecipes } from '../recipe/names.js';
 import { checkLock, LOCK_FILE, projectState, readLock, type Lockfile, type ProjectState } from '../lock/index.js';
 import { requireHostPlatform, type Platform } from '../platform.js';
-import { topoOrder, type Recipe } from '../recipe/index.js';
+import { topoOrder } from '../recipe/graph.js';
+import type { Recipe } from '../recipe/types.js';
 import { depName } from '../lock/keys.js';
 import { planBuild, recipePlatforms, type BuildPlan } from '../build/plan.js';
 
@@ -35,7 +36,12 @@ export function plansByName(plans: readonly BuildPlan[]): Map<string, BuildPlan>
   return new Map(plans.map((p) => [p.name, p]));
 }
 
-async function selectPlans(projectDir: string, names: readonly string[], platform: Platform, buildPlatform: Platform): Promise<Omit<ProjectPlan, 'platform'> & { findings: Finding[] }> {
+async function selectPlans(
+  projectDir: string,
+  names: readonly string[],
+  platform: Platform,
+  buildPlatform: Platform,
+): Promise<Omit<ProjectPlan, 'platform'> & { findings: Finding[] }> {
   const [project, read] = await Promise.all([projectState(projectDir), readLock(projectDir)]);
   const findings = project.findings.filter((f) => f.severity === 'error');
   if (exitStatusOf(findings) === 2) return { plans: [], skipped: [], findings };

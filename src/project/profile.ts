@@ -3,7 +3,8 @@
 // folder is made aside, then the `.intact/bin` symlink is swapped to it by a
 // rename, so a reader sees the old set or the new one, never a mix. The store
 // records the project as a gc root, listing the entries its profile needs.
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
+import { closeSync, constants, openSync, readFileSync } from 'node:fs';
 import { lstat, mkdir, readdir, readFile, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { byCodePoint, canonicalJson } from '../canonical-json.js';
@@ -13,6 +14,7 @@ import type { StoreLayout } from '../store/paths.js';
 
 export { PROFILE_DIR } from './find.js';
 import { PROFILE_DIR } from './find.js';
+import { dotTempName, sweepLeftovers } from '../temp-name.js';
 
 export interface ProfileItem {
   recipe: string;
@@ -57,9 +59,10 @@ export async function writeProfile(projectDir: string, store: StoreLayout, items
       }
       const target = join(store.root, it.entry, b);
       const st = await stat(target).catch(() => undefined);
-      if (!st || !st.isFile() || (st.mode & 0o111) === 0) {
+      if (!st?.isFile() || (st.mode & 0o111) === 0) {
         throw new IntactError('BIN_MISSING', `${it.recipe}: bin ${b} is not an executable file in its output`, {
-          file: `recipes/${it.recipe}.yaml`, field: 'bin',
+          file: `recipes/${it.recipe}.yaml`,
+          field: 'bin',
           hint: `fix \`bin:\` in recipes/${it.recipe}.yaml, or the build steps that should make ${b}`,
         });
       }
@@ -75,8 +78,13 @@ export async function writeProfile(projectDir: string, store: StoreLayout, items
   const dir = join(profiles, id);
   await ownDir(base, 'the profile folder');
   await ownDir(profiles, 'the profile folder');
-  if (!(await lstat(dir).then(() => true, () => false))) {
-    const tmp = join(profiles, `.new-${process.pid}-${randomBytes(4).toString('hex')}`);
+  if (
+    !(await lstat(dir).then(
+      () => true,
+      () => false,
+    ))
+  ) {
+    const tmp = join(profiles, dotTempName('new'));
     await mkdir(join(tmp, 'bin'), { recursive: true });
     for (const [name, target] of Object.entries(links)) await symlink(target, join(tmp, 'bin', name));
     await writeFile(join(tmp, 'profile.json'), text);
@@ -89,13 +97,15 @@ export async function writeProfile(projectDir: string, store: StoreLayout, items
   const link = join(base, 'bin');
   const old = await lstat(link).catch(() => undefined);
   if (old && !old.isSymbolicLink()) await rm(link, { recursive: true, force: true });
-  const tmpLink = join(base, `.bin-${process.pid}-${randomBytes(4).toString('hex')}`);
+  const tmpLink = join(base, dotTempName('bin'));
   await symlink(join('profiles', id, 'bin'), tmpLink);
   await rename(tmpLink, link);
   await writeNoFollow(base, 'profile.json', text);
   await registerRoot(projectDir, store, manifest);
   // Older profiles are no longer reachable from .intact/bin.
-  for (const p of await readdir(profiles)) if (p !== id && !p.startsWith('.new-')) await rm(join(profiles, p), { recursive: true, force: true });
+  // A live writer's new profile stays; what a killed one left (by PID and host) goes.
+  for (const p of await readdir(profiles)) if (p !== id && !p.startsWith('.')) await rm(join(profiles, p), { recursive: true, force: true });
+  for (const dir of [profiles, base]) await sweepLeftovers(dir, [], (p) => rm(p, { recursive: true, force: true }));
   return manifest;
 }
 
@@ -104,6 +114,23 @@ async function registerRoot(projectDir: string, store: StoreLayout, manifest: Pr
   await mkdir(store.root, { recursive: true });
   await ownDir(store.roots, "the store's roots folder");
   const id = createHash('sha256').update(projectDir).digest('hex').slice(0, 32);
+  const text = canonicalJson({ format: 1, project: projectDir, entries: manifest.items.map((i) => i.entry).sort(byCodePoint) });
+  // Unchanged (a no-op install): nothing to write, so a read-only store is no obstacle.
+  if (readText(join(store.roots, `${id}.json`)) === text) return;
   // No-follow: a root planted as a link is replaced by a file, not written through.
-  await writeNoFollow(store.roots, `${id}.json`, canonicalJson({ format: 1, project: projectDir, entries: manifest.items.map((i) => i.entry).sort(byCodePoint) }));
+  await writeNoFollow(store.roots, `${id}.json`, text);
+}
+
+/** A file's text, read without following a link; undefined when it cannot be read. */
+function readText(file: string): string | undefined {
+  try {
+    const fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW);
+    try {
+      return readFileSync(fd, 'utf8');
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return undefined;
+  }
 }

@@ -16,7 +16,13 @@ export interface RecordedOutput {
   after: string;
 }
 
-export async function recordOutputs(projectDir: string, names: readonly string[], build: BuildServices, jobs: number, write: boolean): Promise<{ changes: RecordedOutput[]; written: boolean }> {
+export async function recordOutputs(
+  projectDir: string,
+  names: readonly string[],
+  build: BuildServices,
+  jobs: number,
+  write: boolean,
+): Promise<{ changes: RecordedOutput[]; written: boolean }> {
   const sel = await planProject(projectDir, names);
   const platform = sel.platform;
   const plans = plansByName(sel.plans);

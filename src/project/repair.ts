@@ -85,7 +85,11 @@ export async function repairStore(projectDir: string, opts: RepairOptions): Prom
   const ctx: BuildContext = { ...opts.build, plans: plansByName(plans), jobs: opts.jobs };
 
   // Keep what this repair builds on out of a concurrent gc's reach.
-  const releaseRoot = await holdRoot(store, projectDir, plans.map((p) => p.entry));
+  const releaseRoot = await holdRoot(
+    store,
+    projectDir,
+    plans.map((p) => p.entry),
+  );
   try {
     const listing = await listStore(store);
     const stored = new Map(listing.entries.map((e) => [e.folder, e]));
@@ -104,7 +108,12 @@ export async function repairStore(projectDir: string, opts: RepairOptions): Prom
         }
         const plan = byKey.get(r.key);
         if (!plan) {
-          fail(r.label, `no recipe of this project builds ${r.entry}${noPlans ? ` (${noPlans})` : ''}`, 'run `intact repair` in the project that installed it (`intact why` names it), or `intact gc` removes it if nothing uses it', e.path);
+          fail(
+            r.label,
+            `no recipe of this project builds ${r.entry}${noPlans ? ` (${noPlans})` : ''}`,
+            'run `intact repair` in the project that installed it (`intact why` names it), or `intact gc` removes it if nothing uses it',
+            e.path,
+          );
           continue;
         }
         opts.onEvent?.({ type: 'start', label: r.label, action: 'rebuilt' });
@@ -153,13 +162,15 @@ async function fixInPlace(store: StoreLayout, e: StoredEntry, r: EntryResult, ct
     // Normalising drops every write bit (and resets times) without following links.
     if (r.damage === 'modes') await ctx.normalise(e.path, SOURCE_DATE_EPOCH);
     const scan = await scanTree(e.path);
-    if (hashRecords(scan.records) !== e.meta!.output) throw new IntactError('STORE_ENTRY_MODIFIED', `${r.label}: changed while being repaired`, { file: e.path, hint: 'run `intact repair` again' });
+    if (hashRecords(scan.records) !== e.meta!.output)
+      throw new IntactError('STORE_ENTRY_MODIFIED', `${r.label}: changed while being repaired`, { file: e.path, hint: 'run `intact repair` again' });
     await writeManifest(store, e.key, { output: e.meta!.output, records: scan.records });
   } finally {
     await release();
   }
   const after = await verifyEntry(store, e);
-  if (after.damage !== 'none') throw new IntactError('STORE_REPAIR_FAILED', `${r.label}: still damaged after repair (${after.findings[0]?.message ?? after.damage})`, { file: e.path });
+  if (after.damage !== 'none')
+    throw new IntactError('STORE_REPAIR_FAILED', `${r.label}: still damaged after repair (${after.findings[0]?.message ?? after.damage})`, { file: e.path });
   result.repaired.push({ label: r.label, entry: r.entry, action });
   opts.onEvent?.({ type: 'done', label: r.label, action });
 }
@@ -175,14 +186,20 @@ async function rebuildInPlace(plan: BuildPlan, ctx: BuildContext, r: EntryResult
     kept = fresh.keptAt;
     const meta = fresh.meta!;
     if (lockedOutput !== undefined && meta.output !== lockedOutput) {
-      throw new IntactError('STORE_REPAIR_FAILED', `${r.label}: the rebuild gives ${meta.output}, but intact.lock records ${lockedOutput}; the damaged entry was left in place`, {
-        expected: lockedOutput, found: meta.output,
-        hint: `the recipe does not build reproducibly here; \`intact verify --rebuild ${plan.name}\` shows the difference`,
-      });
+      throw new IntactError(
+        'STORE_REPAIR_FAILED',
+        `${r.label}: the rebuild gives ${meta.output}, but intact.lock records ${lockedOutput}; the damaged entry was left in place`,
+        {
+          expected: lockedOutput,
+          found: meta.output,
+          hint: `the recipe does not build reproducibly here; \`intact verify --rebuild ${plan.name}\` shows the difference`,
+        },
+      );
     }
     const records = takeRecords(fresh.path, meta.output) ?? (await scanTree(fresh.path)).records;
     await replaceEntry(ctx.store, fresh.path, meta, records);
-    if (!(await hasEntry(ctx.store, plan.key, plan.name, plan.version))) throw new IntactError('IO', `${r.label}: the entry is missing after the swap`, { file: entryPath(ctx.store, plan.key, plan.name, plan.version) });
+    if (!(await hasEntry(ctx.store, plan.key, plan.name, plan.version)))
+      throw new IntactError('IO', `${r.label}: the entry is missing after the swap`, { file: entryPath(ctx.store, plan.key, plan.name, plan.version) });
     return r.expected !== undefined && r.expected !== meta.output
       ? `the rebuild's output ${meta.output} differs from the one recorded before (${r.expected}): the recipe may not build reproducibly`
       : undefined;

@@ -42,8 +42,18 @@ function floats(reason: string, hint: string): { ok: false; verdict: VersionVerd
 export function classifyDebVersion(v: string): VersionVerdict {
   if (v === '') return { exact: false, reason: 'the version is empty', hint: 'write the exact Debian version, e.g. 1:1.35.0-4' };
   if (/^[<>=]/.test(v)) return { exact: false, reason: `"${v}" is a version relation, not a version`, hint: 'write the exact version after a single `=`' };
-  if (SUITES.test(v) || /^[a-z]+$/.test(v)) return { exact: false, reason: `"${v}" names a suite or a moving target, not a version`, hint: 'write the exact Debian version (`apt-cache policy NAME` shows it); intact never follows a suite' };
-  if (!VERSION.test(v)) return { exact: false, reason: `"${v}" is not a Debian version ([epoch:]upstream[-revision], upstream starting with a digit)`, hint: 'copy the version from `apt-cache policy NAME` or the archive\'s index' };
+  if (SUITES.test(v) || /^[a-z]+$/.test(v))
+    return {
+      exact: false,
+      reason: `"${v}" names a suite or a moving target, not a version`,
+      hint: 'write the exact Debian version (`apt-cache policy NAME` shows it); intact never follows a suite',
+    };
+  if (!VERSION.test(v))
+    return {
+      exact: false,
+      reason: `"${v}" is not a Debian version ([epoch:]upstream[-revision], upstream starting with a digit)`,
+      hint: "copy the version from `apt-cache policy NAME` or the archive's index",
+    };
   return { exact: true };
 }
 
@@ -63,7 +73,8 @@ function split(spec: string, what: string, example: string): DebParse<{ name: st
   if (colon >= 0) {
     arch = head.slice(colon + 1);
     head = head.slice(0, colon);
-    if (!ARCH.test(arch)) return floats(`"${arch}" is not a Debian architecture`, 'write amd64, arm64 or all, or leave it out and give the source one platform');
+    if (!ARCH.test(arch))
+      return floats(`"${arch}" is not a Debian architecture`, 'write amd64, arm64 or all, or leave it out and give the source one platform');
   }
   if (!NAME.test(head)) return floats(`"${head}" is not a Debian ${what} name`, `write it as Debian spells it: ${example}`);
   const v = classifyDebVersion(version);

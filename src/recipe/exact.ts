@@ -11,6 +11,7 @@
 import semverClean from 'semver/functions/clean.js';
 import semverValid from 'semver/functions/valid.js';
 import validRange from 'semver/ranges/valid.js';
+import { RECIPE_NAME, splitSpec } from './spec.js';
 
 export type Dialect = 'recipe' | 'npm';
 
@@ -24,9 +25,30 @@ export interface VersionVerdict {
 
 /** Words that name a moving target rather than a version (matched case-insensitively). */
 export const MOVING_WORDS = [
-  'latest', 'next', 'stable', 'lts', 'nightly', 'edge', 'main', 'master', 'head', 'trunk',
-  'canary', 'beta', 'alpha', 'rc', 'dev', 'current', 'release', 'snapshot', 'tip', 'newest',
-  'unstable', 'develop', 'default', 'any',
+  'latest',
+  'next',
+  'stable',
+  'lts',
+  'nightly',
+  'edge',
+  'main',
+  'master',
+  'head',
+  'trunk',
+  'canary',
+  'beta',
+  'alpha',
+  'rc',
+  'dev',
+  'current',
+  'release',
+  'snapshot',
+  'tip',
+  'newest',
+  'unstable',
+  'develop',
+  'default',
+  'any',
 ] as const;
 const MOVING = new Set<string>(MOVING_WORDS);
 
@@ -56,9 +78,7 @@ export function classifyVersion(input: unknown, dialect: Dialect): VersionVerdic
   }
   if (RANGE_CHARS.test(v)) {
     const exactInside = semverValid(semverClean(v.replace(/^[=v]+/, '')) ?? '');
-    const hint = exactInside && /^=?v?\d/.test(v) && !/[\^~*<>|]/.test(v)
-      ? `write it without the operator: ${exactInside}`
-      : example(dialect);
+    const hint = exactInside && /^=?v?\d/.test(v) && !/[\^~*<>|]/.test(v) ? `write it without the operator: ${exactInside}` : example(dialect);
     return { exact: false, reason: `"${v}" is a version range`, hint };
   }
   if (WILDCARD_PART.test(v)) {
@@ -120,13 +140,6 @@ export function classifyGitRev(input: unknown): VersionVerdict {
   };
 }
 
-/** `name@version` split at the last `@` that is not the first character (npm scopes). */
-export function splitSpec(spec: string): { name: string; version: string } | undefined {
-  const at = spec.lastIndexOf('@');
-  if (at <= 0) return undefined;
-  return { name: spec.slice(0, at), version: spec.slice(at + 1) };
-}
-
 /** npm package names: lower case, url-safe, optionally scoped. */
 const NPM_NAME = /^(?:@[a-z0-9][a-z0-9._~-]*\/)?[a-z0-9][a-z0-9._~-]*$/;
 
@@ -153,9 +166,6 @@ export function classifyNpmSpec(input: unknown): SpecVerdict {
   const v = classifyVersion(parts.version, 'npm');
   return v.exact ? { exact: true, name: parts.name, version: parts.version } : { ...v, hint: `${v.hint} (${parts.name}@<version>)` };
 }
-
-/** Recipe names: also file names, so a safe, portable alphabet. */
-export const RECIPE_NAME = /^[a-z0-9][a-z0-9._-]{0,99}$/;
 
 /** A dependency: `name@version` of another recipe, exact in the recipe dialect. */
 export function classifyDep(input: unknown): SpecVerdict {

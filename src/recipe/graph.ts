@@ -2,7 +2,7 @@
 // recipe at its exact version, and the graph must be acyclic. Pure.
 import { byCodePoint } from '../canonical-json.js';
 import { finding, type Finding } from '../errors.js';
-import { splitSpec } from './exact.js';
+import { splitSpec } from './spec.js';
 import type { LoadedRecipe, Recipe } from './types.js';
 
 export interface Graph {
@@ -24,12 +24,21 @@ export function buildGraph(recipes: readonly LoadedRecipe[]): { graph: Graph; fi
       const place = () => ({ file: r.file, ...r.locate([field, i]), field: `${field}[${i}]` });
       const target = byName.get(parts.name);
       if (!target) {
-        findings.push(finding('DEP_UNKNOWN', `dependency ${dep}: there is no recipe named "${parts.name}"`, { ...place(), hint: `add recipes/${parts.name}.yaml, or fix the name` }));
+        findings.push(
+          finding('DEP_UNKNOWN', `dependency ${dep}: there is no recipe named "${parts.name}"`, {
+            ...place(),
+            hint: `add recipes/${parts.name}.yaml, or fix the name`,
+          }),
+        );
       } else if (target.recipe.version !== parts.version) {
-        findings.push(finding('DEP_UNKNOWN', `dependency ${dep}: recipes/${parts.name}.yaml is at version ${target.recipe.version}`, {
-          ...place(), expected: parts.version, found: target.recipe.version,
-          hint: `depend on ${parts.name}@${target.recipe.version}, or change that recipe's version (one recipe is one version)`,
-        }));
+        findings.push(
+          finding('DEP_UNKNOWN', `dependency ${dep}: recipes/${parts.name}.yaml is at version ${target.recipe.version}`, {
+            ...place(),
+            expected: parts.version,
+            found: target.recipe.version,
+            hint: `depend on ${parts.name}@${target.recipe.version}, or change that recipe's version (one recipe is one version)`,
+          }),
+        );
       } else if (parts.name === r.recipe.name) {
         findings.push(finding('DEP_CYCLE', `${r.recipe.name} depends on itself`, { ...place(), hint: 'remove this dependency' }));
       } else {
@@ -56,10 +65,14 @@ function findCycles(graph: Graph): Finding[] {
         const cycle = [...stack.slice(stack.indexOf(next)), next];
         const r = graph.byName.get(name)!;
         const at = depEntries(r.recipe).find((d) => splitSpec(d.spec)?.name === next)!;
-        findings.push(finding('DEP_CYCLE', `dependency cycle: ${cycle.join(' -> ')}`, {
-          file: r.file, ...r.locate([at.field, at.i]), field: `${at.field}[${at.i}]`,
-          hint: 'a recipe cannot need itself, directly or through others; remove one of these dependencies',
-        }));
+        findings.push(
+          finding('DEP_CYCLE', `dependency cycle: ${cycle.join(' -> ')}`, {
+            file: r.file,
+            ...r.locate([at.field, at.i]),
+            field: `${at.field}[${at.i}]`,
+            hint: 'a recipe cannot need itself, directly or through others; remove one of these dependencies',
+          }),
+        );
       } else if (s === undefined) {
         visit(next);
       }

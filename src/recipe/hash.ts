@@ -7,7 +7,7 @@ import { readFile, realpath } from 'node:fs/promises';
 import { isAbsolute, join, relative, sep } from 'node:path';
 import { canonicalCompact } from '../canonical-json.js';
 import { finding, type Finding } from '../errors.js';
-import { referencedFiles } from './rules.js';
+import { referencedFiles } from './references.js';
 import { fieldName } from './schema.js';
 import type { LoadedRecipe, Recipe } from './types.js';
 
@@ -17,9 +17,14 @@ export function sha256Sri(data: string | Uint8Array): string {
   return `sha256-${createHash('sha256').update(data).digest('base64')}`;
 }
 
-/** Pure: the hash of a recipe given the hashes of the files it references. */
+/**
+ * Pure: the hash of a recipe given the hashes of the files it references. Its
+ * `limits` bound how a build may run, not what it makes: raising one neither
+ * makes the lock stale nor changes the store key.
+ */
 export function recipeHash(recipe: Recipe, files: Record<string, string>): string {
-  return sha256Sri(canonicalCompact({ v: RECIPE_HASH_VERSION, recipe, files }));
+  const { limits: _limits, ...made } = recipe;
+  return sha256Sri(canonicalCompact({ v: RECIPE_HASH_VERSION, recipe: made, files }));
 }
 
 /** A path that stays inside the project, judged on the text alone. */
@@ -42,7 +47,12 @@ export async function hashReferencedFiles(projectDir: string, loaded: LoadedReci
   for (const ref of refs) {
     const place = { file: loaded.file, ...loaded.locate(ref.field), field: fieldName(ref.field) };
     if (!isContainedPath(ref.path)) {
-      findings.push(finding('REPO_FILE_ESCAPES', `"${ref.path}" is not a path inside the project`, { ...place, hint: 'reference files by a relative path inside the repository, without .. or a leading /' }));
+      findings.push(
+        finding('REPO_FILE_ESCAPES', `"${ref.path}" is not a path inside the project`, {
+          ...place,
+          hint: 'reference files by a relative path inside the repository, without .. or a leading /',
+        }),
+      );
       continue;
     }
     let real: string;
@@ -54,7 +64,12 @@ export async function hashReferencedFiles(projectDir: string, loaded: LoadedReci
     }
     const rel = relative(root, real);
     if (rel === '' || rel.startsWith(`..${sep}`) || rel === '..' || isAbsolute(rel)) {
-      findings.push(finding('REPO_FILE_ESCAPES', `"${ref.path}" leads outside the project (through a symlink)`, { ...place, hint: 'copy the file into the repository instead of linking to it' }));
+      findings.push(
+        finding('REPO_FILE_ESCAPES', `"${ref.path}" leads outside the project (through a symlink)`, {
+          ...place,
+          hint: 'copy the file into the repository instead of linking to it',
+        }),
+      );
       continue;
     }
     try {

@@ -10,9 +10,7 @@
 export const STRONG_ALGORITHMS = { sha256: 32, sha384: 48, sha512: 64 } as const;
 export type StrongAlgorithm = keyof typeof STRONG_ALGORITHMS;
 
-export type IntegrityVerdict =
-  | { ok: true; algorithm: StrongAlgorithm; digest: string }
-  | { ok: false; weak: boolean; reason: string; hint: string };
+export type IntegrityVerdict = { ok: true; algorithm: StrongAlgorithm; digest: string } | { ok: false; weak: boolean; reason: string; hint: string };
 
 const HINT = 'pin with sha512 (preferred), sha384 or sha256, as `sha512-<base64>`; `intact lock` writes it for you';
 const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
@@ -51,9 +49,7 @@ export function classifyIntegrity(input: unknown): IntegrityVerdict {
       ok: false,
       weak: false,
       reason: `the ${algorithm} digest is not ${bytes} bytes of base64`,
-      hint: hex
-        ? `this looks like hex; SRI uses base64: ${algorithm}-${Buffer.from(rest, 'hex').toString('base64')}`
-        : HINT,
+      hint: hex ? `this looks like hex; SRI uses base64: ${algorithm}-${Buffer.from(rest, 'hex').toString('base64')}` : HINT,
     };
   }
   // Round-trip: a digest whose unused low bits are set is a second spelling of one hash.

@@ -5,6 +5,7 @@ import { finding, type ErrorCode, type Finding } from '../errors.js';
 import { classifyDep, classifyGitRev, classifyNpmSpec, classifyVersion, type VersionVerdict } from './exact.js';
 import { DEB_ARCH, debArchOf, debFileReason, parseDebBinary, parseDebSource } from './deb.js';
 import { classifyIntegrity } from './integrity.js';
+import { parseLimitValue } from './limits.js';
 import { hasCredentials, redactUrls } from './url-secrets.js';
 import { fieldName } from './schema.js';
 import type { Platform, Recipe } from './types.js';
@@ -26,6 +27,14 @@ export function checkRules(recipe: Recipe, file: string, locate: Locator): Findi
   const version = classifyVersion(recipe.version, 'recipe');
   if (typeof recipe.version === 'string' && !version.exact) floating('VERSION_FLOATING', ['version'], 'the recipe version', version, String(recipe.version));
 
+  // The shape is the schema's; the bounds (24h, 1GiB...) are checked here, at the value's line.
+  if (recipe.limits && typeof recipe.limits === 'object') {
+    for (const [name, value] of Object.entries(recipe.limits)) {
+      const r = parseLimitValue(name, value);
+      if (!r.ok && r.pastBound) report('RECIPE_SCHEMA', ['limits', name], r.reason, r.hint, String(value));
+    }
+  }
+
   for (const field of ['tools', 'deps'] as const) {
     list(recipe[field]).forEach((dep, i) => {
       if (typeof dep !== 'string') return;
@@ -33,8 +42,19 @@ export function checkRules(recipe: Recipe, file: string, locate: Locator): Findi
       if (!v.exact) floating('VERSION_FLOATING', [field, i], `dependency "${dep}"`, v, dep);
     });
   }
-  if (typeof recipe.sandboxBin === 'string' && !list(recipe.tools).concat(list(recipe.deps)).some((d) => typeof d === 'string' && d.slice(0, d.lastIndexOf('@')) === recipe.sandboxBin)) {
-    report('DEP_UNKNOWN', ['sandboxBin'], `sandboxBin names ${recipe.sandboxBin}, which is not in tools or deps`, `add ${recipe.sandboxBin}@<version> to tools, or name a recipe that is there`, recipe.sandboxBin);
+  if (
+    typeof recipe.sandboxBin === 'string' &&
+    !list(recipe.tools)
+      .concat(list(recipe.deps))
+      .some((d) => typeof d === 'string' && d.slice(0, d.lastIndexOf('@')) === recipe.sandboxBin)
+  ) {
+    report(
+      'DEP_UNKNOWN',
+      ['sandboxBin'],
+      `sandboxBin names ${recipe.sandboxBin}, which is not in tools or deps`,
+      `add ${recipe.sandboxBin}@<version> to tools, or name a recipe that is there`,
+      recipe.sandboxBin,
+    );
   }
 
   const declared = new Set<Platform>(list(recipe.platforms).length > 0 ? list(recipe.platforms) : ['linux-x64']);
@@ -53,15 +73,26 @@ export function checkRules(recipe: Recipe, file: string, locate: Locator): Findi
       if (!r.ok) floating('DEB_SPEC_FLOATING', ['sources', i, 'deb'], `Debian package "${src.deb}"`, r.verdict, src.deb);
       else if (debArchOf(r.spec, list(src.platforms).length > 0 ? list(src.platforms) : [...declared]) === undefined) {
         const linux = Object.keys(DEB_ARCH).join(', ');
-        report('DEB_ARCH_UNKNOWN', ['sources', i, 'deb'], `Debian package "${src.deb}" has no architecture: the source is for ${list(src.platforms).length > 0 ? list(src.platforms).join(', ') : [...declared].join(', ')}`,
-          `give the source one platform (\`platforms: [linux-x64]\`; Debian architectures exist for ${linux}), one source per platform, or write the architecture: ${r.spec.name}:amd64=${r.spec.version} (or :all)`);
+        report(
+          'DEB_ARCH_UNKNOWN',
+          ['sources', i, 'deb'],
+          `Debian package "${src.deb}" has no architecture: the source is for ${list(src.platforms).length > 0 ? list(src.platforms).join(', ') : [...declared].join(', ')}`,
+          `give the source one platform (\`platforms: [linux-x64]\`; Debian architectures exist for ${linux}), one source per platform, or write the architecture: ${r.spec.name}:amd64=${r.spec.version} (or :all)`,
+        );
       }
     }
     if ('debSource' in src && typeof src.debSource === 'string') {
       const r = parseDebSource(src.debSource);
       if (!r.ok) floating('DEB_SPEC_FLOATING', ['sources', i, 'debSource'], `Debian source package "${src.debSource}"`, r.verdict, src.debSource);
       const why = typeof src.debFile === 'string' ? debFileReason(src.debFile) : undefined;
-      if (why !== undefined) report('RECIPE_SCHEMA', ['sources', i, 'debFile'], `\`debFile\` is refused: ${why}`, 'write the file name alone, e.g. busybox_1.35.0.orig.tar.bz2', String(src.debFile));
+      if (why !== undefined)
+        report(
+          'RECIPE_SCHEMA',
+          ['sources', i, 'debFile'],
+          `\`debFile\` is refused: ${why}`,
+          'write the file name alone, e.g. busybox_1.35.0.orig.tar.bz2',
+          String(src.debFile),
+        );
     }
     // Secrets: a URL is written to intact.lock and printed; credentials in it
     // would be published with the repository. Mirrors are URLs too.
@@ -70,7 +101,13 @@ export function checkRules(recipe: Recipe, file: string, locate: Locator): Findi
     if ('url' in src) list(src.mirrors).forEach((m, j) => urls.push([['sources', i, 'mirrors', j], m]));
     for (const [path, u] of urls) {
       if (typeof u === 'string' && hasCredentials(u)) {
-        report('URL_INVALID', path, `${fieldName(path)} carries credentials (user:password@), which would be written to intact.lock`, 'remove them from the URL: give a token through a proxy or a netrc-free header instead, never in the recipe', redactUrls(u));
+        report(
+          'URL_INVALID',
+          path,
+          `${fieldName(path)} carries credentials (user:password@), which would be written to intact.lock`,
+          'remove them from the URL: give a token through a proxy or a netrc-free header instead, never in the recipe',
+          redactUrls(u),
+        );
       }
     }
     for (const field of ['integrity', 'archiveIntegrity'] as const) {
@@ -83,7 +120,12 @@ export function checkRules(recipe: Recipe, file: string, locate: Locator): Findi
     }
     list(src.platforms).forEach((p, j) => {
       if (!declared.has(p)) {
-        report('PLATFORM_UNDECLARED', ['sources', i, 'platforms', j], `source platform ${p} is not among the recipe's platforms (${[...declared].join(', ')})`, `add ${p} to the recipe's \`platforms:\`, or remove it here`);
+        report(
+          'PLATFORM_UNDECLARED',
+          ['sources', i, 'platforms', j],
+          `source platform ${p} is not among the recipe's platforms (${[...declared].join(', ')})`,
+          `add ${p} to the recipe's \`platforms:\`, or remove it here`,
+        );
       }
     });
   });
@@ -96,7 +138,12 @@ export function checkRules(recipe: Recipe, file: string, locate: Locator): Findi
     for (const p of declared) {
       if (sources.some((src) => list(src.platforms).includes(p))) continue;
       const at = explicit.indexOf(p);
-      report('PLATFORM_NO_SOURCE', at >= 0 ? ['platforms', at] : ['sources'], `platform ${p} is declared, but every source is for other platforms`, `add a source for ${p} (with \`platforms: [${p}]\`), or remove ${p} from the recipe's \`platforms:\``);
+      report(
+        'PLATFORM_NO_SOURCE',
+        at >= 0 ? ['platforms', at] : ['sources'],
+        `platform ${p} is declared, but every source is for other platforms`,
+        `add a source for ${p} (with \`platforms: [${p}]\`), or remove ${p} from the recipe's \`platforms:\``,
+      );
     }
   }
   return out;
@@ -104,16 +151,4 @@ export function checkRules(recipe: Recipe, file: string, locate: Locator): Findi
 
 function list<T>(v: T[] | undefined): T[] {
   return Array.isArray(v) ? v : [];
-}
-
-/** Repository files a recipe references (file sources and patches), with their fields. */
-export function referencedFiles(recipe: Recipe): { path: string; field: FieldPath }[] {
-  const out: { path: string; field: FieldPath }[] = [];
-  recipe.sources?.forEach((s, i) => {
-    if ('file' in s) out.push({ path: s.file, field: ['sources', i, 'file'] });
-  });
-  recipe.build?.forEach((s, i) => {
-    if ('patch' in s) out.push({ path: s.patch, field: ['build', i, 'patch'] });
-  });
-  return out;
 }

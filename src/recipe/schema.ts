@@ -52,10 +52,19 @@ function compile(): ValidateFunction {
 /** Validate a parsed recipe document; returns findings (empty when valid). */
 export function validateShape(value: unknown, file: string, locate: Locator): Finding[] {
   if (value === null || value === undefined) {
-    return [finding('RECIPE_SCHEMA', 'the recipe is empty', { file, line: 1, col: 1, hint: 'a recipe needs at least `name:` and `version:`; see docs/recipes.md' })];
+    return [
+      finding('RECIPE_SCHEMA', 'the recipe is empty', { file, line: 1, col: 1, hint: 'a recipe needs at least `name:` and `version:`; see docs/recipes.md' }),
+    ];
   }
   if (typeof value !== 'object' || Array.isArray(value)) {
-    return [finding('RECIPE_SCHEMA', `a recipe must be a mapping of fields, found ${Array.isArray(value) ? 'a list' : `a ${typeof value}`}`, { file, line: 1, col: 1, hint: 'start with `name: <name>` and `version: <exact version>`; see docs/recipes.md' })];
+    return [
+      finding('RECIPE_SCHEMA', `a recipe must be a mapping of fields, found ${Array.isArray(value) ? 'a list' : `a ${typeof value}`}`, {
+        file,
+        line: 1,
+        col: 1,
+        hint: 'start with `name: <name>` and `version: <exact version>`; see docs/recipes.md',
+      }),
+    ];
   }
   const validate = compile();
   if (validate(value)) return [];
@@ -159,9 +168,10 @@ function toFinding(e: ErrorObject, value: unknown, file: string, locate: Locator
       const want = String((e.params as { type: string }).type);
       const got = at(value, path);
       message = `${where} must be ${article(want)}, found ${describe(got)}`;
-      hint = typeof got === 'number' && want === 'string'
-        ? `quote it, e.g. "${String(got)}" (YAML reads unquoted 1.10 as the number 1.1)`
-        : `write ${article(want)} here; see docs/recipes.md`;
+      hint =
+        typeof got === 'number' && want === 'string'
+          ? `quote it, e.g. "${String(got)}" (YAML reads unquoted 1.10 as the number 1.1)`
+          : `write ${article(want)} here; see docs/recipes.md`;
       break;
     }
     case 'dependencies': {
@@ -176,9 +186,7 @@ function toFinding(e: ErrorObject, value: unknown, file: string, locate: Locator
       const present = (e.params as { present: string[] }).present;
       const kinds = e.keyword === 'sourceKind' ? SOURCE_KINDS : STEP_KINDS;
       const noun = e.keyword === 'sourceKind' ? 'a source' : 'a build step';
-      message = present.length === 0
-        ? `${where} is ${noun} without a kind`
-        : `${where} is ${noun} with several kinds (${present.join(', ')})`;
+      message = present.length === 0 ? `${where} is ${noun} without a kind` : `${where} is ${noun} with several kinds (${present.join(', ')})`;
       hint = `give exactly one of: ${kinds.join(', ')}`;
       break;
     }
@@ -193,7 +201,14 @@ function toFinding(e: ErrorObject, value: unknown, file: string, locate: Locator
       if (last === 'integrity' || last === 'archiveIntegrity') {
         // The integrity rules say precisely why (weak algorithm, malformed, several hashes).
         const v = classifyIntegrity(at(value, path));
-        if (!v.ok) return finding(v.weak ? 'INTEGRITY_WEAK' : 'INTEGRITY_MALFORMED', `${where} is refused: ${v.reason}`, { file, ...pos, field, hint: v.hint, found: String(at(value, path)) });
+        if (!v.ok)
+          return finding(v.weak ? 'INTEGRITY_WEAK' : 'INTEGRITY_MALFORMED', `${where} is refused: ${v.reason}`, {
+            file,
+            ...pos,
+            field,
+            hint: v.hint,
+            found: String(at(value, path)),
+          });
       }
       message = `${where} is ${JSON.stringify(at(value, path))}, which has the wrong form`;
       hint = patternHint(path, (e.params as { pattern: string }).pattern);

@@ -3,6 +3,7 @@
 // types mirror it for the compiler.
 
 import { PLATFORMS, type Platform } from '../platform.js';
+import type { LimitName } from './limits.js';
 export { PLATFORMS, type Platform };
 
 interface SourceCommon {
@@ -109,6 +110,8 @@ export interface Recipe {
   bin?: string[];
   /** Where `intact outdated` looks for newer versions (see Watch). */
   watch?: Watch;
+  /** The build's own limits within their bounds, e.g. `{ time: 4h, processes: 8192 }` (src/recipe/limits.ts). */
+  limits?: Partial<Record<LimitName, string | number>>;
 }
 
 /** Every direct dependency, tools first: the edges of the graph and of the lock. */

@@ -17,6 +17,7 @@ import { writeSeal } from './seal.js';
 import type { StoreLayout } from './paths.js';
 import { hashRecords, takeRecords } from './tree-hash.js';
 import { scanTree, type TreeRecord } from './tree-scan.js';
+import { tempName } from '../temp-name.js';
 
 /** How strongly a build was isolated (src/build/sandbox); recorded with every entry. */
 export type SandboxLevel =
@@ -88,7 +89,7 @@ export async function writeMeta(store: StoreLayout, meta: EntryMeta): Promise<vo
 }
 
 async function writeAtomic(file: string, text: string, tmpDir: string): Promise<void> {
-  const tmp = join(tmpDir, `meta-${process.pid}-${randomBytes(6).toString('hex')}`);
+  const tmp = join(tmpDir, tempName('meta', randomBytes(6).toString('hex')));
   try {
     await writeFile(tmp, text, { flag: 'wx', mode: 0o444 });
     await rename(tmp, file);
@@ -115,8 +116,10 @@ export async function addEntry(store: StoreLayout, staged: string, meta: EntryMe
   // Defence in depth: the manifest, the metadata and the folder must describe the same bytes.
   if (hashRecords(records) !== meta.output) {
     throw new IntactError('OUTPUT_MISMATCH', `the output of ${meta.name} changed after it was hashed: it no longer hashes to ${meta.output}`, {
-      file: staged, expected: meta.output, found: hashRecords(records),
-      hint: 'nothing was added to the store; build it again, and check that no other process writes into the store\'s tmp folder',
+      file: staged,
+      expected: meta.output,
+      found: hashRecords(records),
+      hint: "nothing was added to the store; build it again, and check that no other process writes into the store's tmp folder",
     });
   }
   // Metadata first: a crash after it and before the rename leaves metadata of an
@@ -125,15 +128,27 @@ export async function addEntry(store: StoreLayout, staged: string, meta: EntryMe
   await writeAtomic(join(store.meta, `${meta.key}.json`), canonicalJson(meta), store.tmp);
   try {
     // Renaming a folder to another parent rewrites its `..`, which needs write
-    // permission on it for anyone but root; the entry is read-only again at once.
+    // permission on it for anyone but root: so it moves, writable, to a temp name
+    // beside the entries first, becomes read-only there, and only then takes its
+    // name by a rename within one folder (which needs no write permission on it).
+    // A kill at any point leaves a whole read-only entry or a `publish-` temp
+    // the next run sweeps (src/store/leftovers.ts), never a writable entry.
+    const aside = join(store.root, tempName('publish', randomBytes(4).toString('hex')));
     await chmod(staged, 0o755);
-    await rename(staged, final);
-    await chmod(final, 0o555);
+    await rename(staged, aside);
+    await chmod(aside, 0o555);
+    await rename(aside, final).catch(async (e: unknown) => {
+      await chmod(aside, 0o755).catch(() => undefined);
+      await rename(aside, staged).catch(() => undefined);
+      throw e;
+    });
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if ((code === 'ENOTEMPTY' || code === 'EEXIST') && (await hasEntry(store, meta.key, meta.name, meta.version))) return 'present';
     throw new IntactError('IO', `cannot move the build of ${meta.name} into the store: ${(e as Error).message}`, {
-      file: final, cause: e, hint: 'check free space and permissions of the store folder',
+      file: final,
+      cause: e,
+      hint: 'check free space and permissions of the store folder',
     });
   }
   // After the last chmod: the seal records the entry as published. Without one,

@@ -29,7 +29,8 @@ import { keyOfFolder, listStore, loadMeta, type StoredEntry } from './listing.js
 import { tryLockKey } from './lock.js';
 import type { StoreLayout } from './paths.js';
 import { readRoots, reachable, type Root } from './roots.js';
-import { sweepLeftovers, tempName } from '../temp-name.js';
+import { tempName } from '../temp-name.js';
+import { sweepStore } from './leftovers.js';
 import { removeTree, treeBytes } from './remove-tree.js';
 
 /** The default minimum age of anything gc removes. */
@@ -69,9 +70,24 @@ export async function collectGarbage(store: StoreLayout, opts: GcOptions): Promi
   const minAge = opts.minAgeMs ?? DEFAULT_MIN_AGE_MS;
   const cutoff = now - minAge;
   const dryRun = opts.dryRun === true;
-  const report: GcReport = { dryRun, removed: [], cacheRemoved: [], otherRemoved: [], freedBytes: 0, kept: { entries: 0, cacheFiles: 0 }, skipped: [], droppedRoots: [], findings: [] };
+  const report: GcReport = {
+    dryRun,
+    removed: [],
+    cacheRemoved: [],
+    otherRemoved: [],
+    freedBytes: 0,
+    kept: { entries: 0, cacheFiles: 0 },
+    skipped: [],
+    droppedRoots: [],
+    findings: [],
+  };
   const incomplete = (message: string, file?: string): void => {
-    report.findings.push(finding('STORE_GC_INCOMPLETE', message, { ...(file ? { file } : {}), hint: 'run `intact verify --store` and `intact repair`, or remove the file at fault; gc removed nothing it could not prove unused' }));
+    report.findings.push(
+      finding('STORE_GC_INCOMPLETE', message, {
+        ...(file ? { file } : {}),
+        hint: 'run `intact verify --store` and `intact repair`, or remove the file at fault; gc removed nothing it could not prove unused',
+      }),
+    );
   };
 
   const roots = await readRoots(store, now);
@@ -85,7 +101,8 @@ export async function collectGarbage(store: StoreLayout, opts: GcOptions): Promi
   const metas = new Map(listing.entries.filter((e) => e.meta).map((e) => [e.key, e.meta!] as const));
   const present = new Set(listing.entries.map((e) => e.key));
   const reach = reachable(roots.live, (k) => metas.get(k), present);
-  for (const k of reach.blind) incomplete(`the entry ${k} is in use but has no metadata, so what it needs is unknown: no entry was removed`, join(store.meta, `${k}.json`));
+  for (const k of reach.blind)
+    incomplete(`the entry ${k} is in use but has no metadata, so what it needs is unknown: no entry was removed`, join(store.meta, `${k}.json`));
   const entriesSafe = roots.unreadable.length === 0 && reach.blind.length === 0;
 
   const lockedOut = new Set<string>();
@@ -155,7 +172,7 @@ export async function collectGarbage(store: StoreLayout, opts: GcOptions): Promi
   }
 
   await collectCache(store, roots.live, roots.unreadable.length === 0, cutoff, opts, report, incomplete);
-  if (!dryRun) report.otherRemoved.push(...(await removeDeadLeftovers(store)));
+  if (!dryRun) report.otherRemoved.push(...(await sweepStore(store)));
   return report;
 }
 
@@ -210,7 +227,13 @@ async function reachedNow(store: StoreLayout, key: string, now: number): Promise
 async function keyFiles(store: StoreLayout, key: string): Promise<string[]> {
   const out: string[] = [];
   for (const p of [join(store.meta, `${key}.json`), join(store.meta, `${key}.files`), join(store.logs, `${key}.log`)]) {
-    if (await lstat(p).then(() => true, () => false)) out.push(p);
+    if (
+      await lstat(p).then(
+        () => true,
+        () => false,
+      )
+    )
+      out.push(p);
   }
   return out;
 }
@@ -225,8 +248,20 @@ async function removeKeyFiles(store: StoreLayout, key: string): Promise<string[]
 /** The key's lock file, once its lock is released and nobody took it (`<key>.lock` is proper-lockfile's lock folder). */
 async function removeLockFile(store: StoreLayout, key: string): Promise<string[]> {
   const file = join(store.locks, key);
-  if (await lstat(`${file}.lock`).then(() => true, () => false)) return [];
-  if (!(await lstat(file).then(() => true, () => false))) return [];
+  if (
+    await lstat(`${file}.lock`).then(
+      () => true,
+      () => false,
+    )
+  )
+    return [];
+  if (
+    !(await lstat(file).then(
+      () => true,
+      () => false,
+    ))
+  )
+    return [];
   await rm(file, { force: true });
   return [file];
 }
@@ -282,11 +317,6 @@ async function collectCache(
     report.otherRemoved.push(p);
     report.freedBytes += bytes;
   }
-}
-
-/** gc's and repair's folders in tmp/ left by processes of this host that died mid-way. */
-async function removeDeadLeftovers(store: StoreLayout): Promise<string[]> {
-  return sweepLeftovers(store.tmp, ['gc', 'repair'], removeTree);
 }
 
 async function mtimeOf(p: string): Promise<number> {

@@ -6,13 +6,18 @@ import { basename, join } from 'node:path';
 import type { EntryMeta } from './entry.js';
 import { entryName } from './key.js';
 import type { StoreLayout } from './paths.js';
+import { tempOwner } from '../temp-name.js';
 
 /** `<key>-<rest>`: a key is 32 characters of Nix's base32 alphabet (src/store/key.ts). */
 const ENTRY_RE = /^([0-9abcdfghijklmnpqrsvwxyz]{32})-(.+)$/;
 
 /** The store's own folders: every one its layout (src/store/paths.ts) places in the root. */
 function storeFolders(store: StoreLayout): ReadonlySet<string> {
-  return new Set(Object.entries(store).filter(([k]) => k !== 'root').map(([, p]) => basename(p)));
+  return new Set(
+    Object.entries(store)
+      .filter(([k]) => k !== 'root')
+      .map(([, p]) => basename(p)),
+  );
 }
 /** Files a store root may hold: the project-local store ships a `.gitkeep`. */
 const STORE_FILES: ReadonlySet<string> = new Set(['.gitkeep']);
@@ -56,7 +61,8 @@ export async function listStore(store: StoreLayout): Promise<StoreListing> {
   for (const folder of names.sort()) {
     const key = keyOfFolder(folder);
     if (!key) {
-      if (!own.has(folder) && !STORE_FILES.has(folder)) unknown.push(folder);
+      // An entry being published (src/store/entry.ts) is intact's own; a dead one's is a leftover (leftovers.ts).
+      if (!own.has(folder) && !STORE_FILES.has(folder) && !tempOwner(folder, ['publish'])) unknown.push(folder);
       continue;
     }
     const path = join(store.root, folder);
@@ -94,7 +100,15 @@ export async function loadMeta(store: StoreLayout, key: string): Promise<{ meta?
   }
   try {
     const m = JSON.parse(text) as EntryMeta;
-    if (typeof m !== 'object' || m === null || m.key !== key || typeof m.name !== 'string' || typeof m.version !== 'string' || typeof m.output !== 'string' || !Array.isArray(m.deps)) {
+    if (
+      typeof m !== 'object' ||
+      m === null ||
+      m.key !== key ||
+      typeof m.name !== 'string' ||
+      typeof m.version !== 'string' ||
+      typeof m.output !== 'string' ||
+      !Array.isArray(m.deps)
+    ) {
       return { problem: 'its metadata is malformed' };
     }
     return { meta: m, problem: '' };

@@ -24,6 +24,7 @@ import { IntactError } from '../errors.js';
 import type { StoreLayout } from './paths.js';
 import { hashRecords } from './tree-hash.js';
 import type { Kind, TreeRecord } from './tree-scan.js';
+import { tempName } from '../temp-name.js';
 
 export const MANIFEST_FORMAT = 'intact-manifest-1';
 
@@ -93,7 +94,7 @@ export function parseManifest(text: string): Manifest {
 export async function writeManifest(store: StoreLayout, key: string, m: Manifest): Promise<void> {
   await mkdir(store.meta, { recursive: true });
   await mkdir(store.tmp, { recursive: true });
-  const tmp = join(store.tmp, `files-${process.pid}-${randomBytes(6).toString('hex')}`);
+  const tmp = join(store.tmp, tempName('files', randomBytes(6).toString('hex')));
   try {
     await writeFile(tmp, renderManifest(m), { flag: 'wx', mode: 0o444 });
     await rename(tmp, manifestPath(store, key));
@@ -109,11 +110,12 @@ export type ManifestRead =
   | { status: 'invalid'; why: string };
 
 /**
- * Read and check a manifest. Security: it is trusted only when its records hash
+ * Read and check a manifest; `whole`: the entry's records as just scanned, when
+ * they hash to `output`. Security: it is trusted only when its records hash
  * to `output` (the entry's recorded output hash), so an edited manifest cannot
  * hide an edited file.
  */
-export async function readManifest(store: StoreLayout, key: string, output: string): Promise<ManifestRead> {
+export async function readManifest(store: StoreLayout, key: string, output: string, whole?: TreeRecord[]): Promise<ManifestRead> {
   let text: string;
   try {
     text = await readFile(manifestPath(store, key), 'utf8');
@@ -121,6 +123,11 @@ export async function readManifest(store: StoreLayout, key: string, output: stri
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { status: 'missing' };
     return { status: 'invalid', why: (e as Error).message };
   }
+  // The usual case: `whole`, the records of an entry just scanned that hash to
+  // `output`, rendered are the manifest's exact text (rendering is deterministic),
+  // which costs a fraction of parsing and hashing every record again. Any other
+  // text takes the full check.
+  if (whole && renderManifest({ output, records: whole }) === text) return { status: 'ok', manifest: { output, records: whole } };
   let m: Manifest;
   try {
     m = parseManifest(text);
@@ -135,6 +142,9 @@ export async function readManifest(store: StoreLayout, key: string, output: stri
 
 function bytesJson(b: Buffer): string | { hex: string } {
   const s = b.toString('utf8');
+  // Only invalid UTF-8 decodes to U+FFFD: without one, the round trip is exact
+  // and costs nothing (verify renders every record of every entry).
+  if (!s.includes('\uFFFD')) return s;
   return Buffer.from(s, 'utf8').equals(b) ? s : { hex: b.toString('hex') };
 }
 

@@ -7,17 +7,17 @@
 // Each write goes to an exclusive temp file (O_CREAT|O_EXCL|O_NOFOLLOW: it is
 // new, whatever was planted), then renames over the final name, which replaces a
 // link rather than following it. The folders themselves must be real folders.
-import { randomBytes } from 'node:crypto';
 import { constants, lstatSync } from 'node:fs';
 import { lstat, mkdir, open, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { IntactError } from '../errors.js';
+import { dotTempName } from '../temp-name.js';
 
 const CREATE = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
 
 /** Atomically make `dir/name` hold `data`, never writing through a link. */
 export async function writeNoFollow(dir: string, name: string, data: string | Uint8Array, mode = 0o644): Promise<void> {
-  const tmp = join(dir, `.${name}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  const tmp = join(dir, dotTempName(name));
   try {
     const fh = await open(tmp, CREATE, mode);
     try {

@@ -1,30 +1,70 @@
-// Removing a store entry (or any read-only tree intact made): its folders are
-// 0555, so `rm -r` alone fails; give each folder u+rwx first. Files keep their
-// modes (removing a file needs write permission on its folder only). Never
-// follows a symlink: folders are found by readdir's type, which is lstat's.
-import { chmodSync, lstatSync, readdirSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
+// Removing a tree intact made: a store entry, a build or unpack folder. Entry
+// folders are 0555, so each folder gets u+rwx before its entries go (files keep
+// their modes: removing a file needs write permission on its folder only).
+// Never follows a symlink: folders are found by readdir's type, which is lstat's.
+//
+// Depth first, one folder open at a time and its entries read as they are
+// removed, so memory does not grow with the number of entries: fs.rm's
+// recursive removal reads a whole folder and starts one removal per entry at
+// once, and an archive of 200,000 empty files cost 474 MB of RSS to remove.
+import { chmodSync, lstatSync, opendirSync, readdirSync, rmdirSync, rmSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { slicer } from './slice.js';
+import { slicer, type Tick } from './slice.js';
 
 export async function removeTree(path: string): Promise<void> {
   const st = lstatSync(path, { throwIfNoEntry: false });
   if (!st) return;
-  if (st.isDirectory()) {
-    const tick = slicer();
-    const stack = [path];
-    while (stack.length > 0) {
-      const d = stack.pop()!;
-      await tick();
-      try {
-        chmodSync(d, 0o700);
-        for (const e of readdirSync(d, { withFileTypes: true })) if (e.isDirectory()) stack.push(join(d, e.name));
-      } catch {
-        // removed meanwhile, or not ours: rm below reports what matters
-      }
-    }
+  if (!st.isDirectory()) {
+    rmSync(path, { force: true });
+    return;
   }
-  await rm(path, { recursive: true, force: true });
+  const tick = slicer();
+  const stack = [path];
+  while (stack.length > 0) {
+    const d = stack[stack.length - 1]!;
+    const sub = await emptyFiles(d, tick);
+    if (sub !== undefined) {
+      stack.push(sub);
+      continue;
+    }
+    try {
+      rmdirSync(d);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    }
+    stack.pop();
+  }
+}
+
+/** Removes every entry of `d` but folders; returns the first folder met (to descend into), or undefined when only d is left. */
+async function emptyFiles(d: string, tick: Tick): Promise<string | undefined> {
+  try {
+    chmodSync(d, 0o700);
+  } catch {
+    // Removed meanwhile, or not ours: opendir or rmdir reports what matters.
+  }
+  let dir;
+  try {
+    dir = opendirSync(d);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
+  }
+  try {
+    for (let e = dir.readSync(); e !== null; e = dir.readSync()) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) return p;
+      try {
+        unlinkSync(p);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      }
+      await tick();
+    }
+  } finally {
+    dir.closeSync();
+  }
+  return undefined;
 }
 
 /** Bytes of file content below `path` (lstat sizes; symlinks count nothing). */

@@ -22,7 +22,11 @@ import type { TreeRecord } from './tree-scan.js';
  */
 export async function replaceEntry(store: StoreLayout, staged: string, meta: EntryMeta, records: TreeRecord[]): Promise<void> {
   if (hashRecords(records) !== meta.output) {
-    throw new IntactError('OUTPUT_MISMATCH', `the rebuilt ${meta.name} does not hash to ${meta.output}; nothing was replaced`, { file: staged, expected: meta.output, found: hashRecords(records) });
+    throw new IntactError('OUTPUT_MISMATCH', `the rebuilt ${meta.name} does not hash to ${meta.output}; nothing was replaced`, {
+      file: staged,
+      expected: meta.output,
+      found: hashRecords(records),
+    });
   }
   const final = entryPath(store, meta.key, meta.name, meta.version);
   await writeManifest(store, meta.key, { output: meta.output, records });
@@ -41,7 +45,9 @@ export async function replaceEntry(store: StoreLayout, staged: string, meta: Ent
   } catch (e) {
     if (old) await rename(aside, final).catch(() => undefined);
     throw new IntactError('IO', `cannot move the rebuilt ${meta.name} into the store: ${(e as Error).message}`, {
-      file: final, cause: e, hint: 'check free space and permissions of the store folder',
+      file: final,
+      cause: e,
+      hint: 'check free space and permissions of the store folder',
     });
   }
   await chmod(final, 0o555);

@@ -50,7 +50,8 @@ export async function readRoots(store: StoreLayout, now = Date.now()): Promise<R
     let root: Root;
     try {
       const j = JSON.parse(await readFile(file, 'utf8')) as { project?: unknown; entries?: unknown };
-      if (typeof j.project !== 'string' || !Array.isArray(j.entries) || !j.entries.every((e) => typeof e === 'string')) throw new Error('not a root: it lacks project or entries');
+      if (typeof j.project !== 'string' || !Array.isArray(j.entries) || !j.entries.every((e) => typeof e === 'string'))
+        throw new Error('not a root: it lacks project or entries');
       root = { file, project: j.project, entries: j.entries as string[] };
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') continue; // released meanwhile
@@ -60,9 +61,8 @@ export async function readRoots(store: StoreLayout, now = Date.now()): Promise<R
     const pending = PENDING_RE.exec(name);
     if (pending) {
       root.pending = { host: pending[1]!, pid: Number(pending[2]) };
-      const alive = root.pending.host === HOST
-        ? processAlive(root.pending.pid)
-        : now - ((await lstat(file).catch(() => undefined))?.mtimeMs ?? 0) < FOREIGN_PENDING_MS;
+      const alive =
+        root.pending.host === HOST ? processAlive(root.pending.pid) : now - ((await lstat(file).catch(() => undefined))?.mtimeMs ?? 0) < FOREIGN_PENDING_MS;
       if (alive) state.live.push(root);
       else state.dropped.push({ ...root, reason: `the process that held it (${root.pending.host} pid ${root.pending.pid}) is gone` });
       continue;
@@ -83,7 +83,18 @@ export async function holdRoot(store: StoreLayout, projectDir: string, entries: 
   await ownDir(store.roots, "the store's roots folder");
   const id = tempName('pending', randomBytes(4).toString('hex'));
   const file = join(store.roots, `${id}.json`);
-  await writeNoFollow(store.roots, `${id}.json`, canonicalJson({ format: 1, project: projectDir, entries: [...new Set(entries)].sort(byCodePoint), pending: true }));
+  try {
+    await writeNoFollow(
+      store.roots,
+      `${id}.json`,
+      canonicalJson({ format: 1, project: projectDir, entries: [...new Set(entries)].sort(byCodePoint), pending: true }),
+    );
+  } catch (e) {
+    // A read-only store cannot be collected either: nothing to hold it against.
+    // An install that needs to write there fails at that write, with its own error.
+    if ((e as NodeJS.ErrnoException).code === 'EROFS') return async () => undefined;
+    throw e;
+  }
   return async () => {
     await rm(file, { force: true });
   };
@@ -94,7 +105,11 @@ export async function holdRoot(store: StoreLayout, projectDir: string, entries: 
  * `blind` lists reached entries that are present but whose metadata is missing:
  * what they need is unknown, so a collector must not trust the set.
  */
-export function reachable(roots: readonly Root[], metaOf: (key: string) => EntryMeta | undefined, present: ReadonlySet<string>): { keys: Set<string>; blind: string[]; via: Map<string, string[]> } {
+export function reachable(
+  roots: readonly Root[],
+  metaOf: (key: string) => EntryMeta | undefined,
+  present: ReadonlySet<string>,
+): { keys: Set<string>; blind: string[]; via: Map<string, string[]> } {
   const keys = new Set<string>();
   const blind: string[] = [];
   /** key → the projects whose roots reach it. */
@@ -116,4 +131,3 @@ export function reachable(roots: readonly Root[], metaOf: (key: string) => Entry
   for (const [k, v] of via) via.set(k, [...new Set(v)].sort(byCodePoint));
   return { keys, blind: [...new Set(blind)].sort(), via };
 }
-

@@ -16,6 +16,7 @@
 // the entry is then hashed in full against its recorded output and checked
 // read-only; if it passes, it is sealed again, else it is refused.
 import { lstatSync, readdirSync, readFileSync, type BigIntStats } from 'node:fs';
+import { chmod } from 'node:fs/promises';
 import { join } from 'node:path';
 import { IntactError } from '../errors.js';
 import { writeNoFollow } from './no-follow.js';
@@ -65,12 +66,19 @@ export async function checkSeal(store: StoreLayout, e: SealedEntry): Promise<voi
   if (why === undefined) return;
   const scan = await scanTree(e.dir, { collect: true, writable: true }).catch(() => undefined);
   const found = scan ? hashRecords(scan.records) : undefined;
-  if (scan && found === e.output && scan.issues.length === 0 && scan.writable.length === 0) {
+  // Half-published (a kill between the rename into place and the chmod, by an
+  // intact before publish.ts): the content is whole and only the entry's own
+  // folder kept its write bit, so finishing the publication is safe.
+  const halfPublished = scan !== undefined && scan.writable.length === 1 && scan.writable[0]!.length === 0;
+  if (scan && found === e.output && scan.issues.length === 0 && (scan.writable.length === 0 || halfPublished)) {
+    if (halfPublished) await chmod(e.dir, 0o555);
     await writeSeal(store, e.key, e.dir);
     return;
   }
   throw new IntactError('STORE_ENTRY_MODIFIED', `${e.name}: the store entry ${e.dir} was changed after it was published (${why}); it is not used`, {
-    file: e.dir, expected: e.output, ...(found !== undefined ? { found } : {}),
+    file: e.dir,
+    expected: e.output,
+    ...(found !== undefined ? { found } : {}),
     hint: `\`intact verify --store ${e.name}\` names what changed; \`intact repair ${e.name}\` replaces it with a fresh build. Find out what wrote into the store: nothing was put on .intact/bin`,
   });
 }

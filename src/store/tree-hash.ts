@@ -101,8 +101,10 @@ function remember(dir: string, hash: string, records: TreeRecord[]): void {
   while (recent.size > RECENT) recent.delete(recent.keys().next().value!);
 }
 
+/** One buffer for every length field: update() copies it, and verify hashes ~14k records per large entry. */
+const U32 = Buffer.alloc(4);
+
 function u32(n: number): Buffer {
-  const b = Buffer.alloc(4);
-  b.writeUInt32BE(n);
-  return b;
+  U32.writeUInt32BE(n);
+  return U32;
 }

@@ -3,17 +3,18 @@
 // tree-hash.ts for the format). The tree hash, the per-entry file manifest and
 // `verify --store` all come from this one walk, so they cannot disagree.
 //
-// Speed (docs/measured.md §5; src/store/slice.ts): synchronous calls in 20 ms
-// slices and one reused 1 MiB read buffer. On the 13,550-file Zig entry the
-// fs.promises version took 1.6-3.1 s; this one about 0.5 s, at ~90 MB RSS.
+// Speed (docs/measured.md §5; src/store/slice.ts): the walk is synchronous calls
+// in 20 ms slices; the files are hashed after it on every core, each thread with
+// one reused 1 MiB buffer (src/store/hash-files.ts). On the 13,550-file Zig entry
+// the fs.promises version took 1.6-3.1 s, one thread about 0.5 s.
 //
 // Two modes: strict (the default, for hashing a build's output) throws at the
 // first entry it cannot hash; `collect` (for verifying a store) records each
 // problem and goes on, so one run reports everything.
-import { createHash } from 'node:crypto';
-import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, readlinkSync, readSync, type Dirent } from 'node:fs';
+import { lstatSync, readdirSync, readlinkSync, type Dirent } from 'node:fs';
 import { join } from 'node:path';
 import { IntactError } from '../errors.js';
+import { hashFiles, type FileHash } from './hash-files.js';
 import { slicer } from './slice.js';
 
 export type Kind = 'd' | 'f' | 'x' | 'l';
@@ -51,13 +52,10 @@ export interface ScanOptions {
   writable?: boolean;
 }
 
-const BUFFER_SIZE = 1024 * 1024;
+/** Files per chunk handed to the hashers during the walk. */
+const CHUNK = 1024;
 const SLASH = Buffer.from('/');
 const EMPTY = Buffer.alloc(0);
-// O_NOFOLLOW: a file swapped for a symlink since readdir fails instead of hashing
-// the link's target (defence in depth). O_NONBLOCK: one swapped for a fifo cannot
-// block the open forever.
-const OPEN_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
 
 /** Walk and hash the tree below `dir`, which must be a directory. */
 export async function scanTree(dir: string, opts: ScanOptions = {}): Promise<TreeScan> {
@@ -70,7 +68,6 @@ export async function scanTree(dir: string, opts: ScanOptions = {}): Promise<Tre
   if (!root.isDirectory()) throw new IntactError('TREE_HASH_UNSUPPORTED', `${dir} is not a directory`, { file: dir });
 
   const tick = slicer();
-  const buf = Buffer.allocUnsafe(BUFFER_SIZE);
   const out: TreeScan = { records: [], bytes: 0, issues: [], writable: [] };
   if (opts.writable && (root.mode & 0o222) !== 0) out.writable.push(EMPTY);
 
@@ -79,7 +76,8 @@ export async function scanTree(dir: string, opts: ScanOptions = {}): Promise<Tre
       const file = join(dir, rel.toString());
       if (what === 'special') {
         throw new IntactError('TREE_HASH_UNSUPPORTED', `${rel.toString()} in ${dir} is a ${detail}; a tree holds only directories, files and symlinks`, {
-          file, hint: 'remove it; store entries may not contain devices, fifos or sockets',
+          file,
+          hint: 'remove it; store entries may not contain devices, fifos or sockets',
         });
       }
       throw new IntactError('IO', `cannot read ${file} while hashing ${dir}: ${detail}`, { file, cause });
@@ -87,10 +85,29 @@ export async function scanTree(dir: string, opts: ScanOptions = {}): Promise<Tre
     out.issues.push({ rel, what, detail });
   };
 
+  // Files are listed by the walk and hashed after it, on every core (hash-files.ts).
+  const files: Buffer[] = [];
+  const fileRels: Buffer[] = [];
   const absRoot = Buffer.from(dir);
+  // Files go to the hashers in chunks while the walk goes on, so the worker
+  // hashes while this thread lists folders (it sat idle through the walk).
+  const hashed: FileHash[] = [];
+  const chunks: Promise<void>[] = [];
+  let handed = 0;
+  const handOver = (): void => {
+    const start = handed;
+    handed = files.length;
+    const chunk = hashFiles(files.slice(start), tick).then((r) => {
+      for (let i = 0; i < r.length; i++) hashed[start + i] = r[i]!;
+    });
+    // Awaited below; until then a failure must not count as unhandled.
+    chunk.catch(() => undefined);
+    chunks.push(chunk);
+  };
   const pending: [Buffer, Buffer][] = [[absRoot, EMPTY]];
   while (pending.length > 0) {
     const [abs, rel] = pending.pop()!;
+    if (files.length - handed >= CHUNK) handOver();
     await tick();
     let names: Dirent<Buffer>[];
     try {
@@ -119,57 +136,29 @@ export async function scanTree(dir: string, opts: ScanOptions = {}): Promise<Tre
           problem(childRel, 'unreadable', (e as Error).message, e);
         }
       } else if (d.isFile()) {
-        await tick();
-        const rec = hashFile(childAbs, childRel, buf, out, opts.writable === true, problem);
-        if (rec) out.records.push(rec);
+        files.push(childAbs);
+        fileRels.push(childRel);
       } else {
         problem(childRel, 'special', kindOf(d));
       }
     }
   }
+  if (files.length > handed) handOver();
+  await Promise.all(chunks);
+  for (let i = 0; i < hashed.length; i++) {
+    const h = hashed[i]!;
+    const rel = fileRels[i]!;
+    if ('detail' in h) {
+      problem(rel, h.kind, h.detail);
+      continue;
+    }
+    out.records.push({ kind: h.kind, rel, payload: h.digest as Buffer });
+    out.bytes += h.bytes;
+    if (opts.writable && h.writable) out.writable.push(rel);
+  }
   out.records.sort((a, b) => Buffer.compare(a.rel, b.rel));
+  out.writable.sort(Buffer.compare);
   return out;
-}
-
-function hashFile(
-  abs: Buffer,
-  rel: Buffer,
-  buf: Buffer,
-  out: TreeScan,
-  writable: boolean,
-  problem: (rel: Buffer, what: ScanIssue['what'], detail: string, cause?: unknown) => void,
-): TreeRecord | undefined {
-  let fd: number;
-  try {
-    fd = openSync(abs, OPEN_FLAGS);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    problem(rel, code === 'ELOOP' ? 'changed' : 'unreadable', code === 'ELOOP' ? 'it became a symlink while being read' : (e as Error).message, e);
-    return undefined;
-  }
-  try {
-    // f or x is settled here (fstat), which saves an lstat per file.
-    const st = fstatSync(fd);
-    if (!st.isFile()) {
-      problem(rel, 'changed', 'it changed type while being hashed');
-      return undefined;
-    }
-    if (writable && (st.mode & 0o222) !== 0) out.writable.push(rel);
-    const h = createHash('sha256');
-    for (;;) {
-      const n = readSync(fd, buf, 0, buf.length, null);
-      if (n === 0) break;
-      h.update(buf.subarray(0, n));
-      out.bytes += n;
-    }
-    return { kind: st.mode & constants.S_IXUSR ? 'x' : 'f', rel, payload: h.digest() };
-  } catch (e) {
-    if (e instanceof IntactError) throw e;
-    problem(rel, 'unreadable', (e as Error).message, e);
-    return undefined;
-  } finally {
-    closeSync(fd);
-  }
 }
 
 function kindOf(d: { isFIFO(): boolean; isSocket(): boolean; isBlockDevice(): boolean; isCharacterDevice(): boolean }): string {

@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { byCodePoint } from '../canonical-json.js';
 import { exitStatusOf, finding, IntactError, type ErrorCode, type Finding } from '../errors.js';
 import { hashCacheFile, listCache } from './cache-files.js';
+import { findLeftovers } from './leftovers.js';
 import { listStore, matchesName, type StoredEntry } from './listing.js';
 import { readManifest } from './manifest.js';
 import type { StoreLayout } from './paths.js';
@@ -120,10 +121,12 @@ export async function verifyStore(store: StoreLayout, opts: VerifyStoreOptions =
   }
 
   for (const m of missingSelected) {
-    findings.push(finding('STORE_ENTRY_MISSING', `${m.folder} is gone from the store, but ${m.projects.join(', ')} still use${m.projects.length === 1 ? 's' : ''} it`, {
-      file: join(store.root, m.folder),
-      hint: 'run `intact repair` (or `intact install`) in that project to build it again',
-    }));
+    findings.push(
+      finding('STORE_ENTRY_MISSING', `${m.folder} is gone from the store, but ${m.projects.join(', ')} still use${m.projects.length === 1 ? 's' : ''} it`, {
+        file: join(store.root, m.folder),
+        hint: 'run `intact repair` (or `intact install`) in that project to build it again',
+      }),
+    );
   }
 
   let cacheFiles = 0;
@@ -136,22 +139,36 @@ export async function verifyStore(store: StoreLayout, opts: VerifyStoreOptions =
 
   if (whole) {
     for (const u of listing.unknown) {
-      findings.push(finding('STORE_UNKNOWN_FILE', `${u} in the store was not put there by intact`, {
-        file: join(store.root, u),
-        hint: 'find out what made it; remove it if nothing should be there (the store holds only entries and its own folders)',
-      }));
+      findings.push(
+        finding('STORE_UNKNOWN_FILE', `${u} in the store was not put there by intact`, {
+          file: join(store.root, u),
+          hint: 'find out what made it; remove it if nothing should be there (the store holds only entries and its own folders)',
+        }),
+      );
+    }
+    for (const p of await findLeftovers(store)) {
+      findings.push(
+        finding('STORE_LEFTOVER', `${p} was left by an intact process that is gone (killed or crashed)`, {
+          file: p,
+          hint: 'harmless; the next `intact install`, `fetch`, `lock` or `gc` removes it',
+        }),
+      );
     }
     for (const key of listing.orphanMeta) {
-      findings.push(finding('STORE_META_ORPHAN', `metadata of ${key} without an entry (a build that stopped between the two, or an entry removed by hand)`, {
-        file: join(store.meta, `${key}.json`),
-        hint: 'harmless; `intact gc` removes it',
-      }));
+      findings.push(
+        finding('STORE_META_ORPHAN', `metadata of ${key} without an entry (a build that stopped between the two, or an entry removed by hand)`, {
+          file: join(store.meta, `${key}.json`),
+          hint: 'harmless; `intact gc` removes it',
+        }),
+      );
     }
     for (const u of roots.unreadable) {
-      findings.push(finding('STORE_UNKNOWN_FILE', `the gc root ${u.file} cannot be read: ${u.why}`, {
-        file: u.file,
-        hint: 'remove it, then run `intact install` in the project it belonged to (gc keeps everything while a root is unreadable)',
-      }));
+      findings.push(
+        finding('STORE_UNKNOWN_FILE', `the gc root ${u.file} cannot be read: ${u.why}`, {
+          file: u.file,
+          hint: 'remove it, then run `intact install` in the project it belonged to (gc keeps everything while a root is unreadable)',
+        }),
+      );
     }
   }
 
@@ -169,14 +186,23 @@ export async function verifyEntry(store: StoreLayout, e: StoredEntry): Promise<E
 
   if (e.type !== 'dir') {
     r.damage = 'content';
-    add(e.type === 'symlink' ? 'STORE_FILE_SYMLINKED' : 'STORE_ENTRY_MODIFIED', e.type === 'symlink' ? 'the entry folder was replaced by a symlink' : 'the entry is not a folder any more', e.path);
+    add(
+      e.type === 'symlink' ? 'STORE_FILE_SYMLINKED' : 'STORE_ENTRY_MODIFIED',
+      e.type === 'symlink' ? 'the entry folder was replaced by a symlink' : 'the entry is not a folder any more',
+      e.path,
+    );
     return r;
   }
   if (!e.meta) {
     r.damage = 'unknown';
-    add(e.metaProblem === 'it has no metadata' ? 'STORE_ENTRY_NO_META' : 'STORE_META_INVALID', `${e.metaProblem ?? 'it has no metadata'}: nothing says what it should hold`, join(store.meta, `${e.key}.json`), {
-      hint: 'an entry appears only after its metadata is written: this one was put there by hand or its metadata was removed; `intact repair` rebuilds it when a recipe of this project has its key, else `intact gc` removes it',
-    });
+    add(
+      e.metaProblem === 'it has no metadata' ? 'STORE_ENTRY_NO_META' : 'STORE_META_INVALID',
+      `${e.metaProblem ?? 'it has no metadata'}: nothing says what it should hold`,
+      join(store.meta, `${e.key}.json`),
+      {
+        hint: 'an entry appears only after its metadata is written: this one was put there by hand or its metadata was removed; `intact repair` rebuilds it when a recipe of this project has its key, else `intact gc` removes it',
+      },
+    );
     return r;
   }
 
@@ -187,11 +213,13 @@ export async function verifyEntry(store: StoreLayout, e: StoredEntry): Promise<E
   r.found = found;
 
   for (const issue of scan.issues.slice(0, MAX_FILE_FINDINGS)) {
-    const what = issue.what === 'special' ? `is a ${issue.detail}, which no entry may hold` : issue.what === 'changed' ? issue.detail : `cannot be read: ${issue.detail}`;
+    const what =
+      issue.what === 'special' ? `is a ${issue.detail}, which no entry may hold` : issue.what === 'changed' ? issue.detail : `cannot be read: ${issue.detail}`;
     add('STORE_ENTRY_UNREADABLE', `${issue.rel.toString() || '.'} ${what}`, join(e.path, issue.rel.toString()));
   }
 
-  const manifest = await readManifest(store, e.key, e.meta.output);
+  const whole = found === e.meta.output && scan.issues.length === 0;
+  const manifest = await readManifest(store, e.key, e.meta.output, whole ? scan.records : undefined);
   if (found !== e.meta.output || scan.issues.length > 0) {
     r.damage = 'content';
     let changes: TreeChange[] | undefined;
@@ -200,7 +228,11 @@ export async function verifyEntry(store: StoreLayout, e: StoredEntry): Promise<E
     add('STORE_ENTRY_MODIFIED', `its content no longer matches the output hash recorded when it was added${counts ? ` (${counts})` : ''}`, e.path, {
       expected: e.meta.output,
       found,
-      ...(manifest.status === 'ok' ? {} : { hint: `${hint}; no usable file manifest (${manifest.status === 'missing' ? 'none was recorded' : manifest.why}), so the changed files cannot be named` }),
+      ...(manifest.status === 'ok'
+        ? {}
+        : {
+            hint: `${hint}; no usable file manifest (${manifest.status === 'missing' ? 'none was recorded' : manifest.why}), so the changed files cannot be named`,
+          }),
     });
     for (const c of (changes ?? []).slice(0, MAX_FILE_FINDINGS)) {
       add(CHANGE_CODE[c.change], `${c.path}: ${c.detail}`, join(e.path, c.path));
@@ -212,10 +244,18 @@ export async function verifyEntry(store: StoreLayout, e: StoredEntry): Promise<E
 
   if (scan.writable.length > 0) {
     if (r.damage === 'none') r.damage = 'modes';
-    const first = scan.writable.slice(0, 3).map((p) => p.toString() || '.').join(', ');
-    add('STORE_ENTRY_WRITABLE', `${scan.writable.length} path(s) can be written to (${first}${scan.writable.length > 3 ? ', ...' : ''}); entries are read-only`, join(e.path, scan.writable[0]!.toString()), {
-      hint: `run \`intact repair ${e.name ?? e.folder}\` to make it read-only again; whatever made it writable may also change it`,
-    });
+    const first = scan.writable
+      .slice(0, 3)
+      .map((p) => p.toString() || '.')
+      .join(', ');
+    add(
+      'STORE_ENTRY_WRITABLE',
+      `${scan.writable.length} path(s) can be written to (${first}${scan.writable.length > 3 ? ', ...' : ''}); entries are read-only`,
+      join(e.path, scan.writable[0]!.toString()),
+      {
+        hint: `run \`intact repair ${e.name ?? e.folder}\` to make it read-only again; whatever made it writable may also change it`,
+      },
+    );
   }
 
   if (manifest.status === 'invalid' && r.damage !== 'content') {
@@ -224,9 +264,14 @@ export async function verifyEntry(store: StoreLayout, e: StoredEntry): Promise<E
     });
     if (r.damage === 'none') r.damage = 'manifest';
   } else if (manifest.status === 'missing' && r.damage !== 'content') {
-    add('STORE_MANIFEST_MISSING', 'no file manifest was recorded (it was added by an older intact): a change could be detected but not located', join(store.meta, `${e.key}.files`), {
-      hint: `run \`intact repair ${e.name ?? e.folder}\` to record one`,
-    });
+    add(
+      'STORE_MANIFEST_MISSING',
+      'no file manifest was recorded (it was added by an older intact): a change could be detected but not located',
+      join(store.meta, `${e.key}.files`),
+      {
+        hint: `run \`intact repair ${e.name ?? e.folder}\` to record one`,
+      },
+    );
     if (r.damage === 'none') r.damage = 'manifest';
   }
   return r;
@@ -267,16 +312,23 @@ async function verifyCache(store: StoreLayout): Promise<{ findings: Finding[]; f
     const hex = await hashCacheFile(f, buf);
     bytes += f.size;
     if (hex !== f.hex) {
-      findings.push(finding('STORE_CACHE_CORRUPT', `a cached download no longer matches its hash${hex === undefined ? ' (it cannot be read)' : ''}`, {
-        file: f.path, expected: `${f.algorithm} ${f.hex}`, ...(hex ? { found: `${f.algorithm} ${hex}` } : {}),
-        hint: 'harmless to installs (a cached file is re-hashed before use), but something wrote into the store; `intact repair` removes it and fetches it again',
-      }));
+      findings.push(
+        finding('STORE_CACHE_CORRUPT', `a cached download no longer matches its hash${hex === undefined ? ' (it cannot be read)' : ''}`, {
+          file: f.path,
+          expected: `${f.algorithm} ${f.hex}`,
+          ...(hex ? { found: `${f.algorithm} ${hex}` } : {}),
+          hint: 'harmless to installs (a cached file is re-hashed before use), but something wrote into the store; `intact repair` removes it and fetches it again',
+        }),
+      );
     }
   }
   for (const s of listing.strays) {
-    findings.push(finding('STORE_UNKNOWN_FILE', 'the download cache holds something intact did not put there', {
-      file: s, hint: 'find out what made it; remove it (the cache holds only `<algorithm>/<2 hex>/<hex>` files)',
-    }));
+    findings.push(
+      finding('STORE_UNKNOWN_FILE', 'the download cache holds something intact did not put there', {
+        file: s,
+        hint: 'find out what made it; remove it (the cache holds only `<algorithm>/<2 hex>/<hex>` files)',
+      }),
+    );
   }
   findings.sort((a, b) => byCodePoint(a.file ?? '', b.file ?? ''));
   return { findings, files: listing.files.length, bytes };

@@ -55,7 +55,10 @@ export async function whyInStore(store: StoreLayout, name: string): Promise<WhyE
       for (let k: string | null = t.key; k !== null; k = parent.get(k) ?? null) path.unshift(label(k));
       chains.push({ project: r.project, path, pending: r.pending !== undefined });
     }
-    const neededBy = listing.entries.filter((e) => e.meta?.deps.includes(t.key)).map((e) => e.label).sort(byCodePoint);
+    const neededBy = listing.entries
+      .filter((e) => e.meta?.deps.includes(t.key))
+      .map((e) => e.label)
+      .sort(byCodePoint);
     out.push({ entry: t.folder, label: t.label, chains, neededBy });
   }
   return out;

@@ -16,7 +16,8 @@ export type AddSpec =
   | { kind: 'git'; url: string; rev: string }
   | { kind: 'url'; url: string };
 
-const FORMS = 'give npm:<package>@<version>, git:<url>#<full commit id>, deb:<package>=<Debian version>, debsource:<package>=<Debian version>/<file>, or an http(s):// URL';
+const FORMS =
+  'give npm:<package>@<version>, git:<url>#<full commit id>, deb:<package>=<Debian version>, debsource:<package>=<Debian version>/<file>, or an http(s):// URL';
 
 export function parseAddSpec(arg: string): AddSpec {
   if (arg.startsWith('npm:')) {
@@ -25,17 +26,29 @@ export function parseAddSpec(arg: string): AddSpec {
   }
   if (arg.startsWith('deb:')) {
     const r = parseDebBinary(arg.slice(4));
-    if (!r.ok) throw new IntactError('DEB_SPEC_FLOATING', `${arg}: ${r.verdict.reason ?? 'not exact'}`, { found: arg, hint: r.verdict.hint ?? 'write deb:<package>=<exact Debian version>' });
+    if (!r.ok)
+      throw new IntactError('DEB_SPEC_FLOATING', `${arg}: ${r.verdict.reason ?? 'not exact'}`, {
+        found: arg,
+        hint: r.verdict.hint ?? 'write deb:<package>=<exact Debian version>',
+      });
     return { kind: 'deb', spec: r.spec };
   }
   if (arg.startsWith('debsource:')) {
     const rest = arg.slice('debsource:'.length);
     const slash = rest.indexOf('/');
     const r = parseDebSource(slash < 0 ? rest : rest.slice(0, slash));
-    if (!r.ok) throw new IntactError('DEB_SPEC_FLOATING', `${arg}: ${r.verdict.reason ?? 'not exact'}`, { found: arg, hint: r.verdict.hint ?? 'write debsource:<package>=<exact Debian version>/<file>' });
+    if (!r.ok)
+      throw new IntactError('DEB_SPEC_FLOATING', `${arg}: ${r.verdict.reason ?? 'not exact'}`, {
+        found: arg,
+        hint: r.verdict.hint ?? 'write debsource:<package>=<exact Debian version>/<file>',
+      });
     const file = slash < 0 ? '' : rest.slice(slash + 1);
     const why = debFileReason(file);
-    if (why !== undefined) throw new IntactError('ADD_SPEC_INVALID', `${arg}: ${why}`, { found: arg, hint: 'write debsource:<package>=<version>/<file>, e.g. debsource:busybox=1:1.35.0-4/busybox_1.35.0.orig.tar.bz2' });
+    if (why !== undefined)
+      throw new IntactError('ADD_SPEC_INVALID', `${arg}: ${why}`, {
+        found: arg,
+        hint: 'write debsource:<package>=<version>/<file>, e.g. debsource:busybox=1:1.35.0-4/busybox_1.35.0.orig.tar.bz2',
+      });
     return { kind: 'debSource', spec: r.spec, file };
   }
   if (arg.startsWith('git:')) {
@@ -46,9 +59,17 @@ export function parseAddSpec(arg: string): AddSpec {
     checkGitUrl(url);
     const v = classifyGitRev(rev);
     if (!v.exact) {
-      throw new IntactError('GIT_REV_FLOATING', hash < 0 ? `${arg} names no commit, so it would follow the remote's default branch` : `git rev ${JSON.stringify(rev)}: ${v.reason ?? 'not a full commit id'}`, {
-        field: 'rev', found: rev, hint: `write git:${url}#<full commit id>; ${v.hint ?? ''}`.replace(/; $/, ''),
-      });
+      throw new IntactError(
+        'GIT_REV_FLOATING',
+        hash < 0
+          ? `${arg} names no commit, so it would follow the remote's default branch`
+          : `git rev ${JSON.stringify(rev)}: ${v.reason ?? 'not a full commit id'}`,
+        {
+          field: 'rev',
+          found: rev,
+          hint: `write git:${url}#<full commit id>; ${v.hint ?? ''}`.replace(/; $/, ''),
+        },
+      );
     }
     return { kind: 'git', url, rev };
   }
@@ -59,7 +80,9 @@ export function parseAddSpec(arg: string): AddSpec {
       throw new IntactError('URL_INVALID', `${JSON.stringify(arg)} is not a URL`, { url: arg, hint: 'write a full http:// or https:// URL' });
     }
     if (/^[^/]*\/\/[^/@]*@/.test(arg)) {
-      throw new IntactError('URL_INVALID', 'the URL carries credentials, and URLs are written into the recipe and the lock', { hint: 'remove user:password@ from the URL' });
+      throw new IntactError('URL_INVALID', 'the URL carries credentials, and URLs are written into the recipe and the lock', {
+        hint: 'remove user:password@ from the URL',
+      });
     }
     return { kind: 'url', url: arg };
   }
@@ -82,7 +105,10 @@ const ARCHIVE_EXT = /\.(?:tar\.gz|tgz|tar\.xz|txz|tar\.bz2|tbz2?|tar\.zst|tzst|t
 /** `foo-1.2.3.tar.gz` → foo and 1.2.3; a version-like folder in the path also names the version. */
 export function guessFromUrl(url: string): { name?: string; version?: string } {
   const u = new URL(url);
-  const parts = u.pathname.split('/').filter((p) => p !== '').map((p) => decodeURIComponent(p));
+  const parts = u.pathname
+    .split('/')
+    .filter((p) => p !== '')
+    .map((p) => decodeURIComponent(p));
   const file = (parts.at(-1) ?? '').replace(ARCHIVE_EXT, '');
   const m = /^(.*)[-_]v?(\d[0-9A-Za-z.+_-]*)$/.exec(file);
   const out: { name?: string; version?: string } = {};
@@ -112,5 +138,8 @@ export function nameFromGitUrl(url: string): string | undefined {
 
 /** A Debian version's upstream part: `1:1.35.0-4+b1` → 1.35.0, and a repack suffix (+dfsg, +ds1) dropped. */
 export function upstreamOfDebVersion(v: string): string {
-  return v.replace(/^\d+:/, '').replace(/-[^-]*$/, '').replace(/[+~](dfsg|ds|repack)[0-9.]*$/i, '');
+  return v
+    .replace(/^\d+:/, '')
+    .replace(/-[^-]*$/, '')
+    .replace(/[+~](dfsg|ds|repack)[0-9.]*$/i, '');
 }

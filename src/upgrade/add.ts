@@ -55,25 +55,38 @@ export interface AddResult {
 export async function add(projectDir: string, opts: AddOptions): Promise<AddResult> {
   const spec = parseAddSpec(opts.spec);
   if (opts.platforms && spec.kind !== 'npm') {
-    throw new IntactError('USAGE', '--platforms is for npm packages that publish one package per platform', { hint: 'for other sources, write one source per platform by hand, each with `platforms: [...]`' });
+    throw new IntactError('USAGE', '--platforms is for npm packages that publish one package per platform', {
+      hint: 'for other sources, write one source per platform by hand, each with `platforms: [...]`',
+    });
   }
   const input = await describe(spec, opts);
   const name = opts.name ?? input.name;
   if (name === undefined || !RECIPE_NAME.test(name)) {
-    throw new IntactError(name === undefined ? 'ADD_SPEC_INVALID' : 'USAGE', name === undefined ? `cannot tell a recipe name from ${opts.spec}` : `"${name}" is not a recipe name`, {
-      hint: 'give --name <name>: lower-case letters, digits and . _ -',
-    });
+    throw new IntactError(
+      name === undefined ? 'ADD_SPEC_INVALID' : 'USAGE',
+      name === undefined ? `cannot tell a recipe name from ${opts.spec}` : `"${name}" is not a recipe name`,
+      {
+        hint: 'give --name <name>: lower-case letters, digits and . _ -',
+      },
+    );
   }
   const version = opts.version ?? input.version;
   if (version === undefined) {
     throw new IntactError('ADD_SPEC_INVALID', `cannot tell the version from ${opts.spec}`, { hint: 'give --version <exact upstream version>' });
   }
   const verdict = classifyVersion(version, 'recipe');
-  if (!verdict.exact) throw new IntactError('VERSION_FLOATING', `the version "${version}" floats: ${verdict.reason ?? ''}`, { found: version, hint: verdict.hint ?? 'give an exact version' });
+  if (!verdict.exact)
+    throw new IntactError('VERSION_FLOATING', `the version "${version}" floats: ${verdict.reason ?? ''}`, {
+      found: version,
+      hint: verdict.hint ?? 'give an exact version',
+    });
 
   const file = `${RECIPES_DIR}/${name}.yaml`;
   if (await exists(join(projectDir, file))) {
-    throw new IntactError('RECIPE_EXISTS', `${file} already exists`, { file, hint: `to move it to another version: \`intact upgrade ${name} <version>\`; to add another package under a new name: --name` });
+    throw new IntactError('RECIPE_EXISTS', `${file} already exists`, {
+      file,
+      hint: `to move it to another version: \`intact upgrade ${name} <version>\`; to add another package under a new name: --name`,
+    });
   }
   const text = renderRecipe({ ...input, name, version, added: opts.spec });
   const parsed = parseRecipe(text, file);
@@ -127,7 +140,10 @@ async function describe(spec: AddSpec, opts: AddOptions): Promise<Described> {
     case 'deb':
       return describeDeb(spec, opts);
     case 'debSource': {
-      const out: Described = { sources: [{ kind: 'debSource', value: `${spec.spec.name}=${spec.spec.version}`, file: spec.file }], version: upstreamOfDebVersion(spec.spec.version) };
+      const out: Described = {
+        sources: [{ kind: 'debSource', value: `${spec.spec.name}=${spec.spec.version}`, file: spec.file }],
+        version: upstreamOfDebVersion(spec.spec.version),
+      };
       const name = recipeNameFrom(spec.spec.name);
       if (name !== undefined) out.name = name;
       return out;
@@ -146,9 +162,10 @@ async function describeDeb(spec: Extract<AddSpec, { kind: 'deb' }>, opts: AddOpt
   const fetch = opts.lock.fetch;
   const archives = debArchives(fetch.env);
   const common = { limits: fetch.limits, env: fetch.env, ...(opts.signal ? { signal: opts.signal } : {}) };
-  const wanted: [Platform | undefined, string][] = spec.spec.arch !== undefined
-    ? [[(Object.entries(DEB_ARCH).find(([, a]) => a === spec.spec.arch)?.[0] as Platform | undefined), spec.spec.arch]]
-    : ADD_PLATFORMS.flatMap((p) => (DEB_ARCH[p] !== undefined ? [[p, DEB_ARCH[p]!] as [Platform, string]] : []));
+  const wanted: [Platform | undefined, string][] =
+    spec.spec.arch !== undefined
+      ? [[Object.entries(DEB_ARCH).find(([, a]) => a === spec.spec.arch)?.[0] as Platform | undefined, spec.spec.arch]]
+      : ADD_PLATFORMS.flatMap((p) => (DEB_ARCH[p] !== undefined ? [[p, DEB_ARCH[p]!] as [Platform, string]] : []));
   const found: { platform: Platform | undefined; stanza: Map<string, string> }[] = [];
   let firstMiss: unknown;
   for (const [platform, arch] of wanted) {
@@ -182,13 +199,23 @@ async function describeDeb(spec: Extract<AddSpec, { kind: 'deb' }>, opts: AddOpt
 
 async function describeNpm(spec: Extract<AddSpec, { kind: 'npm' }>, opts: AddOptions): Promise<Described> {
   const fetch = opts.lock.fetch;
-  const doc = await fetchPackument(spec.pkg, await fetch.npmConfig(), { limits: fetch.limits, env: fetch.env, ...(opts.signal ? { signal: opts.signal } : {}) });
+  const doc = await fetchPackument(spec.pkg, await fetch.npmConfig(), {
+    limits: fetch.limits,
+    env: fetch.env,
+    ...(opts.signal ? { signal: opts.signal } : {}),
+  });
   const meta = doc.versions[spec.version];
   if (!meta) {
     const near = nearestVersions(Object.keys(doc.versions), spec.version);
-    throw new IntactError('NPM_VERSION_NOT_FOUND', `${spec.pkg}@${spec.version} is not published` + (near.length > 0 ? `; nearest versions: ${near.join(', ')}` : ''), {
-      url: doc.url, found: spec.version, hint: near.length > 0 ? `pick a published version, e.g. npm:${spec.pkg}@${near.at(-1)}` : 'check the package name and the configured registry',
-    });
+    throw new IntactError(
+      'NPM_VERSION_NOT_FOUND',
+      `${spec.pkg}@${spec.version} is not published` + (near.length > 0 ? `; nearest versions: ${near.join(', ')}` : ''),
+      {
+        url: doc.url,
+        found: spec.version,
+        hint: near.length > 0 ? `pick a published version, e.g. npm:${spec.pkg}@${near.at(-1)}` : 'check the package name and the configured registry',
+      },
+    );
   }
   const out: Described = { version: spec.version, sources: [] };
   const name = recipeNameFrom(spec.pkg);

@@ -39,9 +39,7 @@ export function cycloneDx(set: LockedSet, info: DocumentInfo): Record<string, un
       ...(r.description ? { description: r.description } : {}),
       ...licenses(r),
       ...(r.homepage ? { externalReferences: [{ type: 'website', url: r.homepage }] } : {}),
-      ...(Object.keys(r.outputs).length > 0
-        ? { properties: Object.entries(r.outputs).map(([p, h]) => ({ name: `intact:output:${p}`, value: h })) }
-        : {}),
+      ...(Object.keys(r.outputs).length > 0 ? { properties: Object.entries(r.outputs).map(([p, h]) => ({ name: `intact:output:${p}`, value: h })) } : {}),
       ...(r.sources.length > 0 ? { components: r.sources.map((s, i) => source(s, `${ref(r)}#source-${i}`)) } : {}),
     })),
     dependencies: [

@@ -8,8 +8,21 @@ import { deltasSince, generatedByAttributes, type FileDelta, type ProjectRepo } 
 
 /** Lockfiles that tools write; reviewing them line by line is not the point. */
 const GENERATED_NAMES = new Set([
-  LOCK_FILE, 'package-lock.json', 'npm-shrinkwrap.json', 'yarn.lock', 'pnpm-lock.yaml', 'bun.lockb', 'bun.lock',
-  'Cargo.lock', 'go.sum', 'poetry.lock', 'uv.lock', 'Pipfile.lock', 'composer.lock', 'Gemfile.lock', 'flake.lock',
+  LOCK_FILE,
+  'package-lock.json',
+  'npm-shrinkwrap.json',
+  'yarn.lock',
+  'pnpm-lock.yaml',
+  'bun.lockb',
+  'bun.lock',
+  'Cargo.lock',
+  'go.sum',
+  'poetry.lock',
+  'uv.lock',
+  'Pipfile.lock',
+  'composer.lock',
+  'Gemfile.lock',
+  'flake.lock',
 ]);
 
 export interface Deltas {
@@ -21,7 +34,10 @@ export interface Deltas {
 
 export async function measureDeltas(repo: ProjectRepo, base: string): Promise<Deltas> {
   const all = await deltasSince(repo, base);
-  const byAttr = await generatedByAttributes(repo, all.map((d) => d.path));
+  const byAttr = await generatedByAttributes(
+    repo,
+    all.map((d) => d.path),
+  );
   const files: FileDelta[] = [];
   const generated: FileDelta[] = [];
   for (const d of all) (GENERATED_NAMES.has(d.path.split('/').pop()!) || byAttr.has(d.path) ? generated : files).push(d);

@@ -65,13 +65,25 @@ function details(r: RecipeDiff): string[] {
   const moved = r.sources.length + r.files.length + r.deps.added.length + r.deps.removed.length + (r.license ? 1 : 0);
   if (r.status === 'changed' && moved === 0 && r.recipeChanged) out.push(`- ${code(r.file)} changed (build steps or metadata); sources and pins are the same`);
   if (r.recipeChanged && !r.lockChanged) out.push(`- **the lock entry did not change**: run \`intact lock ${r.name}\``);
-  if (!r.recipeChanged && r.lockChanged && r.status === 'relocked' && r.closure.added.length + r.closure.removed.length === 0 && r.outputs.length === 0 && r.keys.length === 0) out.push('- **only the lock entry changed**: check why');
+  if (
+    !r.recipeChanged &&
+    r.lockChanged &&
+    r.status === 'relocked' &&
+    r.closure.added.length + r.closure.removed.length === 0 &&
+    r.outputs.length === 0 &&
+    r.keys.length === 0
+  )
+    out.push('- **only the lock entry changed**: check why');
   return out;
 }
 
 /** What the store keys say about builds, one line each kind: rebuilt, newly keyed, no longer keyed. */
 function keyLines(r: RecipeDiff): string[] {
-  const on = (f: (k: RecipeDiff['keys'][number]) => boolean) => r.keys.filter(f).map((k) => code(k.platform)).join(', ');
+  const on = (f: (k: RecipeDiff['keys'][number]) => boolean) =>
+    r.keys
+      .filter(f)
+      .map((k) => code(k.platform))
+      .join(', ');
   const out: string[] = [];
   const rebuilt = on((k) => k.before !== undefined && k.after !== undefined);
   if (rebuilt) out.push(`- rebuilds on ${rebuilt} (new store key)`);

@@ -6,6 +6,7 @@
 // hashes, license. Pure; sizes come later from the store (sizes.ts) where it
 // knows them.
 import { byCodePoint } from '../canonical-json.js';
+import { lockClosure } from '../lock/closure.js';
 import { locationOf } from '../lock/location.js';
 import { pinLabel, type LockEntry, type LockedSource } from '../lock/types.js';
 import type { Source } from '../recipe/types.js';
@@ -57,7 +58,9 @@ export interface DiffReport {
 }
 
 export function diffSnapshots(base: Snapshot, head: Snapshot): DiffReport {
-  const names = [...new Set([...base.recipes.keys(), ...head.recipes.keys(), ...Object.keys(base.lock?.recipes ?? {}), ...Object.keys(head.lock?.recipes ?? {})])].sort(byCodePoint);
+  const names = [
+    ...new Set([...base.recipes.keys(), ...head.recipes.keys(), ...Object.keys(base.lock?.recipes ?? {}), ...Object.keys(head.lock?.recipes ?? {})]),
+  ].sort(byCodePoint);
   const recipes: RecipeDiff[] = [];
   for (const name of names) {
     const d = diffRecipe(name, base, head);
@@ -84,7 +87,8 @@ function diffRecipe(name: string, base: Snapshot, head: Snapshot): RecipeDiff | 
   const va = versionOf(a, ea);
   const vb = versionOf(b, eb);
   let status: RecipeStatus;
-  if (!a && !b) status = ea ? 'removed' : 'added'; // only a lock entry: it follows the lock
+  if (!a && !b)
+    status = ea ? 'removed' : 'added'; // only a lock entry: it follows the lock
   else if (!a) status = 'added';
   else if (!b) status = 'removed';
   else if (va !== undefined && vb !== undefined && va !== vb) status = compareVersions(vb, va) > 0 ? 'upgraded' : 'downgraded';
@@ -99,7 +103,7 @@ function diffRecipe(name: string, base: Snapshot, head: Snapshot): RecipeDiff | 
     lockChanged,
     sources: diffSources(a, ea, b, eb),
     deps: setDiff(ea?.deps ?? a?.loaded?.recipe.deps ?? [], eb?.deps ?? b?.loaded?.recipe.deps ?? []),
-    closure: setDiff(ea?.closure ?? [], eb?.closure ?? []),
+    closure: setDiff(ea && base.lock ? lockClosure(base.lock, name) : [], eb && head.lock ? lockClosure(head.lock, name) : []),
     files: mapDiff(ea?.files ?? {}, eb?.files ?? {}).map(([path, c]) => ({ path, ...c })),
     outputs: mapDiff(ea?.output ?? {}, eb?.output ?? {}).map(([platform, c]) => ({ platform, ...c })),
     keys: mapDiff(ea?.keys ?? {}, eb?.keys ?? {}).map(([platform, c]) => ({ platform, ...c })),
@@ -143,7 +147,12 @@ interface SideSource {
 
 /** The lock's pins where there are any, else the recipe's sources (unpinned). */
 function sidesOf(r: SnapshotRecipe | undefined, e: LockEntry | undefined): SideSource[] {
-  if (e) return e.sources.map((p) => ({ location: locationOfPin(p), integrity: p.integrity, ...(p.archiveIntegrity !== undefined ? { archiveIntegrity: p.archiveIntegrity } : {}) }));
+  if (e)
+    return e.sources.map((p) => ({
+      location: locationOfPin(p),
+      integrity: p.integrity,
+      ...(p.archiveIntegrity !== undefined ? { archiveIntegrity: p.archiveIntegrity } : {}),
+    }));
   return (r?.loaded?.recipe.sources ?? []).map((s) => ({ location: locationOfSource(s) }));
 }
 

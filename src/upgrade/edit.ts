@@ -30,18 +30,18 @@ export interface VersionEditPlan {
   changedSources: number[];
 }
 
-function escape(s: string): string {
+function escapeYaml(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 /** `s` with every standalone occurrence of version `from` replaced by `to`. */
 export function replaceVersion(s: string, from: string, to: string): string {
-  return s.replace(new RegExp(`(?<![0-9A-Za-z.])(v?)${escape(from)}(?![0-9A-Za-z]|\\.[0-9])`, 'g'), (_m, v: string) => `${v}${to}`);
+  return s.replace(new RegExp(`(?<![0-9A-Za-z.])(v?)${escapeYaml(from)}(?![0-9A-Za-z]|\\.[0-9])`, 'g'), (_m, v: string) => `${v}${to}`);
 }
 
 /** 1-based numbers of the lines that still mention `version` standalone. */
 export function linesMentioning(text: string, version: string): number[] {
-  const re = new RegExp(`(?<![0-9A-Za-z.])v?${escape(version)}(?![0-9A-Za-z]|\\.[0-9])`);
+  const re = new RegExp(`(?<![0-9A-Za-z.])v?${escapeYaml(version)}(?![0-9A-Za-z]|\\.[0-9])`);
   return text.split('\n').flatMap((l, i) => (re.test(l) ? [i + 1] : []));
 }
 
@@ -52,7 +52,13 @@ export function linesMentioning(text: string, version: string): number[] {
 export function planVersionEdit(loaded: LoadedRecipe, to: string, revs: ReadonlyMap<number, string>): VersionEditPlan {
   const { recipe, file } = loaded;
   const from = recipe.version;
-  const plan: VersionEditPlan = { edits: [{ path: ['version'], value: to }], changes: [{ field: 'version', from, to }], dropped: [], untouched: [], changedSources: [] };
+  const plan: VersionEditPlan = {
+    edits: [{ path: ['version'], value: to }],
+    changes: [{ field: 'version', from, to }],
+    dropped: [],
+    untouched: [],
+    changedSources: [],
+  };
   const set = (path: (string | number)[], field: string, a: string, b: string): void => {
     if (a === b) return;
     plan.edits.push({ path, value: b });
@@ -68,7 +74,10 @@ export function planVersionEdit(loaded: LoadedRecipe, to: string, revs: Readonly
         const verdict = classifyNpmSpec(next);
         if (!verdict.exact) {
           throw new IntactError('NPM_SPEC_FLOATING', `${at}: upgrading to ${to} would make the npm spec "${next}", which floats: ${verdict.reason ?? ''}`, {
-            file, ...loaded.locate(['sources', i, 'npm']), field: `${at}.npm`, found: next,
+            file,
+            ...loaded.locate(['sources', i, 'npm']),
+            field: `${at}.npm`,
+            found: next,
             hint: `npm versions are full semver versions: upgrade to e.g. ${to}.0 (\`intact upgrade ${recipe.name} <major.minor.patch>\`)`,
           });
         }
@@ -80,7 +89,8 @@ export function planVersionEdit(loaded: LoadedRecipe, to: string, revs: Readonly
     if ('url' in src) {
       set(['sources', i, 'url'], `${at}.url`, src.url, replaceVersion(src.url, from, to));
       (src.mirrors ?? []).forEach((m, j) => set(['sources', i, 'mirrors', j], `${at}.mirrors[${j}]`, m, replaceVersion(m, from, to)));
-      if (plan.changes.length === before) plan.untouched.push({ field: `${at}.url`, why: `the URL does not contain ${from}; edit it by hand if it encodes the version otherwise` });
+      if (plan.changes.length === before)
+        plan.untouched.push({ field: `${at}.url`, why: `the URL does not contain ${from}; edit it by hand if it encodes the version otherwise` });
     }
     if ('git' in src) {
       const rev = revs.get(i);

@@ -165,7 +165,10 @@ export async function deltasSince(repo: ProjectRepo, base: string): Promise<File
   const u = await repo.run(['ls-files', '-z', '--others', '--exclude-standard', '--full-name', '--', '.']);
   if (u.code !== 0) throw gitFailed(repo, 'cannot list untracked files', u);
   const { readFile } = await import('node:fs/promises');
-  for (const path of u.stdout.toString('utf8').split('\0').filter((p) => p !== '')) {
+  for (const path of u.stdout
+    .toString('utf8')
+    .split('\0')
+    .filter((p) => p !== '')) {
     const bytes = await readFile(join(repo.top, path)).catch(() => Buffer.alloc(0));
     const binary = bytes.includes(0);
     const text = bytes.toString('utf8');

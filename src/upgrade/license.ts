@@ -23,9 +23,7 @@ function parse(): Parse {
   return parser;
 }
 
-export type LicenseVerdict =
-  | { ok: true; expression: string; ids: string[]; single: boolean }
-  | { ok: false; reason: string };
+export type LicenseVerdict = { ok: true; expression: string; ids: string[]; single: boolean } | { ok: false; reason: string };
 
 export function checkLicense(expression: string): LicenseVerdict {
   let tree: LicenseNode;
@@ -49,8 +47,18 @@ export function checkLicense(expression: string): LicenseVerdict {
 /** A hint that names the usual spelling for a few common mistakes. */
 export function licenseHint(expression: string): string {
   const common: Record<string, string> = {
-    'apache 2.0': 'Apache-2.0', 'apache 2': 'Apache-2.0', 'apache-2': 'Apache-2.0', 'apache2': 'Apache-2.0', 'apache license 2.0': 'Apache-2.0', 'gpl': 'GPL-3.0-only', 'gplv2': 'GPL-2.0-only',
-    'gplv3': 'GPL-3.0-only', 'bsd': 'BSD-3-Clause', 'mit license': 'MIT', 'public domain': 'Unlicense', 'lgpl': 'LGPL-2.1-only',
+    'apache 2.0': 'Apache-2.0',
+    'apache 2': 'Apache-2.0',
+    'apache-2': 'Apache-2.0',
+    apache2: 'Apache-2.0',
+    'apache license 2.0': 'Apache-2.0',
+    gpl: 'GPL-3.0-only',
+    gplv2: 'GPL-2.0-only',
+    gplv3: 'GPL-3.0-only',
+    bsd: 'BSD-3-Clause',
+    'mit license': 'MIT',
+    'public domain': 'Unlicense',
+    lgpl: 'LGPL-2.1-only',
   };
   const guess = common[expression.trim().toLowerCase()];
   return guess !== undefined

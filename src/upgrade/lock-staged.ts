@@ -17,19 +17,31 @@ export interface LockDeps {
   treeOf?: LockOptions['treeOf'];
 }
 
-export type StagedLock =
-  | { ok: true; lock: Lockfile; changes: LockChange[]; findings: Finding[] }
-  | { ok: false; findings: Finding[] };
+export type StagedLock = { ok: true; lock: Lockfile; changes: LockChange[]; findings: Finding[] } | { ok: false; findings: Finding[] };
 
 /** `context` starts every error message, e.g. "upgrade zig to 0.12.0". */
 export async function lockStaged(staged: Staged, names: readonly string[], deps: LockDeps, context: string): Promise<StagedLock> {
   let result;
   try {
-    result = await relock(staged.dir, { names, fetch: deps.fetch, jobs: deps.jobs, hashMember: deps.hashMember, ...(deps.treeOf ? { treeOf: deps.treeOf } : {}), dryRun: true });
+    result = await relock(staged.dir, {
+      names,
+      fetch: deps.fetch,
+      jobs: deps.jobs,
+      hashMember: deps.hashMember,
+      ...(deps.treeOf ? { treeOf: deps.treeOf } : {}),
+      dryRun: true,
+    });
   } catch (e) {
     if (!(e instanceof IntactError)) throw e;
     throw new IntactError(e.code, `${context}: ${e.message}`, {
-      file: e.file, line: e.line, col: e.col, field: e.field, url: e.url, expected: e.expected, found: e.found, cause: e,
+      file: e.file,
+      line: e.line,
+      col: e.col,
+      field: e.field,
+      url: e.url,
+      expected: e.expected,
+      found: e.found,
+      cause: e,
       hint: `${e.hint ?? 'see the message'}; nothing was changed`,
     });
   }

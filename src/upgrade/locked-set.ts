@@ -65,7 +65,8 @@ export async function lockedSet(projectDir: string): Promise<LockedSet> {
   const stale = checkLock({ recipes: project.states, graph: project.graph, lock: read.lock, lockText: read.text });
   if (stale.length > 0) {
     throw new IntactError('NOT_LOCKED', `${LOCK_FILE} is not current (${stale[0]!.message}), so an SBOM of it would not describe what install builds`, {
-      file: LOCK_FILE, hint: 'run `intact lock` and commit intact.lock; `intact verify` shows every difference',
+      file: LOCK_FILE,
+      hint: 'run `intact lock` and commit intact.lock; `intact verify` shows every difference',
     });
   }
   const warnings: Finding[] = [];
@@ -88,9 +89,15 @@ export async function lockedSet(projectDir: string): Promise<LockedSet> {
       if (v.ok) r.license = recipe.license;
       else {
         r.licenseText = recipe.license;
-        warnings.push(finding('LICENSE_UNKNOWN', `license of ${recipe.name}: ${v.reason}; the SBOM records it as a license name`, {
-          file, ...s.loaded.locate(['license']), field: 'license', found: recipe.license, hint: licenseHint(recipe.license),
-        }));
+        warnings.push(
+          finding('LICENSE_UNKNOWN', `license of ${recipe.name}: ${v.reason}; the SBOM records it as a license name`, {
+            file,
+            ...s.loaded.locate(['license']),
+            field: 'license',
+            found: recipe.license,
+            hint: licenseHint(recipe.license),
+          }),
+        );
       }
     }
     recipes.push(r);
@@ -112,7 +119,12 @@ function sourceOf(p: LockedSource): SbomSource {
     out.name = decodeURIComponent(new URL(p.url).pathname.split('/').filter(Boolean).pop() ?? p.url);
     out.location = p.url;
   } else if (p.git !== undefined) {
-    out.name = p.git.replace(/\/+$/, '').split(/[/:]/).pop()!.replace(/\.git$/, '') || p.git;
+    out.name =
+      p.git
+        .replace(/\/+$/, '')
+        .split(/[/:]/)
+        .pop()!
+        .replace(/\.git$/, '') || p.git;
     out.location = p.git;
     if (p.rev !== undefined) out.version = p.rev;
     out.hashOf = 'intact deterministic tar export of the commit tree (docs/sources.md)';

@@ -84,7 +84,10 @@ export async function outdated(projectDir: string, opts: OutdatedOptions): Promi
   if (opts.names && opts.names.length > 0) {
     const wanted = new Set(opts.names);
     for (const n of wanted) {
-      if (!recipes.some((r) => r.recipe.name === n)) findings.push(finding('USAGE', `there is no recipe named "${n}"`, { hint: `the recipes are: ${recipes.map((r) => r.recipe.name).join(', ') || 'none'}` }));
+      if (!recipes.some((r) => r.recipe.name === n))
+        findings.push(
+          finding('USAGE', `there is no recipe named "${n}"`, { hint: `the recipes are: ${recipes.map((r) => r.recipe.name).join(', ') || 'none'}` }),
+        );
     }
     recipes = recipes.filter((r) => wanted.has(r.recipe.name));
   }
@@ -122,7 +125,11 @@ export function trackerOf(r: LoadedRecipe): { via: Tracker; what?: string; npm?:
     if (!deb?.ok) continue;
     const arch = 'deb' in s ? debArchOf(deb.spec, s.platforms ?? recipe.platforms) : 'source';
     if (arch === undefined) continue;
-    return { via: 'deb', what: `${deb.spec.name}${arch === 'source' ? ' (source)' : `:${arch}`}`, deb: { name: deb.spec.name, arch, version: deb.spec.version } };
+    return {
+      via: 'deb',
+      what: `${deb.spec.name}${arch === 'source' ? ' (source)' : `:${arch}`}`,
+      deb: { name: deb.spec.name, arch, version: deb.spec.version },
+    };
   }
   return { via: 'none' };
 }
@@ -165,7 +172,8 @@ async function lookUp(r: LoadedRecipe, opts: OutdatedOptions): Promise<OutdatedR
       const shown = newer.filter((v) => opts.prereleases || !v.includes('~'));
       const latest = shown.at(-1);
       return {
-        ...base, current: d.version,
+        ...base,
+        current: d.version,
         newer: shown.map((version) => ({ version, prerelease: version.includes('~') })),
         hidden: { prereleases: newer.length - shown.length, younger: 0 },
         ...(latest !== undefined ? { latest } : {}),
@@ -189,7 +197,11 @@ async function lookUp(r: LoadedRecipe, opts: OutdatedOptions): Promise<OutdatedR
 }
 
 /** Newer releases than `current`, oldest first, with the filters applied and counted. */
-export function filterNewer(current: string, releases: readonly Release[], opts: { prereleases?: boolean; minAgeDays?: number }): Pick<OutdatedRow, 'newer' | 'hidden' | 'latest'> {
+export function filterNewer(
+  current: string,
+  releases: readonly Release[],
+  opts: { prereleases?: boolean; minAgeDays?: number },
+): Pick<OutdatedRow, 'newer' | 'hidden' | 'latest'> {
   const hidden = { prereleases: 0, younger: 0 };
   const newer: Release[] = [];
   for (const rel of [...releases].sort((a, b) => compareVersions(a.version, b.version))) {
@@ -215,4 +227,3 @@ function noteFor(r: LoadedRecipe): string {
   if (kinds.size === 0) return 'the recipe has no sources';
   return 'vendored files: upstream is not known to intact';
 }
-

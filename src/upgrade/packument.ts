@@ -42,7 +42,10 @@ export async function fetchPackument(name: string, cfg: NpmConfig, opts: Packume
   const shown = redactUrl(cfg.registryFor(name) + name.replace('/', '%2f'));
   const doc = await fetchPackumentDoc(name, cfg, opts, 'full');
   if (!isObject(doc.versions)) {
-    throw new IntactError('NPM_PACKUMENT_INVALID', `the registry's document for ${name} has no \`versions\``, { url: shown, hint: 'the configured registry does not answer like an npm registry; check `registry` in .npmrc' });
+    throw new IntactError('NPM_PACKUMENT_INVALID', `the registry's document for ${name} has no \`versions\``, {
+      url: shown,
+      hint: 'the configured registry does not answer like an npm registry; check `registry` in .npmrc',
+    });
   }
   const versions: Record<string, PackumentVersion> = {};
   for (const [v, entry] of Object.entries(doc.versions)) if (isObject(entry)) versions[v] = { ...entry, version: v } as PackumentVersion;

@@ -22,7 +22,11 @@ export interface PlatformPackage {
 }
 
 /** One package per platform found, best libc first (musl, then unmarked, then gnu). */
-export function platformPackages(optional: Readonly<Record<string, string>>, parentVersion: string, platforms: readonly Platform[] = ADD_PLATFORMS): PlatformPackage[] {
+export function platformPackages(
+  optional: Readonly<Record<string, string>>,
+  parentVersion: string,
+  platforms: readonly Platform[] = ADD_PLATFORMS,
+): PlatformPackage[] {
   const out: PlatformPackage[] = [];
   for (const platform of platforms) {
     const [os, arch] = platform.split('-') as [string, string];
@@ -51,6 +55,7 @@ function exactVersion(name: string, range: string, parent: string): string {
     // not a range semver reads: refused below
   }
   throw new IntactError('NPM_SPEC_FLOATING', `the package lists ${name}@${range}, a range that does not hold its own version ${parent}`, {
-    found: `${name}@${range}`, hint: `add it by its exact version instead: intact add npm:${name}@<version>`,
+    found: `${name}@${range}`,
+    hint: `add it by its exact version instead: intact add npm:${name}@<version>`,
   });
 }

@@ -51,12 +51,12 @@ export function renderRecipe(t: TemplateInput): string {
     if (s.rev !== undefined) l.push(`    rev: ${JSON.stringify(s.rev)}`);
     if (s.file !== undefined) l.push(`    debFile: ${JSON.stringify(s.file)}`);
     if (s.platforms) l.push(`    platforms: [${s.platforms.join(', ')}]`);
-    if (s.kind === 'url' || s.kind === 'debSource') l.push('    # strip: 1    # drop the archive\'s top folder');
+    if (s.kind === 'url' || s.kind === 'debSource') l.push("    # strip: 1    # drop the archive's top folder");
   }
   l.push('# Other recipes this one needs, as exact name@version:');
   l.push('# deps: [zig@0.11.0]');
   l.push('# Build steps run in order with only the declared deps on PATH, never the');
-  l.push('# host\'s shell or tools. With no steps, the unpacked sources are the output,');
+  l.push("# host's shell or tools. With no steps, the unpacked sources are the output,");
   l.push('# which is how a prebuilt static binary is packaged.');
   l.push('build: []');
   l.push('#  - run: [zig, cc, -target, x86_64-linux-musl, -O2, -static, -o, "$out/bin/tool", tool.c]');

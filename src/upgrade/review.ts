@@ -63,7 +63,8 @@ export async function review(projectDir: string, opts: ReviewOptions): Promise<R
   // The lock must be current, and each recipe change paired with its lock entry.
   const changedWithoutLock = new Set<string>();
   if (head.lockProblem) findings.push(head.lockProblem);
-  else if (!head.lock && head.recipes.size > 0) findings.push(finding('LOCK_MISSING', `there is no ${LOCK_FILE}`, { file: LOCK_FILE, hint: 'run `intact lock` and commit intact.lock' }));
+  else if (!head.lock && head.recipes.size > 0)
+    findings.push(finding('LOCK_MISSING', `there is no ${LOCK_FILE}`, { file: LOCK_FILE, hint: 'run `intact lock` and commit intact.lock' }));
   for (const r of cmp.report.recipes) {
     const a = base.recipes.get(r.name);
     const b = head.recipes.get(r.name);
@@ -72,9 +73,12 @@ export async function review(projectDir: string, opts: ReviewOptions): Promise<R
     const recipeMoved = a && b ? semanticallyChanged(a, b) : false;
     if (recipeMoved && ea && eb && !r.lockChanged) {
       changedWithoutLock.add(r.name);
-      findings.push(finding('REVIEW_LOCK_NOT_UPDATED', `${r.file} changed in this change, but its entry in ${LOCK_FILE} did not`, {
-        file: r.file, hint: `run \`intact lock ${r.name}\` and commit intact.lock with the recipe`,
-      }));
+      findings.push(
+        finding('REVIEW_LOCK_NOT_UPDATED', `${r.file} changed in this change, but its entry in ${LOCK_FILE} did not`, {
+          file: r.file,
+          hint: `run \`intact lock ${r.name}\` and commit intact.lock with the recipe`,
+        }),
+      );
     }
     if (a && b && !recipeMoved && ea && eb && r.lockChanged) findings.push(...unexplained(r.name, ea, eb));
   }
@@ -92,10 +96,14 @@ export async function review(projectDir: string, opts: ReviewOptions): Promise<R
     if (!recipe) continue;
     const place = { file: r.file, ...head.recipes.get(r.name)!.loaded!.locate(['license']), field: 'license' };
     if (recipe.license === undefined) {
-      if (r.status === 'added') findings.push(finding('LICENSE_UNKNOWN', `${r.name} has no license`, { ...place, hint: 'add `license:` with an SPDX expression, so SBOMs and reviewers know it' }));
+      if (r.status === 'added')
+        findings.push(
+          finding('LICENSE_UNKNOWN', `${r.name} has no license`, { ...place, hint: 'add `license:` with an SPDX expression, so SBOMs and reviewers know it' }),
+        );
     } else {
       const v = checkLicense(recipe.license);
-      if (!v.ok) findings.push(finding('LICENSE_UNKNOWN', `license of ${r.name}: ${v.reason}`, { ...place, found: recipe.license, hint: licenseHint(recipe.license) }));
+      if (!v.ok)
+        findings.push(finding('LICENSE_UNKNOWN', `license of ${r.name}: ${v.reason}`, { ...place, found: recipe.license, hint: licenseHint(recipe.license) }));
     }
   }
 
@@ -106,10 +114,13 @@ export async function review(projectDir: string, opts: ReviewOptions): Promise<R
     out.maxDeltas = opts.maxDeltas;
     if (deltas.counted > opts.maxDeltas) {
       const top = [...deltas.files].sort((x, y) => y.added + y.removed - (x.added + x.removed)).slice(0, 3);
-      findings.push(finding('REVIEW_TOO_LARGE', `this change adds and removes ${deltas.counted} lines; the budget is ${opts.maxDeltas}`, {
-        expected: `at most ${opts.maxDeltas}`, found: String(deltas.counted),
-        hint: `split it into smaller merge requests (largest: ${top.map((d) => `${d.path} +${d.added} -${d.removed}`).join(', ')}); generated files such as ${LOCK_FILE} do not count`,
-      }));
+      findings.push(
+        finding('REVIEW_TOO_LARGE', `this change adds and removes ${deltas.counted} lines; the budget is ${opts.maxDeltas}`, {
+          expected: `at most ${opts.maxDeltas}`,
+          found: String(deltas.counted),
+          hint: `split it into smaller merge requests (largest: ${top.map((d) => `${d.path} +${d.added} -${d.removed}`).join(', ')}); generated files such as ${LOCK_FILE} do not count`,
+        }),
+      );
     }
   }
   out.exitCode = exitStatusOf(findings);
@@ -124,27 +135,34 @@ function semanticallyChanged(a: SnapshotRecipe, b: SnapshotRecipe): boolean {
 }
 
 /**
- * A lock entry that changed while its recipe did not. A moved closure (a
+ * A lock entry that changed while its recipe did not. Moved deps (a
  * dependency was upgraded) and changed referenced files (a patch was edited) are
  * explained; recorded output hashes are reported; anything else — new pins, a new
  * recipe hash — is not. Store keys are not looked at: they follow from the rest
  * (a dependency's change moves them), and checkLock recomputes every one.
  */
 function unexplained(name: string, a: LockEntry, b: LockEntry): Finding[] {
-  const keys = (['version', 'recipeHash', 'files', 'sources', 'deps', 'closure', 'output'] as const).filter((k) => JSON.stringify(a[k]) !== JSON.stringify(b[k]));
-  const rest = keys.filter((k) => k !== 'closure' && k !== 'output' && !(keys.includes('files') && k === 'recipeHash') && k !== 'files');
+  const keys = (['version', 'recipeHash', 'files', 'sources', 'deps', 'output'] as const).filter((k) => JSON.stringify(a[k]) !== JSON.stringify(b[k]));
+  const rest = keys.filter((k) => k !== 'output' && !(keys.includes('files') && k === 'recipeHash') && k !== 'files');
   if (rest.length > 0) {
-    return [finding('REVIEW_RECIPE_NOT_UPDATED', `the ${LOCK_FILE} entry of ${name} changed (${rest.join(', ')}) but recipes/${name}.yaml did not`, {
-      file: LOCK_FILE, field: `recipes.${name}`,
-      hint: rest.includes('sources')
-        ? 'pins change only with their recipe: if upstream bytes changed, find out why before re-pinning; otherwise restore the entry (`git checkout <base> -- intact.lock`, then `intact lock`)'
-        : `restore the entry and run \`intact lock ${name}\`; the lock is written by intact, not by hand`,
-    })];
+    return [
+      finding('REVIEW_RECIPE_NOT_UPDATED', `the ${LOCK_FILE} entry of ${name} changed (${rest.join(', ')}) but recipes/${name}.yaml did not`, {
+        file: LOCK_FILE,
+        field: `recipes.${name}`,
+        hint: rest.includes('sources')
+          ? 'pins change only with their recipe: if upstream bytes changed, find out why before re-pinning; otherwise restore the entry (`git checkout <base> -- intact.lock`, then `intact lock`)'
+          : `restore the entry and run \`intact lock ${name}\`; the lock is written by intact, not by hand`,
+      }),
+    ];
   }
   if (keys.includes('output')) {
-    return [finding('REVIEW_OUTPUT_CHANGED', `the recorded output hash of ${name} changed without a recipe change`, {
-      file: LOCK_FILE, field: `recipes.${name}.output`, hint: 'a rebuild gave other bytes or the hash was recorded anew: check that the build is reproducible (`intact verify --rebuild`)',
-    })];
+    return [
+      finding('REVIEW_OUTPUT_CHANGED', `the recorded output hash of ${name} changed without a recipe change`, {
+        file: LOCK_FILE,
+        field: `recipes.${name}.output`,
+        hint: 'a rebuild gave other bytes or the hash was recorded anew: check that the build is reproducible (`intact verify --rebuild`)',
+      }),
+    ];
   }
   return [];
 }

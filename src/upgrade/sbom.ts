@@ -43,7 +43,8 @@ function timestamp(opts: SbomOptions): string {
   if (opts.now) return iso(opts.now);
   const epoch = (opts.env ?? process.env).SOURCE_DATE_EPOCH;
   if (epoch !== undefined && epoch !== '') {
-    if (!/^\d+$/.test(epoch)) throw new IntactError('USAGE', `SOURCE_DATE_EPOCH is "${epoch}", not a number of seconds`, { hint: 'e.g. SOURCE_DATE_EPOCH=$(git log -1 --format=%ct)' });
+    if (!/^\d+$/.test(epoch))
+      throw new IntactError('USAGE', `SOURCE_DATE_EPOCH is "${epoch}", not a number of seconds`, { hint: 'e.g. SOURCE_DATE_EPOCH=$(git log -1 --format=%ct)' });
     return iso(new Date(Number(epoch) * 1000));
   }
   return iso(new Date());

@@ -48,7 +48,13 @@ export function spdx(set: LockedSet, info: DocumentInfo): Record<string, unknown
       primaryPackagePurpose: r.application ? 'APPLICATION' : 'LIBRARY',
       ...(r.homepage ? { homepage: r.homepage } : {}),
       ...(r.description ? { summary: r.description } : {}),
-      ...(Object.keys(r.outputs).length > 0 ? { comment: `intact output tree hashes: ${Object.entries(r.outputs).map(([p, h]) => `${p} ${h}`).join(', ')}` } : {}),
+      ...(Object.keys(r.outputs).length > 0
+        ? {
+            comment: `intact output tree hashes: ${Object.entries(r.outputs)
+              .map(([p, h]) => `${p} ${h}`)
+              .join(', ')}`,
+          }
+        : {}),
     });
     relationships.push({ spdxElementId: 'SPDXRef-DOCUMENT', relationshipType: 'DESCRIBES', relatedSpdxElement: id });
     r.sources.forEach((s, i) => {

@@ -34,9 +34,11 @@ export async function stageProject(projectDir: string): Promise<Staged> {
     cleanup: () => rm(dir, { recursive: true, force: true }),
   };
   try {
-    await cp(join(projectDir, RECIPES_DIR), join(dir, RECIPES_DIR), { recursive: true, verbatimSymlinks: true, errorOnExist: false }).catch((e: NodeJS.ErrnoException) => {
-      if (e.code !== 'ENOENT') throw e;
-    });
+    await cp(join(projectDir, RECIPES_DIR), join(dir, RECIPES_DIR), { recursive: true, verbatimSymlinks: true, errorOnExist: false }).catch(
+      (e: NodeJS.ErrnoException) => {
+        if (e.code !== 'ENOENT') throw e;
+      },
+    );
     await copyFile(join(projectDir, LOCK_FILE), join(dir, LOCK_FILE)).catch((e: NodeJS.ErrnoException) => {
       if (e.code !== 'ENOENT') throw e;
     });
@@ -50,7 +52,8 @@ export async function stageProject(projectDir: string): Promise<Staged> {
   } catch (e) {
     await staged.cleanup();
     throw new IntactError('IO', `cannot prepare a temporary copy of the project's recipes: ${(e as Error).message}`, {
-      cause: e, hint: `check free space in ${tmpdir()} (or set TMPDIR)`,
+      cause: e,
+      hint: `check free space in ${tmpdir()} (or set TMPDIR)`,
     });
   }
   return staged;
@@ -92,7 +95,8 @@ export async function writeProjectFiles(projectDir: string, files: readonly File
       });
       if (now !== f.before) {
         throw new IntactError('PROJECT_CHANGED', `${f.rel} changed while intact was working; nothing was written`, {
-          file: f.rel, hint: 'run the command again once the other edit is done',
+          file: f.rel,
+          hint: 'run the command again once the other edit is done',
         });
       }
       await mkdir(dirname(final), { recursive: true });
@@ -104,6 +108,9 @@ export async function writeProjectFiles(projectDir: string, files: readonly File
   } catch (e) {
     await Promise.all(temps.map((t) => rm(t.tmp, { force: true })));
     if (e instanceof IntactError) throw e;
-    throw new IntactError('IO', `cannot write into ${projectDir}: ${(e as Error).message}`, { cause: e, hint: 'check that the project folder is writable; nothing was changed' });
+    throw new IntactError('IO', `cannot write into ${projectDir}: ${(e as Error).message}`, {
+      cause: e,
+      hint: 'check that the project folder is writable; nothing was changed',
+    });
   }
 }

@@ -73,14 +73,25 @@ export async function upgrade(projectDir: string, opts: UpgradeOptions): Promise
   const { name, version: to } = opts;
   const verdict = classifyVersion(to, 'recipe');
   if (!verdict.exact) {
-    throw new IntactError('VERSION_FLOATING', `cannot upgrade ${name} to "${to}": ${verdict.reason ?? 'it floats'}`, { found: to, hint: verdict.hint ?? 'give an exact version' });
+    throw new IntactError('VERSION_FLOATING', `cannot upgrade ${name} to "${to}": ${verdict.reason ?? 'it floats'}`, {
+      found: to,
+      hint: verdict.hint ?? 'give an exact version',
+    });
   }
   const { recipes } = await loadRecipes(projectDir);
-  requireRecipes([name], recipes.map((r) => r.recipe.name));
+  requireRecipes(
+    [name],
+    recipes.map((r) => r.recipe.name),
+  );
   const target = recipes.find((r) => r.recipe.name === name)!;
   const from = target.recipe.version;
   if (from === to) {
-    throw new IntactError('UPGRADE_SAME_VERSION', `${name} is already at ${to}`, { file: target.file, ...target.locate(['version']), field: 'version', hint: 'to pin its sources again, run `intact lock ' + name + '`' });
+    throw new IntactError('UPGRADE_SAME_VERSION', `${name} is already at ${to}`, {
+      file: target.file,
+      ...target.locate(['version']),
+      field: 'version',
+      hint: 'to pin its sources again, run `intact lock ' + name + '`',
+    });
   }
   await refuseUncommitted(projectDir, target, opts);
 
@@ -89,7 +100,9 @@ export async function upgrade(projectDir: string, opts: UpgradeOptions): Promise
   const fixable = (target.recipe.sources ?? []).some((s) => !('file' in s));
   if (plan.changedSources.length === 0 && fixable) {
     throw new IntactError('UPGRADE_NOTHING_TO_EDIT', `no source of ${target.file} uses version ${from}, so an upgrade cannot tell what to change`, {
-      file: target.file, ...target.locate(['sources']), field: 'sources',
+      file: target.file,
+      ...target.locate(['sources']),
+      field: 'sources',
       hint: `edit the sources by hand (${plan.untouched.map((u) => u.field).join(', ')}), set \`version: ${to}\`, then run \`intact lock ${name}\``,
     });
   }
@@ -121,8 +134,18 @@ export async function upgrade(projectDir: string, opts: UpgradeOptions): Promise
     await staged.cleanup();
   }
   const result: UpgradeResult = {
-    ok: locked.ok, written: false, name, from, to, file: target.file, changes: plan.changes, tags, dependents, relocked,
-    lockChanges: locked.ok ? locked.changes : [], findings: locked.ok ? [] : locked.findings,
+    ok: locked.ok,
+    written: false,
+    name,
+    from,
+    to,
+    file: target.file,
+    changes: plan.changes,
+    tags,
+    dependents,
+    relocked,
+    lockChanges: locked.ok ? locked.changes : [],
+    findings: locked.ok ? [] : locked.findings,
   };
   if (!locked.ok) return result;
 
@@ -160,16 +183,22 @@ async function refuseUncommitted(projectDir: string, target: LoadedRecipe, opts:
     repo = await openRepo(projectDir, opts.env, opts.signal);
   } catch (e) {
     if (e instanceof IntactError && e.code === 'NOT_GIT_REPO') {
-      throw new IntactError('NOT_GIT_REPO', `${e.message}: an upgrade is an edit for review, and intact cannot tell whether ${target.file} holds work that is not committed`, {
-        file: target.file, hint: 'commit the project to git first, or pass --force to upgrade anyway',
-      });
+      throw new IntactError(
+        'NOT_GIT_REPO',
+        `${e.message}: an upgrade is an edit for review, and intact cannot tell whether ${target.file} holds work that is not committed`,
+        {
+          file: target.file,
+          hint: 'commit the project to git first, or pass --force to upgrade anyway',
+        },
+      );
     }
     throw e;
   }
   const status = await statusOf(repo, target.file);
   if (status !== '') {
     throw new IntactError('UPGRADE_DIRTY', `${target.file} has uncommitted edits (git status: ${status.split('\n')[0]!.trim()})`, {
-      file: target.file, hint: 'commit or stash them first, so the upgrade is its own change; or pass --force to upgrade over them',
+      file: target.file,
+      hint: 'commit or stash them first, so the upgrade is its own change; or pass --force to upgrade over them',
     });
   }
 }
@@ -181,14 +210,19 @@ async function resolveGitRevs(target: LoadedRecipe, to: string, opts: UpgradeOpt
   if (opts.rev !== undefined) {
     if (gits.length !== 1) {
       throw new IntactError('USAGE', `--rev needs a recipe with exactly one git source; ${target.file} has ${gits.length}`, {
-        file: target.file, hint: gits.length === 0 ? 'drop --rev' : 'edit each rev by hand, then run `intact lock ' + target.recipe.name + '`',
+        file: target.file,
+        hint: gits.length === 0 ? 'drop --rev' : 'edit each rev by hand, then run `intact lock ' + target.recipe.name + '`',
       });
     }
     revs.set(gits[0]!.i, checkRev(opts.rev));
     return { revs, tags };
   }
   for (const g of gits) {
-    const found = await revForVersion(g.url, to, { recipeName: target.recipe.name, ...(opts.env ? { env: opts.env } : {}), ...(opts.signal ? { signal: opts.signal } : {}) });
+    const found = await revForVersion(g.url, to, {
+      recipeName: target.recipe.name,
+      ...(opts.env ? { env: opts.env } : {}),
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    });
     revs.set(g.i, found.rev);
     tags.push({ field: `sources[${g.i}].rev`, tag: found.tag, rev: found.rev });
   }
@@ -219,14 +253,22 @@ function dependantsOf(recipes: readonly LoadedRecipe[], name: string): string[] 
 function warnings(target: LoadedRecipe, text: string, from: string, to: string, dropped: { field: string; value: string }[]): Finding[] {
   const out: Finding[] = [];
   for (const line of linesMentioning(text, from)) {
-    out.push(finding('UPGRADE_LEFTOVER', `${target.file} still mentions ${from} on line ${line}`, {
-      file: target.file, line, hint: `check whether it should read ${to} (build steps and paths are not edited by upgrade)`,
-    }));
+    out.push(
+      finding('UPGRADE_LEFTOVER', `${target.file} still mentions ${from} on line ${line}`, {
+        file: target.file,
+        line,
+        hint: `check whether it should read ${to} (build steps and paths are not edited by upgrade)`,
+      }),
+    );
   }
   for (const d of dropped) {
-    out.push(finding('UPGRADE_INTEGRITY_DROPPED', `removed ${d.field} (${d.value.slice(0, 20)}…): it pinned the bytes of ${from}`, {
-      file: target.file, field: d.field, hint: `if upstream publishes a hash for ${to}, add it back as ${d.field.split('.').pop()}; the lock pins what was fetched`,
-    }));
+    out.push(
+      finding('UPGRADE_INTEGRITY_DROPPED', `removed ${d.field} (${d.value.slice(0, 20)}…): it pinned the bytes of ${from}`, {
+        file: target.file,
+        field: d.field,
+        hint: `if upstream publishes a hash for ${to}, add it back as ${d.field.split('.').pop()}; the lock pins what was fetched`,
+      }),
+    );
   }
   return out;
 }

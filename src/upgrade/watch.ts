@@ -18,14 +18,18 @@ export function compileWatch(loaded: LoadedRecipe, watch: Watch): RegExp {
     re = new RegExp(watch.pattern, 'g');
   } catch (e) {
     throw new IntactError('WATCH_INVALID', `watch.pattern is not a regular expression: ${(e as Error).message}`, {
-      ...place, found: watch.pattern, hint: 'write a JavaScript regular expression, e.g. foo-([0-9][0-9.]*)\\.tar\\.gz',
+      ...place,
+      found: watch.pattern,
+      hint: 'write a JavaScript regular expression, e.g. foo-([0-9][0-9.]*)\\.tar\\.gz',
     });
   }
   // The number of capture groups: an empty alternative always matches the empty string.
   const groups = (new RegExp(`${watch.pattern}|`).exec('')?.length ?? 1) - 1;
   if (groups !== 1) {
     throw new IntactError('WATCH_INVALID', `watch.pattern has ${groups} capture groups; it needs exactly one, the version`, {
-      ...place, found: watch.pattern, hint: 'wrap the version in ( ) and make other groups non-capturing: (?: ... )',
+      ...place,
+      found: watch.pattern,
+      hint: 'wrap the version in ( ) and make other groups non-capturing: (?: ... )',
     });
   }
   return re;
@@ -41,7 +45,11 @@ export function versionsInPage(page: string, re: RegExp): string[] {
   return [...seen];
 }
 
-export async function watchVersions(loaded: LoadedRecipe, watch: Watch, opts: { limits: FetchLimits; env?: NodeJS.ProcessEnv; signal?: AbortSignal }): Promise<string[]> {
+export async function watchVersions(
+  loaded: LoadedRecipe,
+  watch: Watch,
+  opts: { limits: FetchLimits; env?: NodeJS.ProcessEnv; signal?: AbortSignal },
+): Promise<string[]> {
   const re = compileWatch(loaded, watch);
   const chunks: Buffer[] = [];
   let bytes = 0;

@@ -22,7 +22,10 @@ const PARSE = { schema: 'core', merge: false, strict: true, uniqueKeys: true } a
 function parse(text: string, file: string): Document {
   const doc = parseDocument(text, PARSE);
   if (doc.errors.length > 0) {
-    throw new IntactError('RECIPE_YAML', `cannot edit ${file}: ${doc.errors[0]!.message.split('\n')[0]}`, { file, hint: 'fix the YAML first (`intact verify` says where)' });
+    throw new IntactError('RECIPE_YAML', `cannot edit ${file}: ${doc.errors[0]!.message.split('\n')[0]}`, {
+      file,
+      hint: 'fix the YAML first (`intact verify` says where)',
+    });
   }
   return doc;
 }

@@ -26,6 +26,7 @@ import { sourceOfPin, selectWithClosure } from '../lock/fetch-locked.js';
 import type { LockedSource } from '../lock/types.js';
 import { runLimited } from '../pool.js';
 import type { Source } from '../recipe/types.js';
+import { tempName } from '../temp-name.js';
 
 export interface FetchCheckOptions {
   names: readonly string[];
@@ -56,7 +57,7 @@ export async function verifyFetch(projectDir: string, opts: FetchCheckOptions): 
   // Unpacking options (strip, path, archive) live in the recipes, not in the pins.
   const recipeSources = new Map(project.states.map((s) => [s.loaded.recipe.name, s.loaded.recipe.sources ?? []]));
   if (!read) throw new IntactError('LOCK_MISSING', `there is no ${LOCK_FILE}`, { file: LOCK_FILE, hint: 'run `intact lock` and commit intact.lock' });
-  const scratchRoot = join(opts.tmpDir, `verify-fetch-${process.pid}-${randomBytes(4).toString('hex')}`);
+  const scratchRoot = join(opts.tmpDir, tempName('verify', `fetch-${randomBytes(4).toString('hex')}`));
   const scratch = new DownloadCache(scratchRoot);
   const findings: Finding[] = [];
   const checked: FetchCheckResult['checked'] = [];
@@ -82,7 +83,8 @@ export async function verifyFetch(projectDir: string, opts: FetchCheckOptions): 
             }
             let content = 'the content changed too';
             if (!pin.tree) content = 'the lock records no tree hash to compare the content with';
-            else if (!opts.compareContent) content = 'the content was not compared (the changed bytes are not unpacked; --compare-content does, outside the store)';
+            else if (!opts.compareContent)
+              content = 'the content was not compared (the changed bytes are not unpacked; --compare-content does, outside the store)';
             else {
               const throwaway = await mkdtemp(join(tmpdir(), 'intact-compare-'));
               try {
@@ -94,26 +96,40 @@ export async function verifyFetch(projectDir: string, opts: FetchCheckOptions): 
             }
             const message = `${where}: ${loc} now serves different bytes; ${content}`;
             checked.push({ recipe: name, location: loc, ok: false, message });
-            findings.push(finding('SOURCE_CHANGED', message, {
-              file: LOCK_FILE, url: loc, expected: pin.integrity, found: integrity, recipe: name,
-              hint: 'the bytes were replaced upstream: find out why before trusting them; a reviewed change is `intact lock NAME` after editing the pin away',
-            }));
+            findings.push(
+              finding('SOURCE_CHANGED', message, {
+                file: LOCK_FILE,
+                url: loc,
+                expected: pin.integrity,
+                found: integrity,
+                recipe: name,
+                hint: 'the bytes were replaced upstream: find out why before trusting them; a reviewed change is `intact lock NAME` after editing the pin away',
+              }),
+            );
           } catch (e) {
             const message = `${where}: ${loc} cannot be fetched: ${(e as Error).message}`;
             results.push({ loc, error: (e as Error).message });
             checked.push({ recipe: name, location: loc, ok: false, message });
-            findings.push(finding('SOURCE_DEAD', message, {
-              file: LOCK_FILE, url: loc, recipe: name,
-              hint: (e as IntactError).hint ?? 'the location is gone or unreachable: add a mirror, or vendor the file (`file:` source)',
-            }));
+            findings.push(
+              finding('SOURCE_DEAD', message, {
+                file: LOCK_FILE,
+                url: loc,
+                recipe: name,
+                hint: (e as IntactError).hint ?? 'the location is gone or unreachable: add a mirror, or vendor the file (`file:` source)',
+              }),
+            );
           }
         }
         const good = results.filter((r) => r.integrity !== undefined);
         if (new Set(good.map((r) => r.integrity)).size > 1) {
-          findings.push(finding('MIRROR_DISAGREES', `${where}: its locations serve different bytes: ${good.map((r) => `${r.loc} -> ${r.integrity}`).join('; ')}`, {
-            file: LOCK_FILE, expected: pin.integrity, recipe: name,
-            hint: 'a mirror serving other bytes is either stale or tampered with: remove it from `mirrors` or find out why',
-          }));
+          findings.push(
+            finding('MIRROR_DISAGREES', `${where}: its locations serve different bytes: ${good.map((r) => `${r.loc} -> ${r.integrity}`).join('; ')}`, {
+              file: LOCK_FILE,
+              expected: pin.integrity,
+              recipe: name,
+              hint: 'a mirror serving other bytes is either stale or tampered with: remove it from `mirrors` or find out why',
+            }),
+          );
         }
       });
     });
@@ -138,7 +154,8 @@ function unpackFields(s: Source | undefined): Partial<Source> {
 
 /** The SRI of a fetched file under the pin's algorithm (pins may be sha256/384). */
 async function rehash(path: string, algorithm: string): Promise<string> {
-  if (!isHashAlgorithm(algorithm)) throw new IntactError('INTEGRITY_MALFORMED', `${algorithm} is not a pin algorithm`, { hint: 'pins are sha512, sha384 or sha256' });
+  if (!isHashAlgorithm(algorithm))
+    throw new IntactError('INTEGRITY_MALFORMED', `${algorithm} is not a pin algorithm`, { hint: 'pins are sha512, sha384 or sha256' });
   const h = createHash(algorithm);
   for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
   return `${algorithm}-${h.digest('base64')}`;

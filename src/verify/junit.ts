@@ -10,8 +10,9 @@ export interface JunitCase {
   failures: Finding[];
 }
 
-const escape = (s: string): string =>
-  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c]!)
+const escapeXml = (s: string): string =>
+  s
+    .replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c]!)
     // XML 1.0 cannot carry most control characters, even escaped.
     .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, '');
 
@@ -22,18 +23,18 @@ export function renderJunit(cases: readonly JunitCase[]): string {
   const failures = cases.filter((c) => c.failures.length > 0).length;
   out.push(`<testsuites name="intact verify" tests="${cases.length}" failures="${failures}">`);
   for (const [suite, list] of [...suites].sort((a, b) => byCodePoint(a[0], b[0]))) {
-    out.push(`  <testsuite name="${escape(suite)}" tests="${list.length}" failures="${list.filter((c) => c.failures.length > 0).length}">`);
+    out.push(`  <testsuite name="${escapeXml(suite)}" tests="${list.length}" failures="${list.filter((c) => c.failures.length > 0).length}">`);
     for (const c of list) {
       if (c.failures.length === 0) {
-        out.push(`    <testcase classname="${escape(suite)}" name="${escape(c.name)}"/>`);
+        out.push(`    <testcase classname="${escapeXml(suite)}" name="${escapeXml(c.name)}"/>`);
         continue;
       }
       const first = c.failures[0]!;
       const text = c.failures
         .map((f) => `${formatPlace(f) ? `${formatPlace(f)}: ` : ''}[${f.code}] ${f.message}${f.hint ? `\nhint: ${f.hint}` : ''}`)
         .join('\n\n');
-      out.push(`    <testcase classname="${escape(suite)}" name="${escape(c.name)}">`);
-      out.push(`      <failure type="${first.code}" message="${escape(first.message)}">${escape(text)}</failure>`);
+      out.push(`    <testcase classname="${escapeXml(suite)}" name="${escapeXml(c.name)}">`);
+      out.push(`      <failure type="${first.code}" message="${escapeXml(first.message)}">${escapeXml(text)}</failure>`);
       out.push('    </testcase>');
     }
     out.push('  </testsuite>');

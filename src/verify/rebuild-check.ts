@@ -34,7 +34,13 @@ export function variedConditions(jobs: number): NonNullable<BuildContext['vary']
   };
 }
 
-export async function verifyRebuild(projectDir: string, names: readonly string[], build: BuildServices, jobs: number, target?: Platform): Promise<{ findings: Finding[]; checks: RebuildCheck[] }> {
+export async function verifyRebuild(
+  projectDir: string,
+  names: readonly string[],
+  build: BuildServices,
+  jobs: number,
+  target?: Platform,
+): Promise<{ findings: Finding[]; checks: RebuildCheck[] }> {
   const sel = await planProject(projectDir, names, target);
   const { platform } = sel;
   const plans = plansByName(sel.plans);
@@ -56,17 +62,34 @@ export async function verifyRebuild(projectDir: string, names: readonly string[]
       if (stored !== undefined && stored !== output) {
         check.ok = false;
         check.differences = await differences(entryPath(build.store, plan.key, plan.name, plan.version), fresh.path);
-        findings.push(finding('NOT_REPRODUCIBLE', `${plan.name}: a second build differs from the store's entry in ${check.differences.length} file(s): ${check.differences.slice(0, 5).map((d) => d.path).join(', ')}`, {
-          file: `recipes/${plan.name}.yaml`, expected: stored, found: output, recipe: plan.name,
-          hint: 'the build lets something vary into its output (time, paths, job order, locale, umask); the report shows each difference',
-        }));
+        findings.push(
+          finding(
+            'NOT_REPRODUCIBLE',
+            `${plan.name}: a second build differs from the store's entry in ${check.differences.length} file(s): ${check.differences
+              .slice(0, 5)
+              .map((d) => d.path)
+              .join(', ')}`,
+            {
+              file: `recipes/${plan.name}.yaml`,
+              expected: stored,
+              found: output,
+              recipe: plan.name,
+              hint: 'the build lets something vary into its output (time, paths, job order, locale, umask); the report shows each difference',
+            },
+          ),
+        );
       }
       if (locked !== undefined && locked !== output) {
         check.ok = false;
-        findings.push(finding('OUTPUT_MISMATCH', `${plan.name}: the rebuild differs from the output intact.lock records for ${platform}`, {
-          file: 'intact.lock', expected: locked, found: output, recipe: plan.name,
-          hint: 'if the change is intended and reviewed, record it with `intact lock --outputs NAME`',
-        }));
+        findings.push(
+          finding('OUTPUT_MISMATCH', `${plan.name}: the rebuild differs from the output intact.lock records for ${platform}`, {
+            file: 'intact.lock',
+            expected: locked,
+            found: output,
+            recipe: plan.name,
+            hint: 'if the change is intended and reviewed, record it with `intact lock --outputs NAME`',
+          }),
+        );
       }
       checks.push(check);
     } finally {

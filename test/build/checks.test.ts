@@ -76,14 +76,32 @@ describe('mode bits', () => {
   const cases: { name: string; make: () => Promise<void>; want: string[] }[] = [
     { name: 'setuid file', make: () => put('bin/su', 'x', 0o4755), want: ['OUTPUT_MODE_BITS bin/su'] },
     { name: 'setgid file', make: () => put('bin/sg', 'x', 0o2755), want: ['OUTPUT_MODE_BITS bin/sg'] },
-    { name: 'sticky folder', make: async () => { await mkdir(join(fx.out, 'tmp')); await chmod(join(fx.out, 'tmp'), 0o1777); }, want: ['OUTPUT_MODE_BITS tmp'] },
-    { name: 'setgid folder (inherited in a group store): allowed', make: async () => { await mkdir(join(fx.out, 'g')); await chmod(join(fx.out, 'g'), 0o2755); }, want: [] },
+    {
+      name: 'sticky folder',
+      make: async () => {
+        await mkdir(join(fx.out, 'tmp'));
+        await chmod(join(fx.out, 'tmp'), 0o1777);
+      },
+      want: ['OUTPUT_MODE_BITS tmp'],
+    },
+    {
+      name: 'setgid folder (inherited in a group store): allowed',
+      make: async () => {
+        await mkdir(join(fx.out, 'g'));
+        await chmod(join(fx.out, 'g'), 0o2755);
+      },
+      want: [],
+    },
     { name: 'setuid output folder itself', make: () => chmod(fx.out, 0o4755), want: ['OUTPUT_MODE_BITS '] },
   ];
   it.each(cases)('$name', async ({ make, want }) => {
     await make();
     // chmod applies the mode exactly; writeFile's mode goes through the umask and may drop setuid.
-    for (const [rel, mode] of [['bin/su', 0o4755], ['bin/sg', 0o2755]] as const) await chmod(join(fx.out, rel), mode).catch(() => undefined);
+    for (const [rel, mode] of [
+      ['bin/su', 0o4755],
+      ['bin/sg', 0o2755],
+    ] as const)
+      await chmod(join(fx.out, rel), mode).catch(() => undefined);
     expect(codes(await check())).toEqual(want);
   });
 
@@ -118,23 +136,44 @@ describe('symlinks', () => {
     { name: 'absolute, the entry itself in the sandbox', link: 'tool', target: () => '/store/k1-app-1.0.0/libexec/tool', want: [] },
     { name: 'climbs out and back into the entry', link: 'x', target: () => '../k1-app-1.0.0/share', want: [] },
     { name: 'dependency by its sandbox path', link: 'lib/libz.so', target: () => `/store/${depEntry}/lib/libz.so.1`, want: [] },
-    { name: 'dependency, relative beside the entry', link: 'share/z', target: () => `../../${depEntry}/lib`, setup: () => mkdir(join(fx.out, 'share')), want: [] },
+    {
+      name: 'dependency, relative beside the entry',
+      link: 'share/z',
+      target: () => `../../${depEntry}/lib`,
+      setup: () => mkdir(join(fx.out, 'share')),
+      want: [],
+    },
     // The link check allows the real store path; relocatability refuses it.
     { name: 'dependency by its real store path', link: 'z', target: () => join(fx.dep.dir, 'lib'), want: ['OUTPUT_PATH_LEAK z'] },
     { name: '/etc/passwd', link: 'passwd', target: () => '/etc/passwd', want: ['OUTPUT_LINK_ESCAPE passwd'] },
     { name: '../../x out of the entry', link: 'up', target: () => '../../x', want: ['OUTPUT_LINK_ESCAPE up'] },
-    { name: 'host library', link: 'lib/libc.so.6', target: () => '/usr/lib/x86_64-linux-gnu/libc.so.6', setup: () => mkdir(join(fx.out, 'lib')), want: ['OUTPUT_LINK_ESCAPE lib/libc.so.6'] },
+    {
+      name: 'host library',
+      link: 'lib/libc.so.6',
+      target: () => '/usr/lib/x86_64-linux-gnu/libc.so.6',
+      setup: () => mkdir(join(fx.out, 'lib')),
+      want: ['OUTPUT_LINK_ESCAPE lib/libc.so.6'],
+    },
     { name: 'an undeclared store entry', link: 'o', target: () => '/store/k9-other-1.0/bin', want: ['OUTPUT_LINK_ESCAPE o'] },
     { name: 'a name that only starts like a dependency', link: 'evil', target: () => `/store/${depEntry}-evil/lib`, want: ['OUTPUT_LINK_ESCAPE evil'] },
     { name: 'through the entry path, then up', link: 'e', target: () => '/store/k1-app-1.0.0/../../etc', want: ['OUTPUT_LINK_ESCAPE e'] },
     { name: 'through the dependency, then up', link: 'e', target: () => `/store/${depEntry}/../../etc`, want: ['OUTPUT_LINK_ESCAPE e'] },
-    { name: 'a chain: dot -> ., up -> dot/../..', link: 'up', target: () => 'dot/../..', setup: () => symlink('.', join(fx.out, 'dot')), want: ['OUTPUT_LINK_ESCAPE up'] },
+    {
+      name: 'a chain: dot -> ., up -> dot/../..',
+      link: 'up',
+      target: () => 'dot/../..',
+      setup: () => symlink('.', join(fx.out, 'dot')),
+      want: ['OUTPUT_LINK_ESCAPE up'],
+    },
     {
       // Lexically d/s/../x is d/x; really d/s is the root, so .. leaves the entry.
       name: 'a chain that looks inside lexically',
       link: 'lnk',
       target: () => 'd/s/../x',
-      setup: async () => { await mkdir(join(fx.out, 'd')); await symlink('..', join(fx.out, 'd/s')); },
+      setup: async () => {
+        await mkdir(join(fx.out, 'd'));
+        await symlink('..', join(fx.out, 'd/s'));
+      },
       want: ['OUTPUT_LINK_ESCAPE lnk'],
     },
     { name: 'a loop', link: 'l1', target: () => 'l2', setup: () => symlink('l1', join(fx.out, 'l2')), want: ['OUTPUT_LINK_LOOP l1', 'OUTPUT_LINK_LOOP l2'] },

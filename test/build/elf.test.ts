@@ -54,7 +54,11 @@ async function malformed(b: Buffer): Promise<string> {
 describe('parseElf: sound files', () => {
   const cases: { name: string; spec: ElfSpec; expect: Record<string, unknown> }[] = [
     { name: 'static executable', spec: {}, expect: { isStatic: true, hasDynamic: false, interpreter: undefined, needed: [], type: 'exec' } },
-    { name: 'static-pie (PT_DYNAMIC, no interpreter, no libraries)', spec: { type: 3, dynamic: true }, expect: { isStatic: true, hasDynamic: true, type: 'dyn' } },
+    {
+      name: 'static-pie (PT_DYNAMIC, no interpreter, no libraries)',
+      spec: { type: 3, dynamic: true },
+      expect: { isStatic: true, hasDynamic: true, type: 'dyn' },
+    },
     {
       name: 'dynamic with the host interpreter and libc',
       spec: { interp: '/lib64/ld-linux-x86-64.so.2', needed: ['libc.so.6'] },
@@ -99,41 +103,158 @@ describe('parseElf: hostile and damaged files', () => {
     { name: 'only the magic', make: () => Buffer.from([0x7f, 0x45, 0x4c, 0x46]), says: /past the end of the file/ },
     { name: 'truncated inside the ELF header', make: () => dyn().bytes.subarray(0, 40), says: /ELF header.*past the end/ },
     { name: 'truncated inside the program headers', make: () => dyn().bytes.subarray(0, 100), says: /program headers.*past the end/ },
-    { name: 'truncated inside the dynamic section', make: () => { const f = dyn(); return f.bytes.subarray(0, f.layout.dynOff + 4); }, says: /past the end/ },
-    { name: 'class byte 3', make: () => { const b = Buffer.from(dyn().bytes); b[4] = 3; return b; }, says: /class byte/ },
-    { name: 'data-encoding byte 0', make: () => { const b = Buffer.from(dyn().bytes); b[5] = 0; return b; }, says: /data-encoding/ },
-    { name: 'e_phoff at 2^63', make: () => { const f = dyn(); f.put(f.layout.phoffField, 8, 1n << 63n); return f.bytes; }, says: /past the end/ },
-    { name: 'e_phoff just past EOF', make: () => { const f = dyn(); f.put(f.layout.phoffField, 8, f.bytes.length); return f.bytes; }, says: /past the end/ },
-    { name: 'e_phnum 65534', make: () => { const f = dyn(); f.put(f.layout.phnumField, 2, 65534); return f.bytes; }, says: /65534 program headers/ },
-    { name: 'e_phnum PN_XNUM without section headers', make: () => { const f = dyn(); f.put(f.layout.phnumField, 2, 0xffff); return f.bytes; }, says: /no section header 0/ },
-    { name: 'e_phentsize too small', make: () => { const f = dyn(); f.put(f.layout.phentsizeField, 2, 8); return f.bytes; }, says: /8 bytes each/ },
-    { name: 'PT_INTERP offset past EOF', make: () => { const f = dyn(); f.put(phField(f, f.layout.interpIndex, 'offset'), 8, 1n << 40n); return f.bytes; }, says: /PT_INTERP.*past the end/ },
-    { name: 'PT_INTERP 1 GiB long', make: () => { const f = dyn(); f.put(phField(f, f.layout.interpIndex, 'filesz'), 8, 1 << 30); return f.bytes; }, says: /PT_INTERP is 1073741824 bytes/ },
-    { name: 'PT_INTERP without NUL', make: () => { const f = dyn(); f.bytes[f.layout.interpOff + '/lib/ld.so'.length] = 0x41; return f.bytes; }, says: /not NUL-terminated/ },
-    { name: 'PT_DYNAMIC of 2^62 bytes', make: () => { const f = dyn(); f.put(phField(f, f.layout.dynamicIndex, 'filesz'), 8, 1n << 62n); return f.bytes; }, says: /more than 16384 entries/ },
+    {
+      name: 'truncated inside the dynamic section',
+      make: () => {
+        const f = dyn();
+        return f.bytes.subarray(0, f.layout.dynOff + 4);
+      },
+      says: /past the end/,
+    },
+    {
+      name: 'class byte 3',
+      make: () => {
+        const b = Buffer.from(dyn().bytes);
+        b[4] = 3;
+        return b;
+      },
+      says: /class byte/,
+    },
+    {
+      name: 'data-encoding byte 0',
+      make: () => {
+        const b = Buffer.from(dyn().bytes);
+        b[5] = 0;
+        return b;
+      },
+      says: /data-encoding/,
+    },
+    {
+      name: 'e_phoff at 2^63',
+      make: () => {
+        const f = dyn();
+        f.put(f.layout.phoffField, 8, 1n << 63n);
+        return f.bytes;
+      },
+      says: /past the end/,
+    },
+    {
+      name: 'e_phoff just past EOF',
+      make: () => {
+        const f = dyn();
+        f.put(f.layout.phoffField, 8, f.bytes.length);
+        return f.bytes;
+      },
+      says: /past the end/,
+    },
+    {
+      name: 'e_phnum 65534',
+      make: () => {
+        const f = dyn();
+        f.put(f.layout.phnumField, 2, 65534);
+        return f.bytes;
+      },
+      says: /65534 program headers/,
+    },
+    {
+      name: 'e_phnum PN_XNUM without section headers',
+      make: () => {
+        const f = dyn();
+        f.put(f.layout.phnumField, 2, 0xffff);
+        return f.bytes;
+      },
+      says: /no section header 0/,
+    },
+    {
+      name: 'e_phentsize too small',
+      make: () => {
+        const f = dyn();
+        f.put(f.layout.phentsizeField, 2, 8);
+        return f.bytes;
+      },
+      says: /8 bytes each/,
+    },
+    {
+      name: 'PT_INTERP offset past EOF',
+      make: () => {
+        const f = dyn();
+        f.put(phField(f, f.layout.interpIndex, 'offset'), 8, 1n << 40n);
+        return f.bytes;
+      },
+      says: /PT_INTERP.*past the end/,
+    },
+    {
+      name: 'PT_INTERP 1 GiB long',
+      make: () => {
+        const f = dyn();
+        f.put(phField(f, f.layout.interpIndex, 'filesz'), 8, 1 << 30);
+        return f.bytes;
+      },
+      says: /PT_INTERP is 1073741824 bytes/,
+    },
+    {
+      name: 'PT_INTERP without NUL',
+      make: () => {
+        const f = dyn();
+        f.bytes[f.layout.interpOff + '/lib/ld.so'.length] = 0x41;
+        return f.bytes;
+      },
+      says: /not NUL-terminated/,
+    },
+    {
+      name: 'PT_DYNAMIC of 2^62 bytes',
+      make: () => {
+        const f = dyn();
+        f.put(phField(f, f.layout.dynamicIndex, 'filesz'), 8, 1n << 62n);
+        return f.bytes;
+      },
+      says: /more than 16384 entries/,
+    },
     {
       name: 'PT_DYNAMIC offset and address disagree',
-      make: () => { const f = dyn(); f.put(phField(f, f.layout.dynamicIndex, 'offset'), 8, f.layout.strtabOff); return f.bytes; },
+      make: () => {
+        const f = dyn();
+        f.put(phField(f, f.layout.dynamicIndex, 'offset'), 8, f.layout.strtabOff);
+        return f.bytes;
+      },
       says: /disagree/,
     },
     {
       name: 'DT_STRTAB in no loaded segment',
-      make: () => { const f = dyn(); const strtabEntry = f.layout.dynOff + 2 * f.layout.dynEntSize; f.put(strtabEntry + 8, 8, 0xdead0000); return f.bytes; },
+      make: () => {
+        const f = dyn();
+        const strtabEntry = f.layout.dynOff + 2 * f.layout.dynEntSize;
+        f.put(strtabEntry + 8, 8, 0xdead0000);
+        return f.bytes;
+      },
       says: /lies in no loaded segment/,
     },
     {
       name: 'DT_NEEDED offset past DT_STRSZ',
-      make: () => { const f = dyn(); f.put(f.layout.dynOff + 8, 8, 1_000_000); return f.bytes; },
+      make: () => {
+        const f = dyn();
+        f.put(f.layout.dynOff + 8, 8, 1_000_000);
+        return f.bytes;
+      },
       says: /past the end of the string table/,
     },
     {
       name: 'string table without a final NUL',
-      make: () => { const f = dyn(); f.bytes.fill(0x41, f.layout.strtabOff + 1, f.layout.strtabOff + f.layout.strsz); return f.bytes; },
+      make: () => {
+        const f = dyn();
+        f.bytes.fill(0x41, f.layout.strtabOff + 1, f.layout.strtabOff + f.layout.strsz);
+        return f.bytes;
+      },
       says: /not NUL-terminated/,
     },
     {
       name: 'two PT_INTERP headers',
-      make: () => { const f = dyn(); const from = f.layout.phoff + f.layout.interpIndex * f.layout.phentsize; f.bytes.copy(f.bytes, f.layout.phoff + f.layout.dynamicIndex * f.layout.phentsize, from, from + f.layout.phentsize); return f.bytes; },
+      make: () => {
+        const f = dyn();
+        const from = f.layout.phoff + f.layout.interpIndex * f.layout.phentsize;
+        f.bytes.copy(f.bytes, f.layout.phoff + f.layout.dynamicIndex * f.layout.phentsize, from, from + f.layout.phentsize);
+        return f.bytes;
+      },
       says: /2 PT_INTERP/,
     },
   ];
@@ -208,7 +329,7 @@ describe('readElf: files from the host compiler', () => {
     expect(await readElf(join(dir, 'static-pie'))).toMatchObject({ isStatic: true, hasDynamic: true, type: 'dyn' });
   });
 
-  it('parses every ELF file among the host\'s programs and libraries', async ({ skip }) => {
+  it("parses every ELF file among the host's programs and libraries", async ({ skip }) => {
     const files: string[] = [];
     for (const d of ['/usr/bin', '/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu']) {
       for (const n of (await readdir(d).catch(() => [])).slice(0, 300)) files.push(join(d, n));

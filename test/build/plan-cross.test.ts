@@ -8,11 +8,38 @@ import type { Recipe } from '../../src/recipe/types.js';
 import { fakePin } from '../helpers/lock.js';
 
 const both = ['linux-x64', 'linux-arm64'] as const;
-const MAKE: Recipe = { name: 'make', version: '4.3', platforms: [...both], sources: [{ url: 'https://x.invalid/make' }], build: [{ mkdir: '$out/bin' }], bin: ['bin/make'] };
-const ZLIB: Recipe = { name: 'zlib', version: '1.3', platforms: [...both], sources: [{ url: 'https://x.invalid/zlib' }], tools: ['make@4.3'], build: [{ run: ['make'] }], bin: ['bin/zpipe'] };
-const XZ: Recipe = { name: 'xz', version: '5.4.1', platforms: [...both], sources: [{ url: 'https://x.invalid/xz' }], tools: ['make@4.3'], deps: ['zlib@1.3'], sandboxBin: 'make', build: [{ run: ['make'] }], bin: ['bin/xz'] };
+const MAKE: Recipe = {
+  name: 'make',
+  version: '4.3',
+  platforms: [...both],
+  sources: [{ url: 'https://x.invalid/make' }],
+  build: [{ mkdir: '$out/bin' }],
+  bin: ['bin/make'],
+};
+const ZLIB: Recipe = {
+  name: 'zlib',
+  version: '1.3',
+  platforms: [...both],
+  sources: [{ url: 'https://x.invalid/zlib' }],
+  tools: ['make@4.3'],
+  build: [{ run: ['make'] }],
+  bin: ['bin/zpipe'],
+};
+const XZ: Recipe = {
+  name: 'xz',
+  version: '5.4.1',
+  platforms: [...both],
+  sources: [{ url: 'https://x.invalid/xz' }],
+  tools: ['make@4.3'],
+  deps: ['zlib@1.3'],
+  sandboxBin: 'make',
+  build: [{ run: ['make'] }],
+  bin: ['bin/xz'],
+};
 const entry = (r: Recipe): LockEntry => ({
-  version: r.version, recipeHash: `sha256-${r.name}`, deps: [...(r.tools ?? []), ...(r.deps ?? [])], closure: [],
+  version: r.version,
+  recipeHash: `sha256-${r.name}`,
+  deps: [...(r.tools ?? []), ...(r.deps ?? [])],
   sources: [{ kind: 'url', url: `https://x.invalid/${r.name}`, integrity: fakePin(r.name) }],
 });
 
@@ -20,7 +47,16 @@ const entry = (r: Recipe): LockEntry => ({
 function planXz(target: 'linux-x64' | 'linux-arm64', build: 'linux-x64' | 'linux-arm64' = 'linux-x64'): { make: BuildPlan; zlib: BuildPlan; xz: BuildPlan } {
   const make = planBuild(MAKE, entry(MAKE), build, new Map());
   const zlib = planBuild(ZLIB, entry(ZLIB), target, new Map([['make', make]]), build);
-  const xz = planBuild(XZ, entry(XZ), target, new Map([['make', make], ['zlib', zlib]]), build);
+  const xz = planBuild(
+    XZ,
+    entry(XZ),
+    target,
+    new Map([
+      ['make', make],
+      ['zlib', zlib],
+    ]),
+    build,
+  );
   return { make, zlib, xz };
 }
 
@@ -31,7 +67,10 @@ describe('cross planning', () => {
     const { make, zlib, xz } = planXz('linux-arm64');
     expect([make.platform, zlib.platform, xz.platform]).toEqual(['linux-x64', 'linux-arm64', 'linux-arm64']);
     expect(xz.buildPlatform).toBe('linux-x64');
-    expect(xz.deps.map((d) => [d.name, d.tool])).toEqual([['make', true], ['zlib', false]]);
+    expect(xz.deps.map((d) => [d.name, d.tool])).toEqual([
+      ['make', true],
+      ['zlib', false],
+    ]);
     expect(xz.sandboxBin).toBe('make');
   });
 
@@ -46,9 +85,22 @@ describe('cross planning', () => {
 
   it('does not hold a cross build to the native key or output the lock records', () => {
     const make = planBuild(MAKE, entry(MAKE), 'linux-x64', new Map());
-    const zlib = planBuild(ZLIB, { ...entry(ZLIB), keys: { 'linux-arm64': 'native-key' }, output: { 'linux-arm64': 'sha256-native' } }, 'linux-arm64', new Map([['make', make]]), 'linux-x64');
+    const zlib = planBuild(
+      ZLIB,
+      { ...entry(ZLIB), keys: { 'linux-arm64': 'native-key' }, output: { 'linux-arm64': 'sha256-native' } },
+      'linux-arm64',
+      new Map([['make', make]]),
+      'linux-x64',
+    );
     expect(zlib.expectedOutput).toBeUndefined();
-    expect(() => planBuild(ZLIB, { ...entry(ZLIB), keys: { 'linux-arm64': 'native-key' } }, 'linux-arm64', new Map([['make', planBuild(MAKE, entry(MAKE), 'linux-arm64', new Map())]]))).toThrow(/store key/);
+    expect(() =>
+      planBuild(
+        ZLIB,
+        { ...entry(ZLIB), keys: { 'linux-arm64': 'native-key' } },
+        'linux-arm64',
+        new Map([['make', planBuild(MAKE, entry(MAKE), 'linux-arm64', new Map())]]),
+      ),
+    ).toThrow(/store key/);
   });
 
   it('refuses a tool planned for the target, naming both', () => {

@@ -8,14 +8,20 @@ import { storeKey } from '../../src/store/key.js';
 import { fakePin } from '../helpers/lock.js';
 
 const ZIG: Recipe = { name: 'zig', version: '0.11.0', platforms: ['linux-x64'], sources: [{ npm: 'z@1.0.0' }], bin: ['zig'] };
-const zigEntry: LockEntry = { version: '0.11.0', recipeHash: 'sha256-A', sources: [{ kind: 'npm', npm: 'z@1.0.0', integrity: fakePin('z') }], deps: [], closure: [] };
+const zigEntry: LockEntry = { version: '0.11.0', recipeHash: 'sha256-A', sources: [{ kind: 'npm', npm: 'z@1.0.0', integrity: fakePin('z') }], deps: [] };
 const TOOL: Recipe = {
-  name: 'tool', version: '1.0.0', platforms: ['linux-x64', 'linux-arm64'],
+  name: 'tool',
+  version: '1.0.0',
+  platforms: ['linux-x64', 'linux-arm64'],
   sources: [{ npm: 'a@1.0.0', platforms: ['linux-x64'] }, { npm: 'b@1.0.0', platforms: ['linux-arm64'] }, { url: 'https://x.invalid/c' }],
-  deps: ['zig@0.11.0'], build: [{ run: ['zig', 'cc'] }], bin: ['bin/tool'],
+  deps: ['zig@0.11.0'],
+  build: [{ run: ['zig', 'cc'] }],
+  bin: ['bin/tool'],
 };
 const toolEntry: LockEntry = {
-  version: '1.0.0', recipeHash: 'sha256-B', deps: ['zig@0.11.0'], closure: ['zig@0.11.0'],
+  version: '1.0.0',
+  recipeHash: 'sha256-B',
+  deps: ['zig@0.11.0'],
   sources: [
     { kind: 'npm', npm: 'a@1.0.0', integrity: fakePin('a'), platforms: ['linux-x64'] },
     { kind: 'npm', npm: 'b@1.0.0', integrity: fakePin('b'), platforms: ['linux-arm64'] },
@@ -48,7 +54,10 @@ describe('planBuild', () => {
   it.each([
     ['the recipe hash', () => storeKey({ recipeHash: 'sha256-X', sources: [], deps: {}, platform: 'linux-x64' })],
     ['a source pin', () => storeKey({ recipeHash: 'sha256-B', sources: [{ integrity: fakePin('other') }], deps: {}, platform: 'linux-x64' })],
-    ['a nested archive pin', () => storeKey({ recipeHash: 'sha256-B', sources: [{ integrity: fakePin('a'), archiveIntegrity: fakePin('x') }], deps: {}, platform: 'linux-x64' })],
+    [
+      'a nested archive pin',
+      () => storeKey({ recipeHash: 'sha256-B', sources: [{ integrity: fakePin('a'), archiveIntegrity: fakePin('x') }], deps: {}, platform: 'linux-x64' }),
+    ],
     ['a dependency key', () => storeKey({ recipeHash: 'sha256-B', sources: [], deps: { zig: 'other' }, platform: 'linux-x64' })],
     ['the platform', () => storeKey({ recipeHash: 'sha256-B', sources: [], deps: {}, platform: 'linux-arm64' })],
   ])('changes the key with %s', (_what, other) => {
@@ -56,7 +65,7 @@ describe('planBuild', () => {
     expect(other()).not.toBe(base);
   });
 
-  it('changes a dependant\'s key when a dependency changes', () => {
+  it("changes a dependant's key when a dependency changes", () => {
     const a = plans().tool.key;
     const b = plans('linux-x64', { ...zigEntry, recipeHash: 'sha256-Z' }).tool.key;
     expect(a).not.toBe(b);
@@ -65,7 +74,9 @@ describe('planBuild', () => {
   it('refuses a lock entry that records another store key for the platform, naming the recipe', () => {
     const key = plans().zig.key;
     expect(planBuild(ZIG, { ...zigEntry, keys: { 'linux-x64': key } }, 'linux-x64', new Map()).key).toBe(key);
-    expect(() => planBuild(ZIG, { ...zigEntry, keys: { 'linux-x64': 'x'.repeat(32) } }, 'linux-x64', new Map())).toThrow(/^zig: the lock records another store key for linux-x64/);
+    expect(() => planBuild(ZIG, { ...zigEntry, keys: { 'linux-x64': 'x'.repeat(32) } }, 'linux-x64', new Map())).toThrow(
+      /^zig: the lock records another store key for linux-x64/,
+    );
     expect(() => planBuild(ZIG, { ...zigEntry, keys: {} }, 'linux-x64', new Map())).toThrow(/^zig: the lock records no store key for linux-x64/);
   });
 
@@ -79,7 +90,24 @@ describe('buildEnv', () => {
   it('holds only what intact sets: nothing of the caller leaks in', () => {
     process.env['INTACT_CANARY'] = 'leak';
     const env = buildEnv(plans().tool, paths, 3);
-    expect(Object.keys(env).sort()).toEqual(['HOME', 'INTACT_BUILD_PLATFORM', 'INTACT_PLATFORM', 'JOBS', 'LC_ALL', 'MAKEFLAGS', 'PATH', 'SOURCE_DATE_EPOCH', 'TEMP', 'TERM', 'TMP', 'TMPDIR', 'TZ', 'XDG_CACHE_HOME', 'out', 'src']);
+    expect(Object.keys(env).sort()).toEqual([
+      'HOME',
+      'INTACT_BUILD_PLATFORM',
+      'INTACT_PLATFORM',
+      'JOBS',
+      'LC_ALL',
+      'MAKEFLAGS',
+      'PATH',
+      'SOURCE_DATE_EPOCH',
+      'TEMP',
+      'TERM',
+      'TMP',
+      'TMPDIR',
+      'TZ',
+      'XDG_CACHE_HOME',
+      'out',
+      'src',
+    ]);
     expect(Object.values(env).join(' ')).not.toContain('leak');
     expect(env['PATH']).toBe('/store/k-zig-0.11.0');
     expect(env['HOME']).toBe('/homeless-shelter');
@@ -88,7 +116,13 @@ describe('buildEnv', () => {
 });
 
 describe('substitute', () => {
-  const vars = stepVars({ build: '/build', src: '/build/src', out: '/build/out', tmp: '/build/tmp', deps: { libsqlite3: '/store/k-libsqlite3-3.44.2', 'foo-bar': '/store/k-foo' } });
+  const vars = stepVars({
+    build: '/build',
+    src: '/build/src',
+    out: '/build/out',
+    tmp: '/build/tmp',
+    deps: { libsqlite3: '/store/k-libsqlite3-3.44.2', 'foo-bar': '/store/k-foo' },
+  });
   it.each([
     ['$out/bin/x', '/build/out/bin/x'],
     ['${out}/bin', '/build/out/bin'],

@@ -45,7 +45,11 @@ describe.each(['partial', 'none'] as const)('level %s', (level) => {
     try {
       const env = { PATH: '/nowhere', ODD: 'a=b c $(x)', EMPTY: '' };
       const { facts } = await run(level, [T, 'env', 'cwd'], { env, cwd: join(dir, 'sub') });
-      expect(facts.get('env')!.sort()).toEqual(Object.entries(env).map(([k, v]) => `${k}=${v}`).sort());
+      expect(facts.get('env')!.sort()).toEqual(
+        Object.entries(env)
+          .map(([k, v]) => `${k}=${v}`)
+          .sort(),
+      );
       expect(facts.get('cwd')).toEqual([join(dir, 'sub')]);
     } finally {
       delete process.env.INTACT_CANARY;
@@ -72,11 +76,13 @@ describe.each(['partial', 'none'] as const)('level %s', (level) => {
     const tag = `tag:${level}-abort-${process.pid}-${Date.now()}`;
     const ac = new AbortController();
     setTimeout(() => ac.abort(), 300);
-    await expect(run(level, [T, tag, `beat:${join(dir, `abeat-${level}`)}`, 'sleep:60000'], { signal: ac.signal })).rejects.toMatchObject({ code: 'STEP_ABORTED' });
+    await expect(run(level, [T, tag, `beat:${join(dir, `abeat-${level}`)}`, 'sleep:60000'], { signal: ac.signal })).rejects.toMatchObject({
+      code: 'STEP_ABORTED',
+    });
     expect(await alive(tag)).toEqual([]);
   });
 
-  it('names a missing tool and never looks it up in the caller\'s PATH', async () => {
+  it("names a missing tool and never looks it up in the caller's PATH", async () => {
     await expect(run(level, ['/nonexistent/tool'])).rejects.toMatchObject({ code: 'STEP_TOOL_MISSING', message: expect.stringContaining('/nonexistent/tool') });
     // `sh` is in the test runner's PATH, but not in the step's (empty) environment.
     await expect(run(level, ['sh', '-c', 'true'])).rejects.toMatchObject({ code: 'STEP_TOOL_MISSING', message: expect.stringContaining('PATH=(unset)') });
@@ -93,7 +99,7 @@ describe.skipIf(fullSandboxSkip() !== undefined)(`level partial${skippedBecause(
     expect(['full', 'partial']).toContain((await probeSandbox()).level);
   });
 
-  it('has no network and its own PID namespace, but sees the host\'s files as the caller', async () => {
+  it("has no network and its own PID namespace, but sees the host's files as the caller", async () => {
     const { facts } = await run('partial', [T, `connect:127.0.0.1:${port}`, 'ifaces', 'ids', 'exists:/usr', 'caps']);
     expect(facts.get(`connect:127.0.0.1:${port}`)![0]).not.toBe('ok');
     expect([...facts.keys()].filter((k) => k.startsWith('iface:'))).toEqual(['iface:lo']);

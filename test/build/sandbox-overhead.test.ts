@@ -1,13 +1,14 @@
-// What the sandbox costs per step, against a plain spawn of the same static
-// program. Measured at about 18 ms for full and 3 ms for partial on this machine
-// (2 cores), against 1.5 ms for a plain spawn; the bound here only catches a
-// regression such as per-step copying or one host command per mount.
+// A step with many dependency mounts, at every level. What the sandbox costs
+// per step is measured by bench/sandbox-step.mjs (a ratio against a plain
+// spawn, run by hand): a timing asserted here would fail on a loaded machine
+// and prove nothing on a quiet one.
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { runStep } from '../../src/build/sandbox/index.js';
 import type { Mount, SandboxLevel } from '../../src/build/types.js';
+import { fullSandboxSkip } from '../helpers/sandbox-skip.js';
 import { inspectBin } from '../helpers/static-bin.js';
 
 let dir: string;
@@ -17,7 +18,10 @@ let mounts: Mount[];
 beforeAll(async () => {
   T = await inspectBin();
   dir = await mkdtemp(join(tmpdir(), 'intact-overhead-'));
-  mounts = [{ real: dir, inside: '/build', writable: true }, { real: dirname(T), inside: '/store/tools', writable: false }];
+  mounts = [
+    { real: dir, inside: '/build', writable: true },
+    { real: dirname(T), inside: '/store/tools', writable: false },
+  ];
   // Twenty dependencies, as a larger build has: mounting them must stay cheap.
   for (let i = 0; i < 20; i++) {
     await mkdir(join(dir, `dep${i}`));
@@ -27,23 +31,12 @@ beforeAll(async () => {
 
 afterAll(async () => rm(dir, { recursive: true, force: true }));
 
-async function median(level: SandboxLevel, runs: number): Promise<number> {
-  const argv = level === 'full' ? ['/store/tools/inspect', 'true'] : [T, 'true'];
+it.for(['none', 'partial', 'full'] as const)('runs a step with twenty dependency mounts at level %s', async (level: SandboxLevel, { skip }) => {
+  if (level !== 'none' && fullSandboxSkip() !== undefined) skip(fullSandboxSkip()!);
+  const argv = level === 'full' ? ['/store/tools/inspect', 'exists:/store/dep19', 'true'] : [T, `exists:${join(dir, 'dep19')}`, 'true'];
   const cwd = level === 'full' ? '/build' : dir;
-  const times: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const t0 = performance.now();
-    const r = await runStep({ argv, env: {}, cwd, mounts, log: () => undefined }, level);
-    times.push(performance.now() - t0);
-    expect(r.exitCode).toBe(0);
-  }
-  times.sort((a, b) => a - b);
-  return times[times.length >> 1]!;
-}
-
-it('keeps the per-step cost of the sandbox small', async () => {
-  const none = await median('none', 10);
-  const full = await median('full', 10);
-  expect(none).toBeLessThan(100);
-  expect(full).toBeLessThan(150);
+  let out = '';
+  const r = await runStep({ argv, env: {}, cwd, mounts, log: (b) => (out += b.toString()) }, level);
+  expect(r.exitCode).toBe(0);
+  expect(out).toMatch(/=yes/);
 });

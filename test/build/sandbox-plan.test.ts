@@ -8,7 +8,7 @@ import { IntactError } from '../../src/errors.js';
 import { explainSandbox, resolveMode, type SandboxProbe } from '../../src/build/sandbox/index.js';
 import { planMounts, toReal } from '../../src/build/sandbox/layout.js';
 import { mountOf, parseMountInfo } from '../../src/build/sandbox/mountinfo.js';
-import { fstabEscape, fstabFor, fullCommand, SETUP_SCRIPT, type FullPlan } from '../../src/build/sandbox/setup-script.js';
+import { fstabEscape, fstabFor, fullCommand, GATE_SCRIPT, SETUP_SCRIPT, type FullPlan } from '../../src/build/sandbox/setup-script.js';
 
 const TOOLS: FullPlan['tools'] = { unshare: '/usr/bin/unshare', mount: '/usr/bin/mount', sh: '/bin/sh', env: '/usr/bin/env', hostname: '/bin/hostname' };
 const SKELETON = { dir: '/tmp/skel', devNodes: ['null', 'zero'], locked: ['nosuid', 'nodev'] };
@@ -40,7 +40,19 @@ describe('fullCommand', () => {
   });
 
   it('creates every namespace with the caller mapped to root for the setup only', () => {
-    expect(cmd.args.slice(0, cmd.args.indexOf('--'))).toEqual(['--user', '--map-root-user', '--mount', '--net', '--pid', '--ipc', '--uts', '--fork', '--kill-child', '--propagation', 'private']);
+    expect(cmd.args.slice(0, cmd.args.indexOf('--'))).toEqual([
+      '--user',
+      '--map-root-user',
+      '--mount',
+      '--net',
+      '--pid',
+      '--ipc',
+      '--uts',
+      '--fork',
+      '--kill-child',
+      '--propagation',
+      'private',
+    ]);
   });
 
   it('passes the root, the fstab and the read-only mounts to check', () => {
@@ -51,17 +63,47 @@ describe('fullCommand', () => {
   it('hands the step exactly its environment, then drops to uid 1000 in a chroot at cwd', () => {
     const exec = cmd.args.slice(cmd.args.indexOf('/usr/bin/env'));
     expect(exec).toEqual([
-      '/usr/bin/env', '-i', '--', 'PATH=/store/dep/bin', 'WEIRD=a=b c\n$(x)', 'LD_X=',
-      '/usr/bin/unshare', '--user', '--map-user=1000', '--map-group=1000', '--root=/tmp/intact-step-x/root', '--wd=/build/src dir', '--',
-      '/store/dep/bin/tool', '--flag', '$HOME; rm -rf /',
+      '/usr/bin/env',
+      '-i',
+      '--',
+      'PATH=/store/dep/bin',
+      'WEIRD=a=b c\n$(x)',
+      'LD_X=',
+      '/usr/bin/unshare',
+      '--user',
+      '--map-user=1000',
+      '--map-group=1000',
+      '--root=/tmp/intact-step-x/root',
+      '--wd=/build/src dir',
+      '--',
+      '/store/dep/bin/tool',
+      '--flag',
+      '$HOME; rm -rf /',
     ]);
+  });
+
+  it('as root: maps uid 1000 to the build user (intact writes the maps while a gate waits) and drops with --setuid', () => {
+    const root = fullCommand({ ...plan, buildUser: { uid: 64000, gid: 64000 }, processes: 48 });
+    expect(root.args.slice(0, root.args.indexOf('--'))).not.toContain('--map-root-user');
+    const gate = root.args.indexOf(GATE_SCRIPT);
+    expect(root.args.slice(gate - 2, gate + 4)).toEqual(['/bin/sh', '-c', GATE_SCRIPT, 'intact-gate', '/bin/sh', '-c']);
+    const exec = root.args.slice(root.args.lastIndexOf('/usr/bin/unshare'));
+    expect(exec.slice(0, 6)).toEqual(['/usr/bin/unshare', '--setgid=1000', '--setuid=1000', '--root=/tmp/intact-step-x/root', '--wd=/build/src dir', '--']);
+    // One more than the limit: the watchdog, not the kernel, is what ends the build at it.
+    expect(root.env.INTACT_SB_NPROC).toBe('49');
   });
 
   it('gives the setup a fixed environment of its own, nothing of the caller', () => {
     process.env.INTACT_CANARY = 'leak';
     const again = fullCommand(plan);
     delete process.env.INTACT_CANARY;
-    expect(again.env).toEqual({ PATH: '/usr/bin:/bin:/usr/sbin:/sbin', LC_ALL: 'C', INTACT_SB_MOUNT: '/usr/bin/mount', INTACT_SB_HOSTNAME: '/bin/hostname', INTACT_SB_NAME: 'intact' });
+    expect(again.env).toEqual({
+      PATH: '/usr/bin:/bin:/usr/sbin:/sbin',
+      LC_ALL: 'C',
+      INTACT_SB_MOUNT: '/usr/bin/mount',
+      INTACT_SB_HOSTNAME: '/bin/hostname',
+      INTACT_SB_NAME: 'intact',
+    });
   });
 
   it('names the sandbox "intact" unless the step asks for another name', () => {
@@ -73,7 +115,7 @@ describe('fullCommand', () => {
     expect(fullCommand({ ...plan, tools: noHostname }).env.INTACT_SB_HOSTNAME).toBe('');
   });
 
-  it('mounts everything in one fstab, in order, read-only binds keeping the host\'s locked flags', () => {
+  it("mounts everything in one fstab, in order, read-only binds keeping the host's locked flags", () => {
     expect(fstabFor(plan).split('\n')).toEqual([
       'intact-root /tmp/intact-step-x/root tmpfs mode=0755,nosuid,nodev 0 0',
       '/tmp/skel/dev /tmp/intact-step-x/root/dev none bind,ro,nosuid,nodev,X-mount.mkdir 0 0',
@@ -99,7 +141,9 @@ describe('fullCommand', () => {
   });
 
   it('keeps a hostile path on one fstab line with no field separators', () => {
-    const l = fstabFor(plan).split('\n').find((x) => x.includes('store/dep'))!;
+    const l = fstabFor(plan)
+      .split('\n')
+      .find((x) => x.includes('store/dep'))!;
     expect(l.split(' ')).toHaveLength(6);
   });
 });
@@ -132,14 +176,18 @@ describe('planMounts', () => {
   });
 
   it('refuses nested and duplicate mounts', async () => {
-    await expect(planMounts([
-      { real: join(dir, 'build'), inside: '/build', writable: true },
-      { real: join(dir, 'dep'), inside: '/build/dep', writable: false },
-    ])).rejects.toMatchObject({ code: 'SANDBOX_MOUNT_INVALID', message: expect.stringMatching(/inside the mount at \/build/) });
-    await expect(planMounts([
-      { real: join(dir, 'build'), inside: '/build', writable: true },
-      { real: join(dir, 'dep'), inside: '/build', writable: false },
-    ])).rejects.toMatchObject({ code: 'SANDBOX_MOUNT_INVALID', message: expect.stringMatching(/mounted twice/) });
+    await expect(
+      planMounts([
+        { real: join(dir, 'build'), inside: '/build', writable: true },
+        { real: join(dir, 'dep'), inside: '/build/dep', writable: false },
+      ]),
+    ).rejects.toMatchObject({ code: 'SANDBOX_MOUNT_INVALID', message: expect.stringMatching(/inside the mount at \/build/) });
+    await expect(
+      planMounts([
+        { real: join(dir, 'build'), inside: '/build', writable: true },
+        { real: join(dir, 'dep'), inside: '/build', writable: false },
+      ]),
+    ).rejects.toMatchObject({ code: 'SANDBOX_MOUNT_INVALID', message: expect.stringMatching(/mounted twice/) });
   });
 
   it('refuses a missing folder and a file', async () => {
@@ -148,8 +196,14 @@ describe('planMounts', () => {
   });
 
   it('resolves symlinks and maps inside paths back to the host', async () => {
-    const m = await planMounts([{ real: join(dir, 'link'), inside: '/store/a', writable: false }, { real: join(dir, 'build'), inside: '/build', writable: true }]);
-    expect(m.map((x) => [x.inside, x.real])).toEqual([['/build', join(dir, 'build')], ['/store/a', join(dir, 'dep')]]);
+    const m = await planMounts([
+      { real: join(dir, 'link'), inside: '/store/a', writable: false },
+      { real: join(dir, 'build'), inside: '/build', writable: true },
+    ]);
+    expect(m.map((x) => [x.inside, x.real])).toEqual([
+      ['/build', join(dir, 'build')],
+      ['/store/a', join(dir, 'dep')],
+    ]);
     expect(toReal(m, '/store/a/bin/x')).toBe(join(dir, 'dep', 'bin', 'x'));
     expect(toReal(m, '/store/ab')).toBeUndefined();
     expect(toReal(m, '/usr/bin/env')).toBeUndefined();
@@ -193,7 +247,12 @@ describe('resolveMode', () => {
         return x;
       }
     })();
-    expect(e).toMatchObject({ code: 'SANDBOX_UNAVAILABLE', found: level, message: expect.stringContaining('cannot mount a fresh /proc'), hint: expect.stringContaining('intact doctor') });
+    expect(e).toMatchObject({
+      code: 'SANDBOX_UNAVAILABLE',
+      found: level,
+      message: expect.stringContaining('cannot mount a fresh /proc'),
+      hint: expect.stringContaining('intact doctor'),
+    });
   });
 });
 
@@ -204,7 +263,11 @@ describe('explainSandbox', () => {
     expect(lines.join('\n')).not.toMatch(/to enable/);
   });
   it('names the switch that is in the way and how to flip it', () => {
-    const lines = explainSandbox({ level: 'none', reasons: ['partial sandbox: unshare failed', 'kernel.apparmor_restrict_unprivileged_userns = 1: AppArmor ...'], tools: {} }).join('\n');
+    const lines = explainSandbox({
+      level: 'none',
+      reasons: ['partial sandbox: unshare failed', 'kernel.apparmor_restrict_unprivileged_userns = 1: AppArmor ...'],
+      tools: {},
+    }).join('\n');
     expect(lines).toMatch(/LOST: network access/);
     expect(lines).toMatch(/sysctl -w kernel.apparmor_restrict_unprivileged_userns=0/);
     expect(lines).not.toMatch(/max_user_namespaces/);
@@ -212,6 +275,7 @@ describe('explainSandbox', () => {
   it('lists every known fix when no switch explains the failure', () => {
     const lines = explainSandbox({ level: 'partial', reasons: ['full sandbox: the build sandbox could not be set up'], tools: {} }).join('\n');
     expect(lines).toMatch(/LOST: the host's files are visible/);
-    for (const s of ['unprivileged_userns_clone=1', 'apparmor_restrict_unprivileged_userns=0', 'max_user_namespaces', 'seccomp=unconfined']) expect(lines).toContain(s);
+    for (const s of ['unprivileged_userns_clone=1', 'apparmor_restrict_unprivileged_userns=0', 'max_user_namespaces', 'seccomp=unconfined'])
+      expect(lines).toContain(s);
   });
 });

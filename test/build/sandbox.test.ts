@@ -21,7 +21,10 @@ let port: number;
 const T = '/store/tools/inspect';
 const BB = '/store/bb/busybox';
 
-async function run(argv: string[], o: Partial<StepProcess> = {}): Promise<{ out: string; facts: Map<string, string[]>; exitCode: number | null; signal: string | null }> {
+async function run(
+  argv: string[],
+  o: Partial<StepProcess> = {},
+): Promise<{ out: string; facts: Map<string, string[]>; exitCode: number | null; signal: string | null }> {
   let out = '';
   const r = await runStep({ argv, env: { PATH: '/store/tools' }, cwd: '/build', mounts, log: (b) => (out += b.toString('utf8')), ...o }, 'full');
   return { out, facts: parseInspect(out), ...r };
@@ -65,8 +68,32 @@ describe.skipIf(fullSandboxSkip() !== undefined)(`the full sandbox${skippedBecau
   });
 
   it('shows only its mounts: no host /usr, /lib, /bin, /etc/passwd or anything else', async () => {
-    const hostPaths = ['/usr', '/lib', '/lib64', '/bin', '/sbin', '/home', '/root', '/var', '/opt', '/run', '/sys', '/etc/shadow', '/etc/resolv.conf', join(dir, 'host-only'), dir];
-    const { facts, exitCode } = await run([T, ...hostPaths.map((p) => `exists:${p}`), 'exists:/store/tools/inspect', 'cat:/etc/passwd', 'cat:/store/dep/hello', 'exists:/dev/sda', 'exists:/dev/kmsg']);
+    const hostPaths = [
+      '/usr',
+      '/lib',
+      '/lib64',
+      '/bin',
+      '/sbin',
+      '/home',
+      '/root',
+      '/var',
+      '/opt',
+      '/run',
+      '/sys',
+      '/etc/shadow',
+      '/etc/resolv.conf',
+      join(dir, 'host-only'),
+      dir,
+    ];
+    const { facts, exitCode } = await run([
+      T,
+      ...hostPaths.map((p) => `exists:${p}`),
+      'exists:/store/tools/inspect',
+      'cat:/etc/passwd',
+      'cat:/store/dep/hello',
+      'exists:/dev/sda',
+      'exists:/dev/kmsg',
+    ]);
     expect(exitCode).toBe(0);
     for (const p of hostPaths) expect(facts.get(`exists:${p}`), p).toEqual(['no']);
     expect(facts.get('exists:/store/tools/inspect')).toEqual(['yes']);
@@ -74,11 +101,25 @@ describe.skipIf(fullSandboxSkip() !== undefined)(`the full sandbox${skippedBecau
     expect(facts.get('exists:/dev/sda')).toEqual(['no']);
     expect(facts.get('exists:/dev/kmsg')).toEqual(['no']);
     // Ours, not the host's: fixed users, nobody's real name or home.
-    expect(facts.get('cat:/etc/passwd')).toEqual(['root:x:0:0:root:/nonexistent:/nonexistent', 'build:x:1000:1000:intact build:/nonexistent:/nonexistent', 'nobody:x:65534:65534:nobody:/nonexistent:/nonexistent']);
+    expect(facts.get('cat:/etc/passwd')).toEqual([
+      'root:x:0:0:root:/nonexistent:/nonexistent',
+      'build:x:1000:1000:intact build:/nonexistent:/nonexistent',
+      'nobody:x:65534:65534:nobody:/nonexistent:/nonexistent',
+    ]);
   });
 
   it('mounts dependencies read-only and the build folder writable', async () => {
-    const { facts } = await run([T, 'write:/store/dep/new', 'write:/store/dep/hello', 'write:/store/tools/x', 'write:/build/made-inside', 'write:/', 'write:/new-at-root', 'write:/etc/passwd', 'write:/tmp/scratch']);
+    const { facts } = await run([
+      T,
+      'write:/store/dep/new',
+      'write:/store/dep/hello',
+      'write:/store/tools/x',
+      'write:/build/made-inside',
+      'write:/',
+      'write:/new-at-root',
+      'write:/etc/passwd',
+      'write:/tmp/scratch',
+    ]);
     expect(facts.get('write:/store/dep/new')).toEqual(['EROFS']);
     expect(facts.get('write:/store/dep/hello')).toEqual(['EROFS']);
     expect(facts.get('write:/store/tools/x')).toEqual(['EROFS']);
@@ -96,7 +137,7 @@ describe.skipIf(fullSandboxSkip() !== undefined)(`the full sandbox${skippedBecau
     expect(facts.get('exists:/tmp/left-behind')).toEqual(['no']);
   });
 
-  it('has no network: the host\'s loopback is unreachable and no interface is up', async () => {
+  it("has no network: the host's loopback is unreachable and no interface is up", async () => {
     const { facts } = await run([T, `connect:127.0.0.1:${port}`, 'ifaces']);
     expect(facts.get(`connect:127.0.0.1:${port}`)![0]).not.toBe('ok');
     const ifaces = [...facts.keys()].filter((k) => k.startsWith('iface:'));
@@ -137,23 +178,37 @@ describe.skipIf(fullSandboxSkip() !== undefined)(`the full sandbox${skippedBecau
   it('passes exactly the given environment and working folder', async () => {
     process.env.INTACT_CANARY = 'must-not-leak';
     try {
-      const env = { PATH: '/store/tools', HOME: '/homeless', ODD: 'a=b c $(x) `y` \'z\'', EMPTY: '' };
+      const env = { PATH: '/store/tools', HOME: '/homeless', ODD: "a=b c $(x) `y` 'z'", EMPTY: '' };
       const { facts } = await run([T, 'env', 'cwd'], { env, cwd: '/build/sub' });
-      expect(facts.get('env')!.sort()).toEqual(Object.entries(env).map(([k, v]) => `${k}=${v}`).sort());
+      expect(facts.get('env')!.sort()).toEqual(
+        Object.entries(env)
+          .map(([k, v]) => `${k}=${v}`)
+          .sort(),
+      );
       expect(facts.get('cwd')).toEqual(['/build/sub']);
     } finally {
       delete process.env.INTACT_CANARY;
     }
   });
 
-  it('finds a bare tool name in the step\'s own PATH inside the sandbox', async () => {
+  it("finds a bare tool name in the step's own PATH inside the sandbox", async () => {
     const { facts, exitCode } = await run(['inspect', 'cwd'], { env: { PATH: '/store/tools' }, cwd: '/' });
     expect(exitCode).toBe(0);
     expect(facts.get('cwd')).toEqual(['/']);
   });
 
   it('gives the step a minimal /dev', async () => {
-    const { facts } = await run([T, 'write:/dev/null', 'read:/dev/zero', 'read:/dev/urandom', 'read:/dev/random', 'exists:/dev/fd', 'exists:/dev/stdout', 'write:/dev/shm/x', 'write:/dev/new']);
+    const { facts } = await run([
+      T,
+      'write:/dev/null',
+      'read:/dev/zero',
+      'read:/dev/urandom',
+      'read:/dev/random',
+      'exists:/dev/fd',
+      'exists:/dev/stdout',
+      'write:/dev/shm/x',
+      'write:/dev/new',
+    ]);
     expect(facts.get('write:/dev/null')).toEqual(['ok']);
     expect(facts.get('read:/dev/zero')).toEqual(['ok']);
     expect(facts.get('read:/dev/urandom')).toEqual(['ok']);
@@ -182,7 +237,9 @@ describe.skipIf(fullSandboxSkip() !== undefined)(`the full sandbox${skippedBecau
   it('kills the whole tree on timeout, even a child that left the process group', async () => {
     const tag = `tag:timeout-${process.pid}-${Date.now()}`;
     const t0 = Date.now();
-    await expect(run([T, tag, 'beat:/build/beat1', 'beat-setsid:/build/beat2', 'sleep:60000'], { timeoutMs: 700 })).rejects.toMatchObject({ code: 'STEP_TIMEOUT' });
+    await expect(run([T, tag, 'beat:/build/beat1', 'beat-setsid:/build/beat2', 'sleep:60000'], { timeoutMs: 700 })).rejects.toMatchObject({
+      code: 'STEP_TIMEOUT',
+    });
     expect(Date.now() - t0).toBeLessThan(5000);
     expect(await alive(tag)).toEqual([]);
     expect(await stillGrowing(join(dir, 'build', 'beat1'))).toBe(false);
@@ -202,9 +259,15 @@ describe.skipIf(fullSandboxSkip() !== undefined)(`the full sandbox${skippedBecau
   });
 
   it('names a missing tool, a host tool and a missing working folder', async () => {
-    await expect(run(['/store/tools/no-such-tool'])).rejects.toMatchObject({ code: 'STEP_TOOL_MISSING', message: expect.stringContaining('/store/tools/no-such-tool') });
+    await expect(run(['/store/tools/no-such-tool'])).rejects.toMatchObject({
+      code: 'STEP_TOOL_MISSING',
+      message: expect.stringContaining('/store/tools/no-such-tool'),
+    });
     await expect(run(['/usr/bin/env'])).rejects.toMatchObject({ code: 'STEP_TOOL_MISSING', message: expect.stringContaining('inside the sandbox') });
-    await expect(run(['make'], { env: { PATH: '/store/tools' } })).rejects.toMatchObject({ code: 'STEP_TOOL_MISSING', message: expect.stringContaining('PATH=/store/tools') });
+    await expect(run(['make'], { env: { PATH: '/store/tools' } })).rejects.toMatchObject({
+      code: 'STEP_TOOL_MISSING',
+      message: expect.stringContaining('PATH=/store/tools'),
+    });
     await expect(run([T], { cwd: '/build/absent' })).rejects.toMatchObject({ code: 'STEP_CWD_MISSING' });
   });
 
@@ -212,7 +275,11 @@ describe.skipIf(fullSandboxSkip() !== undefined)(`the full sandbox${skippedBecau
     await writeFile(join(dir, 'build', 'script'), '#!/bin/sh\necho hi\n', { mode: 0o755 });
     await copyFile('/usr/bin/true', join(dir, 'build', 'dynamic-true'));
     await chmod(join(dir, 'build', 'dynamic-true'), 0o755);
-    await expect(run(['/build/script'])).rejects.toMatchObject({ code: 'STEP_TOOL_MISSING', found: '/bin/sh', message: expect.stringContaining('needs /bin/sh') });
+    await expect(run(['/build/script'])).rejects.toMatchObject({
+      code: 'STEP_TOOL_MISSING',
+      found: '/bin/sh',
+      message: expect.stringContaining('needs /bin/sh'),
+    });
     await expect(run(['/build/dynamic-true'])).rejects.toMatchObject({ code: 'STEP_TOOL_MISSING', message: expect.stringMatching(/needs \/lib.*ld-linux/) });
     // An interpreter from a dependency is fine.
     await writeFile(join(dir, 'build', 'bb-script'), `#!${BB} sh\necho "from a busybox script"\n`, { mode: 0o755 });
@@ -229,7 +296,9 @@ describe.skipIf(fullSandboxSkip() !== undefined)(`the full sandbox${skippedBecau
     const weird = join(dir, 'dep with space\nnewline $(touch pwned) `x` #hash \\back \'q\' "qq"');
     await mkdir(weird);
     await writeFile(join(weird, 'file'), 'weird\n');
-    const { facts } = await run([T, 'cat:/store/weird/file', 'write:/store/weird/x'], { mounts: [...mounts, { real: weird, inside: '/store/weird', writable: false }] });
+    const { facts } = await run([T, 'cat:/store/weird/file', 'write:/store/weird/x'], {
+      mounts: [...mounts, { real: weird, inside: '/store/weird', writable: false }],
+    });
     expect(facts.get('cat:/store/weird/file')).toEqual(['weird']);
     expect(facts.get('write:/store/weird/x')).toEqual(['EROFS']);
   });
@@ -249,11 +318,14 @@ describe.skipIf(fullSandboxSkip() !== undefined)(`the full sandbox${skippedBecau
     expect(r.stdout).not.toContain('step ran');
   });
 
-  it('reports a setup that fails as SANDBOX_SETUP_FAILED, not as the step\'s failure', async () => {
+  it("reports a setup that fails as SANDBOX_SETUP_FAILED, not as the step's failure", async () => {
     const t = fullTools(await findTools());
     const gone = [{ real: join(dir, 'vanished'), inside: '/store/gone', writable: false, locked: [] }];
     let log = '';
-    await expect(execFull(gone, ['/store/gone/x'], {}, '/', t, { log: (b) => (log += b), what: 'x' })).rejects.toMatchObject({ code: 'SANDBOX_SETUP_FAILED', message: expect.stringContaining('/store/gone') });
+    await expect(execFull(gone, ['/store/gone/x'], {}, '/', t, { log: (b) => (log += b), what: 'x' })).rejects.toMatchObject({
+      code: 'SANDBOX_SETUP_FAILED',
+      message: expect.stringContaining('/store/gone'),
+    });
     expect(log).toContain('intact-sandbox: cannot mount the private root');
   });
 

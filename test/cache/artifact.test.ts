@@ -7,7 +7,18 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CHUNK_BYTES, ChunkHasher, packTree } from '../../src/cache/archive.js';
 import { mergeTree } from '../../src/cache/merge.js';
-import { CONFIG_MEDIA_TYPE, LAYER_MEDIA_TYPE, METADATA_FORMAT, parseManifest, parseMetadata, renderManifest, renderMetadata, type Descriptor, type Metadata, type SignedEntry } from '../../src/cache/artifact.js';
+import {
+  CONFIG_MEDIA_TYPE,
+  LAYER_MEDIA_TYPE,
+  METADATA_FORMAT,
+  parseManifest,
+  parseMetadata,
+  renderManifest,
+  renderMetadata,
+  type Descriptor,
+  type Metadata,
+  type SignedEntry,
+} from '../../src/cache/artifact.js';
 import { checkBinding, checkSignatures, signEntry, type Wanted } from '../../src/cache/trust.js';
 import { IntactError } from '../../src/errors.js';
 import { extract } from '../../src/fetch/extract/index.js';
@@ -84,9 +95,18 @@ describe('manifest and metadata', () => {
     ['an empty part', (m: Record<string, unknown>) => (archiveOf(m).parts = [{ digest: DIGEST, size: 0 }])],
     ['chunk digests without a chunk size', (m: Record<string, unknown>) => (archiveOf(m).parts = [{ digest: DIGEST, size: 100, chunks: ['ab'.repeat(32)] }])],
     ['a tiny chunk size', (m: Record<string, unknown>) => Object.assign(archiveOf(m), chunked(16))],
-    ['too few chunk digests', (m: Record<string, unknown>) => Object.assign(archiveOf(m), { chunk: 65536, parts: [{ digest: DIGEST, size: 65537, chunks: ['ab'.repeat(32)] }] })],
-    ['a malformed chunk digest', (m: Record<string, unknown>) => Object.assign(archiveOf(m), { chunk: 65536, parts: [{ digest: DIGEST, size: 100, chunks: ['xy'] }] })],
-    ['a chunk size but a part without digests', (m: Record<string, unknown>) => Object.assign(archiveOf(m), { chunk: 65536, parts: [{ digest: DIGEST, size: 100 }] })],
+    [
+      'too few chunk digests',
+      (m: Record<string, unknown>) => Object.assign(archiveOf(m), { chunk: 65536, parts: [{ digest: DIGEST, size: 65537, chunks: ['ab'.repeat(32)] }] }),
+    ],
+    [
+      'a malformed chunk digest',
+      (m: Record<string, unknown>) => Object.assign(archiveOf(m), { chunk: 65536, parts: [{ digest: DIGEST, size: 100, chunks: ['xy'] }] }),
+    ],
+    [
+      'a chunk size but a part without digests',
+      (m: Record<string, unknown>) => Object.assign(archiveOf(m), { chunk: 65536, parts: [{ digest: DIGEST, size: 100 }] }),
+    ],
   ])('refuses metadata with %s', (_what, change) => {
     const m = structuredClone(signed) as unknown as Record<string, unknown>;
     change(m);
@@ -104,7 +124,10 @@ function chunked(chunk: number): Partial<SignedEntry['archive']> {
 
 describe('chunked metadata', () => {
   it('parses back with its chunk digests, and they are signed', () => {
-    const e: SignedEntry = { ...entry, archive: { mediaType: LAYER_MEDIA_TYPE, chunk: 65536, parts: [{ digest: DIGEST, size: 70000, chunks: ['ab'.repeat(32), 'cd'.repeat(32)] }] } };
+    const e: SignedEntry = {
+      ...entry,
+      archive: { mediaType: LAYER_MEDIA_TYPE, chunk: 65536, parts: [{ digest: DIGEST, size: 70000, chunks: ['ab'.repeat(32), 'cd'.repeat(32)] }] },
+    };
     const m: Metadata = { format: METADATA_FORMAT, entry: e, signatures: [signEntry(e, ci.secret)] };
     expect(parseMetadata(renderMetadata(m), 'x')).toEqual(m);
     expect(checkSignatures(m, [ci.public], 'x').name).toBe('ci-1');
@@ -128,8 +151,18 @@ describe('trust', () => {
     ['signed by a key nobody trusts', signed, [other.public], 'CACHE_UNTRUSTED'],
     ['a trusted name with other bytes', { ...signed, signatures: [signEntry(entry, impostor.secret)] }, [ci.public], 'CACHE_BAD_SIGNATURE'],
     ['metadata changed after signing', { ...signed, entry: { ...entry, size: 43 } }, [ci.public], 'CACHE_BAD_SIGNATURE'],
-    ['a signature moved from another entry', { ...signed, signatures: [signEntry({ ...entry, key: 'z'.repeat(32) }, ci.secret)] }, [ci.public], 'CACHE_BAD_SIGNATURE'],
-    ['the archive digest swapped', { ...signed, entry: { ...entry, archive: { ...entry.archive, parts: [{ digest: `sha256:${'cd'.repeat(32)}`, size: 100 }] } } }, [ci.public], 'CACHE_BAD_SIGNATURE'],
+    [
+      'a signature moved from another entry',
+      { ...signed, signatures: [signEntry({ ...entry, key: 'z'.repeat(32) }, ci.secret)] },
+      [ci.public],
+      'CACHE_BAD_SIGNATURE',
+    ],
+    [
+      'the archive digest swapped',
+      { ...signed, entry: { ...entry, archive: { ...entry.archive, parts: [{ digest: `sha256:${'cd'.repeat(32)}`, size: 100 }] } } },
+      [ci.public],
+      'CACHE_BAD_SIGNATURE',
+    ],
   ] as const)('refuses an artifact that is %s', (_what, meta, trusted, code) => {
     expect(codeOf(() => checkSignatures(meta as Metadata, trusted, 'x'))).toBe(code);
   });
@@ -154,8 +187,24 @@ describe('the archive', () => {
     const d = await mkdtemp(join(tmpdir(), 'intact-archive-'));
     dirs.push(d);
     const long = `${'deep/'.repeat(30)}file-with-a-long-name.txt`;
-    await writeTree(join(d, 'a'), { 'bin/tool': { content: '#!/bin/sh\n', exec: true }, 'share/doc.txt': 'doc\n', 'share/link': { link: 'doc.txt' }, 'empty': { dir: true }, [long]: 'long\n', 'a-b': 'order\n', 'a/b': 'order\n' });
-    await writeTree(join(d, 'b'), { [long]: 'long\n', 'a/b': 'order\n', 'a-b': 'order\n', 'empty': { dir: true }, 'share/link': { link: 'doc.txt' }, 'share/doc.txt': 'doc\n', 'bin/tool': { content: '#!/bin/sh\n', exec: true } });
+    await writeTree(join(d, 'a'), {
+      'bin/tool': { content: '#!/bin/sh\n', exec: true },
+      'share/doc.txt': 'doc\n',
+      'share/link': { link: 'doc.txt' },
+      empty: { dir: true },
+      [long]: 'long\n',
+      'a-b': 'order\n',
+      'a/b': 'order\n',
+    });
+    await writeTree(join(d, 'b'), {
+      [long]: 'long\n',
+      'a/b': 'order\n',
+      'a-b': 'order\n',
+      empty: { dir: true },
+      'share/link': { link: 'doc.txt' },
+      'share/doc.txt': 'doc\n',
+      'bin/tool': { content: '#!/bin/sh\n', exec: true },
+    });
     const pa = await packTree(join(d, 'a'), join(d, 'a'));
     const pb = await packTree(join(d, 'b'), join(d, 'b'));
     expect(pa.map((p) => [p.digest, p.size])).toEqual(pb.map((p) => [p.digest, p.size]));

@@ -31,7 +31,14 @@ const PASSWORD = 'pa55-w0rd-not-in-logs';
 
 async function pull(env: NodeJS.ProcessEnv, repo = 'team/auth') {
   const into = await tempStore();
-  const sub = makeSubstituter({ config: { substituters: [parseRef(proxy.ref(repo))], trustedKeys: [ci.public] }, checks: checksFor(into), plans: [dep], lookup: credentialLookup(env), env, limits: { backoffMs: 20 } });
+  const sub = makeSubstituter({
+    config: { substituters: [parseRef(proxy.ref(repo))], trustedKeys: [ci.public] },
+    checks: checksFor(into),
+    plans: [dep],
+    lookup: credentialLookup(env),
+    env,
+    limits: { backoffMs: 20 },
+  });
   const r = await sub.substitute(dep);
   await sub.close();
   return { r, into };
@@ -143,9 +150,18 @@ describeWithRegistry('basic authentication', () => {
 
 describeWithRegistry('the rules of authentication', () => {
   it.each([
-    ['Bearer realm="https://auth.example.invalid/token",service="registry.example.invalid",scope="repository:a/b:pull,push"', [{ scheme: 'bearer', params: { realm: 'https://auth.example.invalid/token', service: 'registry.example.invalid', scope: 'repository:a/b:pull,push' } }]],
+    [
+      'Bearer realm="https://auth.example.invalid/token",service="registry.example.invalid",scope="repository:a/b:pull,push"',
+      [{ scheme: 'bearer', params: { realm: 'https://auth.example.invalid/token', service: 'registry.example.invalid', scope: 'repository:a/b:pull,push' } }],
+    ],
     ['Basic realm="x"', [{ scheme: 'basic', params: { realm: 'x' } }]],
-    ['Bearer realm=https://a.invalid/t, Basic realm="b, c"', [{ scheme: 'bearer', params: { realm: 'https://a.invalid/t' } }, { scheme: 'basic', params: { realm: 'b, c' } }]],
+    [
+      'Bearer realm=https://a.invalid/t, Basic realm="b, c"',
+      [
+        { scheme: 'bearer', params: { realm: 'https://a.invalid/t' } },
+        { scheme: 'basic', params: { realm: 'b, c' } },
+      ],
+    ],
     ['', []],
   ])('parses %j', (header, want) => {
     expect(parseChallenges(header)).toEqual(want);
@@ -164,8 +180,15 @@ describeWithRegistry('the rules of authentication', () => {
   it('never sends credentials to a token endpoint over plain http off loopback', async () => {
     const { Agent } = await import('undici');
     const dispatcher = new Agent();
-    const a = new Authenticator({ host: 'registry.example.invalid', secure: true, dispatcher, lookup: async () => ({ username: 'u', password: 'p', source: 'test' }) });
-    const err = await a.answer({ 'www-authenticate': 'Bearer realm="http://10.9.8.7/token",service="x"' }, ['repository:a:pull'], new AbortController().signal, 1000).catch((e: unknown) => e);
+    const a = new Authenticator({
+      host: 'registry.example.invalid',
+      secure: true,
+      dispatcher,
+      lookup: async () => ({ username: 'u', password: 'p', source: 'test' }),
+    });
+    const err = await a
+      .answer({ 'www-authenticate': 'Bearer realm="http://10.9.8.7/token",service="x"' }, ['repository:a:pull'], new AbortController().signal, 1000)
+      .catch((e: unknown) => e);
     await dispatcher.close();
     expect(isIntactError(err) && err.code).toBe('CACHE_AUTH');
     expect((err as Error).message).toMatch(/refusing to send credentials to http:\/\/10\.9\.8\.7 over plain http/);

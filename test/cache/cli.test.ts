@@ -15,7 +15,6 @@ import { buildLogs, HELLO, writeCacheYaml } from '../helpers/registry-project.js
 
 const exec = promisify(execFile);
 
-
 let reg: TestRegistry;
 let config: string;
 let publicKey: string;
@@ -82,16 +81,25 @@ describeWithRegistry('intact key generate', () => {
     const seed = Buffer.from(b64, 'base64').subarray(0, 32);
     const needles = [b64, seed.toString('base64'), seed.toString('hex'), seed.toString('base64url')];
     const outputs: string[] = [];
-    for (const args of [['cache', 'push', reg.ref('team/intact')], ['cache', 'push', reg.ref('team/intact'), '--verbose'], ['--json', 'cache', 'push', reg.ref('team/other')]]) {
+    for (const args of [
+      ['cache', 'push', reg.ref('team/intact')],
+      ['cache', 'push', reg.ref('team/intact'), '--verbose'],
+      ['--json', 'cache', 'push', reg.ref('team/other')],
+    ]) {
       const r = await runIntact(args, { cwd: source, env: env() });
       expect(r.code).toBe(0);
       outputs.push(r.stdout, r.stderr);
     }
-    const bad = await runIntact(['cache', 'push', reg.ref('team/intact'), '--key', join(config, 'nope')], { cwd: source, env: { ...env(), INTACT_SIGNING_KEY: `${secret.slice(0, -4)}AAA=` } });
+    const bad = await runIntact(['cache', 'push', reg.ref('team/intact'), '--key', join(config, 'nope')], {
+      cwd: source,
+      env: { ...env(), INTACT_SIGNING_KEY: `${secret.slice(0, -4)}AAA=` },
+    });
     outputs.push(bad.stdout, bad.stderr);
     for (const o of outputs) for (const n of needles) expect(o).not.toContain(n);
     // The repository (the project folder, store included) holds it nowhere.
-    const { stdout } = await exec('grep', ['-rIl', '-e', needles[0]!, '-e', needles[1]!, '-e', needles[2]!, source]).catch((e: { stdout: string }) => ({ stdout: e.stdout }));
+    const { stdout } = await exec('grep', ['-rIl', '-e', needles[0]!, '-e', needles[1]!, '-e', needles[2]!, source]).catch((e: { stdout: string }) => ({
+      stdout: e.stdout,
+    }));
     expect(stdout).toBe('');
   });
 });
@@ -155,7 +163,9 @@ describeWithRegistry('substitution in intact install', () => {
     const r = await runIntact(['install'], { cwd: dir, env: env() });
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/2 built/);
-    expect(r.stderr).toMatch(/cache: hello@1\.0\.0 not substituted, building it from source: missing: no artifact tagged \w+ in http:\/\/127\.0\.0\.1:\d+\/team\/empty\n/);
+    expect(r.stderr).toMatch(
+      /cache: hello@1\.0\.0 not substituted, building it from source: missing: no artifact tagged \w+ in http:\/\/127\.0\.0\.1:\d+\/team\/empty\n/,
+    );
   });
 });
 

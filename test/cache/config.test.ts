@@ -30,7 +30,10 @@ function code(f: () => unknown): string | undefined {
 describe('registry references', () => {
   it.each([
     ['ghcr.example.com/acme/intact-cache', { host: 'ghcr.example.com', origin: 'https://ghcr.example.com', repository: 'acme/intact-cache', insecure: false }],
-    ['https://registry.example.com:5443/a/b/c', { host: 'registry.example.com:5443', origin: 'https://registry.example.com:5443', repository: 'a/b/c', insecure: false }],
+    [
+      'https://registry.example.com:5443/a/b/c',
+      { host: 'registry.example.com:5443', origin: 'https://registry.example.com:5443', repository: 'a/b/c', insecure: false },
+    ],
     ['http://127.0.0.1:5000/team/intact', { host: '127.0.0.1:5000', origin: 'http://127.0.0.1:5000', repository: 'team/intact', insecure: true }],
     ['http://localhost:5000/x', { host: 'localhost:5000', repository: 'x', insecure: true }],
     ['localhost:5000/team/intact_cache-1', { host: 'localhost:5000', repository: 'team/intact_cache-1', insecure: false }],
@@ -115,7 +118,10 @@ describe('intact.yaml: the cache section', () => {
   const key = generateKeyPair('ci-1').public.text;
 
   it('reads substituters, trusted keys and insecure registries', () => {
-    const c = parseCacheConfig(`# comment\ncache:\n  substituters:\n    - ghcr.example.com/acme/cache\n    - http://registry.lan:5000/team/x\n  trusted-keys:\n    - ${key}\n  insecure-registries: [registry.lan:5000]\n`, 'intact.yaml');
+    const c = parseCacheConfig(
+      `# comment\ncache:\n  substituters:\n    - ghcr.example.com/acme/cache\n    - http://registry.lan:5000/team/x\n  trusted-keys:\n    - ${key}\n  insecure-registries: [registry.lan:5000]\n`,
+      'intact.yaml',
+    );
     expect(c.substituters.map((s) => s.origin)).toEqual(['https://ghcr.example.com', 'http://registry.lan:5000']);
     expect(c.trustedKeys.map((k) => k.text)).toEqual([key]);
   });
@@ -132,7 +138,12 @@ describe('intact.yaml: the cache section', () => {
     ['a bad key', 'cache:\n  trusted-keys:\n    - ci-1:AAAA\n', 3, /not an ed25519 public key/],
     ['a secret key pasted in', `cache:\n  trusted-keys:\n    - ${generateKeyPair('ci-2').secretText}\n`, 3, /looks like a SECRET key/],
     ['substituters without trusted keys', 'cache:\n  substituters: [a.example.com/x]\n', 2, /no trusted-keys/],
-    ['a key name listed twice', `cache:\n  trusted-keys:\n    - ${key}\n    - ${generateKeyPair('ci-1').public.text}\n`, 4, /listed twice with different bytes/],
+    [
+      'a key name listed twice',
+      `cache:\n  trusted-keys:\n    - ${key}\n    - ${generateKeyPair('ci-1').public.text}\n`,
+      4,
+      /listed twice with different bytes/,
+    ],
     ['a list that is a string', 'cache:\n  substituters: a.example.com/x\n', 2, /must be a list/],
     ['YAML syntax', 'cache:\n  substituters: [\n', undefined, /YAML/],
   ])('refuses %s, naming the line', (_what, text, line, message) => {

@@ -37,7 +37,11 @@ async function pushTo(repo: string, plans: PlanLike[] = [dep, app, appOld]): Pro
 }
 
 /** Substitutes `plans` (in order) from `ref` into a fresh store; returns the outcomes and the store. */
-async function substitute(ref: string, plans: PlanLike[], o: { trusted?: PublicKey[]; env?: NodeJS.ProcessEnv; limits?: Partial<ClientLimits>; prefetch?: boolean } = {}) {
+async function substitute(
+  ref: string,
+  plans: PlanLike[],
+  o: { trusted?: PublicKey[]; env?: NodeJS.ProcessEnv; limits?: Partial<ClientLimits>; prefetch?: boolean } = {},
+) {
   const into = await tempStore();
   // The run's plans: the wanted ones and what they need (app needs dep).
   const all = new Map(plans.map((p) => [p.key, p]));
@@ -78,7 +82,11 @@ beforeAll(async () => {
   reg = await startRegistry();
   store = await tempStore();
   // 1 MiB of incompressible bytes, so the archive is large enough to cut in the middle.
-  dep = await addTestEntry(store, 'dep', '1.0.0', { 'bin/tool': { content: '#!/bin/sh\necho tool\n', exec: true }, 'share/blob': randomBytes(1024 * 1024).toString('latin1'), 'share/link': { link: 'blob' } });
+  dep = await addTestEntry(store, 'dep', '1.0.0', {
+    'bin/tool': { content: '#!/bin/sh\necho tool\n', exec: true },
+    'share/blob': randomBytes(1024 * 1024).toString('latin1'),
+    'share/link': { link: 'blob' },
+  });
   app = await addTestEntry(store, 'app', '2.0.0', { 'bin/app': { content: '#!/bin/sh\necho app 2\n', exec: true } }, [dep]);
   appOld = await addTestEntry(store, 'app', '1.0.0', { 'bin/app': { content: '#!/bin/sh\necho app 1\n', exec: true } }, [dep]);
   const client = clientFor(reg.ref('team/base'));
@@ -106,7 +114,11 @@ describeWithRegistry('an artifact pushed before chunks were signed', () => {
     const c = clientFor(reg.ref('team/unchunked'));
     const a = await readArtifact(c, dep.key);
     const parts = a.metadata.entry.archive.parts.map(({ digest, size }) => ({ digest, size }));
-    await writeArtifact(c, dep.key, resign({ ...a.metadata, entry: { ...a.metadata.entry, archive: { mediaType: a.metadata.entry.archive.mediaType, parts } } }, ci.secret));
+    await writeArtifact(
+      c,
+      dep.key,
+      resign({ ...a.metadata, entry: { ...a.metadata.entry, archive: { mediaType: a.metadata.entry.archive.mediaType, parts } } }, ci.secret),
+    );
     expect((await readArtifact(c, dep.key)).metadata.entry.archive.chunk).toBeUndefined();
     const { outcomes, into } = await substitute(reg.ref('team/unchunked'), [dep]);
     expect(outcomes[0]!.ok, JSON.stringify(outcomes[0])).toBe(true);
@@ -138,7 +150,12 @@ describeWithRegistry('artifacts that must be refused', () => {
     const file = reg.blobFile(manifest.layers[0]!.digest);
     const original = await tamper(file, -10);
     try {
-      await expectRefused(reg.ref('team/tampered-tail'), dep, 'CACHE_DIGEST_MISMATCH', /^mismatching: .*team\/tampered-tail.*: the blob's bytes do not match its digest \(signed for bytes 1048576-/);
+      await expectRefused(
+        reg.ref('team/tampered-tail'),
+        dep,
+        'CACHE_DIGEST_MISMATCH',
+        /^mismatching: .*team\/tampered-tail.*: the blob's bytes do not match its digest \(signed for bytes 1048576-/,
+      );
     } finally {
       await writeFile(file, original);
     }
@@ -151,7 +168,12 @@ describeWithRegistry('artifacts that must be refused', () => {
     const d = await readArtifact(c, dep.key);
     await writeArtifact(c, app.key, { ...a.metadata, signatures: d.metadata.signatures });
     await c.close();
-    await expectRefused(reg.ref('team/moved'), app, 'CACHE_BAD_SIGNATURE', /^untrusted: http:\/\/127\.0\.0\.1:\d+\/team\/moved:\w+: the signature by ci-1 does not verify/);
+    await expectRefused(
+      reg.ref('team/moved'),
+      app,
+      'CACHE_BAD_SIGNATURE',
+      /^untrusted: http:\/\/127\.0\.0\.1:\d+\/team\/moved:\w+: the signature by ci-1 does not verify/,
+    );
   });
 
   it.each([
@@ -177,7 +199,12 @@ describeWithRegistry('artifacts that must be refused', () => {
     const old = await readArtifact(c, appOld.key);
     await c.putManifest(app.key, old.manifestBytes);
     await c.close();
-    await expectRefused(reg.ref('team/rollback'), app, 'CACHE_MISMATCH', /^mismatching: .*: the tag points at a signed artifact for another key \(app@1\.0\.0\)/);
+    await expectRefused(
+      reg.ref('team/rollback'),
+      app,
+      'CACHE_MISMATCH',
+      /^mismatching: .*: the tag points at a signed artifact for another key \(app@1\.0\.0\)/,
+    );
   });
 
   it('a key with a trusted name but other bytes', async () => {
@@ -195,7 +222,9 @@ describeWithRegistry('artifacts that must be refused', () => {
     await writeArtifact(c, dep.key, { ...d.metadata, signatures: [] });
     await c.close();
     await expectRefused(reg.ref('team/unsigned'), dep, 'CACHE_UNSIGNED', /unsigned/);
-    await expectRefused(reg.ref('team/base'), dep, 'CACHE_UNTRUSTED', /untrusted: .*signed by ci-1, which cache\.trusted-keys does not list/, { trusted: [testKey('someone-1').public] });
+    await expectRefused(reg.ref('team/base'), dep, 'CACHE_UNTRUSTED', /untrusted: .*signed by ci-1, which cache\.trusted-keys does not list/, {
+      trusted: [testKey('someone-1').public],
+    });
   });
 
   it('a validly signed artifact whose archive is not the signed tree (a compromised signer)', async () => {
@@ -227,7 +256,13 @@ describeWithRegistry('artifacts that must be refused', () => {
     await pushEntries([evil], { client: c, store: s, key: ci.secret });
     await c.close();
     const into = await tempStore();
-    const sub = makeSubstituter({ config: { substituters: [parseRef(reg.ref('team/evil'))], trustedKeys: [ci.public] }, checks: checksFor(into), plans: [evil], lookup: async () => undefined, limits: FAST });
+    const sub = makeSubstituter({
+      config: { substituters: [parseRef(reg.ref('team/evil'))], trustedKeys: [ci.public] },
+      checks: checksFor(into),
+      plans: [evil],
+      lookup: async () => undefined,
+      limits: FAST,
+    });
     const r = await sub.substitute(evil);
     await sub.close();
     expect(r).toMatchObject({ ok: false, code: 'EXTRACT_LINK_ESCAPE' });

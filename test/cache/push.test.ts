@@ -42,7 +42,12 @@ afterAll(async () => {
 
 async function pullAll(ref: string): Promise<string[]> {
   const into = await tempStore();
-  const sub = makeSubstituter({ config: { substituters: [parseRef(ref)], trustedKeys: [ci.public] }, checks: checksFor(into), plans: [big, small], lookup: credentialLookup({}) });
+  const sub = makeSubstituter({
+    config: { substituters: [parseRef(ref)], trustedKeys: [ci.public] },
+    checks: checksFor(into),
+    plans: [big, small],
+    lookup: credentialLookup({}),
+  });
   sub.prefetch();
   const r = [await sub.substitute(big), await sub.substitute(small)];
   await sub.close();
@@ -52,11 +57,17 @@ async function pullAll(ref: string): Promise<string[]> {
 
 describeWithRegistry('intact cache push, on the wire', () => {
   it('uploads large blobs in PATCH chunks, small ones in one PUT, and the result pulls', async () => {
-    const client = new RegistryClient(parseRef(proxy.ref('team/chunks')), { lookup: credentialLookup({}), limits: { monolithicMaxBytes: 64 * 1024, chunkBytes: 256 * 1024 } });
+    const client = new RegistryClient(parseRef(proxy.ref('team/chunks')), {
+      lookup: credentialLookup({}),
+      limits: { monolithicMaxBytes: 64 * 1024, chunkBytes: 256 * 1024 },
+    });
     const start = proxy.seen.length;
     const reports = await pushEntries([big, small], { client, store, key: ci.secret });
     await client.close();
-    expect(reports.map((r) => [r.name, r.status, r.archive])).toEqual([['big', 'pushed', 'uploaded'], ['small', 'pushed', 'uploaded']]);
+    expect(reports.map((r) => [r.name, r.status, r.archive])).toEqual([
+      ['big', 'pushed', 'uploaded'],
+      ['small', 'pushed', 'uploaded'],
+    ]);
     const seen = proxy.seen.slice(start);
     expect(seen.filter((s) => s.method === 'PATCH').length).toBeGreaterThanOrEqual(3);
     expect(seen.filter((s) => s.method === 'PATCH').every((s) => s.status === 202)).toBe(true);
@@ -101,13 +112,21 @@ describeWithRegistry('intact cache push, on the wire', () => {
     const other = testKey('ci-2');
     const a = clientFor(reg.ref('team/race'));
     const b = clientFor(reg.ref('team/race'));
-    const [ra, rb] = await Promise.all([pushEntries([big, small], { client: a, store, key: ci.secret }), pushEntries([big, small], { client: b, store, key: other.secret })]);
+    const [ra, rb] = await Promise.all([
+      pushEntries([big, small], { client: a, store, key: ci.secret }),
+      pushEntries([big, small], { client: b, store, key: other.secret }),
+    ]);
     await Promise.all([a.close(), b.close()]);
     expect([...ra, ...rb].every((r) => r.status === 'pushed' || r.status === 'present')).toBe(true);
     const art = await readArtifact(clientFor(reg.ref('team/race')), big.key);
     expect(['ci-1', 'ci-2']).toContain(art.metadata.signatures[0]!.key);
     const into = await tempStore();
-    const sub = makeSubstituter({ config: { substituters: [parseRef(reg.ref('team/race'))], trustedKeys: [ci.public, other.public] }, checks: checksFor(into), plans: [big, small], lookup: credentialLookup({}) });
+    const sub = makeSubstituter({
+      config: { substituters: [parseRef(reg.ref('team/race'))], trustedKeys: [ci.public, other.public] },
+      checks: checksFor(into),
+      plans: [big, small],
+      lookup: credentialLookup({}),
+    });
     expect((await sub.substitute(big)).ok).toBe(true);
     expect((await sub.substitute(small)).ok).toBe(true);
     await sub.close();

@@ -25,7 +25,9 @@ describe('rewriteVerifyArgv', () => {
   });
 
   it('refuses --store=DIR after verify, saying where the folder goes', () => {
-    expect(() => rewriteVerifyArgv(argv('verify', '--store=/tmp/s'))).toThrow(expect.objectContaining({ code: 'USAGE', hint: expect.stringContaining('INTACT_STORE') }));
+    expect(() => rewriteVerifyArgv(argv('verify', '--store=/tmp/s'))).toThrow(
+      expect.objectContaining({ code: 'USAGE', hint: expect.stringContaining('INTACT_STORE') }),
+    );
     expect(rewriteVerifyArgv(argv('--store=/tmp/s', 'verify'))).toEqual(argv('--store=/tmp/s', 'verify'));
     expect(rewriteVerifyArgv(argv('run', 'x', '--', 'verify', '--store=/tmp/s'))).toEqual(argv('run', 'x', '--', 'verify', '--store=/tmp/s'));
   });

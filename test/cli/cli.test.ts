@@ -66,7 +66,10 @@ describe('intact CLI', () => {
   });
 
   it('verify --json: one document on stdout, each finding with code, file, line, message, hint', async () => {
-    const dir = await makeProject({ 'recipes/zig.yaml': 'name: zig\nversion: latest\n', 'recipes/a.yaml': 'name: a\nversion: 1.0.0\nsources:\n  - git: https://x.invalid/a.git\n    rev: main\n' });
+    const dir = await makeProject({
+      'recipes/zig.yaml': 'name: zig\nversion: latest\n',
+      'recipes/a.yaml': 'name: a\nversion: 1.0.0\nsources:\n  - git: https://x.invalid/a.git\n    rev: main\n',
+    });
     const r = await runCli(['--json', 'verify'], { cwd: dir });
     expect(r.code).toBe(2);
     expect(r.stderr).toBe('');
@@ -96,9 +99,11 @@ describe('intact init', () => {
     const dir = await makeProject({ '.gitignore': 'node_modules/' });
     const r = await runCli(['init'], { cwd: dir });
     expect(r.code).toBe(0);
-    expect(await readFile(join(dir, 'intact.lock'), 'utf8')).toBe('{\n  "lockfileVersion": 1,\n  "recipes": {}\n}\n');
+    expect(await readFile(join(dir, 'intact.lock'), 'utf8')).toBe('{\n  "lockfileVersion": 2,\n  "recipes": {}\n}\n');
     expect(await readFile(join(dir, 'store/.gitkeep'), 'utf8')).toBe('');
-    expect(await readFile(join(dir, '.gitignore'), 'utf8')).toBe("node_modules/\n# intact: the store's contents and the profile are local\n/store/*\n!/store/.gitkeep\n/.intact/\n");
+    expect(await readFile(join(dir, '.gitignore'), 'utf8')).toBe(
+      "node_modules/\n# intact: the store's contents and the profile are local\n/store/*\n!/store/.gitkeep\n/.intact/\n",
+    );
     const v = await runCli(['verify'], { cwd: dir });
     expect(v.code).toBe(0);
     const again = await runCli(['init'], { cwd: dir });
@@ -112,5 +117,16 @@ describe('intact init', () => {
     expect(r.code).toBe(2);
     expect(await readFile(join(dir, 'intact.lock'), 'utf8')).toBe('mine');
     await expect(readFile(join(dir, '.gitignore'))).rejects.toThrow();
+  });
+});
+
+describe('a home folder that does not exist', () => {
+  it('is never created (HOME=/nonexistent is how services and build users say "no home")', async () => {
+    const dir = await makeProject({ 'recipes/tool.yaml': 'name: tool\nversion: 1.0.0\n' });
+    const home = join(dir, 'no-such-home');
+    expect((await runCli(['lock'], { cwd: dir, env: { HOME: home, XDG_CACHE_HOME: undefined } })).code).toBe(0);
+    expect((await runCli(['verify'], { cwd: dir, env: { HOME: home, XDG_CACHE_HOME: undefined } })).code).toBe(0);
+    const { existsSync } = await import('node:fs');
+    expect(existsSync(home)).toBe(false);
   });
 });

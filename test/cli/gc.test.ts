@@ -32,11 +32,14 @@ const recipe = (name: string, deps: string[], script: string): string =>
   `name: ${name}\nversion: 1.0.0\ndeps: [${['bb@1.36.0', ...deps].join(', ')}]\nbin: [bin/${name}]\nbuild:\n  - script: |\n      ${script}\n      mkdir -p "$out/bin"; printf '#!/bin/sh\\necho ${name}\\n' > "$out/bin/${name}"; chmod +x "$out/bin/${name}"\n    shell: sh\n`;
 
 async function entries(store: string): Promise<string[]> {
-  return (await readdir(store)).filter((n) => /^[0-9a-z]{32}-/.test(n)).map((n) => n.slice(33)).sort();
+  return (await readdir(store))
+    .filter((n) => /^[0-9a-z]{32}-/.test(n))
+    .map((n) => n.slice(33))
+    .sort();
 }
 
 describe('intact gc', () => {
-  it('loses nothing a concurrent install needs while it collects a gone project\'s entries', async () => {
+  it("loses nothing a concurrent install needs while it collects a gone project's entries", async () => {
     const store = await sharedStore();
     const layout = layoutOf(store);
     const env = (dir: string) => ({ cwd: dir, env: { HOME: dir, INTACT_STORE: store, CI: undefined } });
@@ -52,7 +55,11 @@ describe('intact gc', () => {
       two: recipe('two', ['one@1.0.0'], 'sleep 0.6; cat /store/*-one-1.0.0/one > "$out/two"'),
       three: recipe('three', ['two@1.0.0'], 'sleep 0.6; echo 3 > "$out/three"'),
     });
-    const child = spawn(process.execPath, [CLI, 'install'], { cwd: dir, env: { PATH: process.env['PATH'] ?? '', HOME: dir, INTACT_STORE: store, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, 'install'], {
+      cwd: dir,
+      env: { PATH: process.env['PATH'] ?? '', HOME: dir, INTACT_STORE: store, NO_COLOR: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const exited = new Promise<number>((resolve) => child.on('close', (code) => resolve(code ?? -1)));
@@ -91,8 +98,14 @@ describe('intact gc', () => {
 
     const list = await runStoreCli(['list', '--json'], env(dir));
     expect(list.code, list.stderr).toBe(0);
-    const doc = JSON.parse(list.stdout) as { entries: { name: string; reachable: boolean; origin: string; sandbox: string; size: number; key: string; projects: string[] }[] };
-    expect(doc.entries.map((e) => [e.name, e.reachable])).toEqual([['bb', true], ['hello', true], ['junk', false]]);
+    const doc = JSON.parse(list.stdout) as {
+      entries: { name: string; reachable: boolean; origin: string; sandbox: string; size: number; key: string; projects: string[] }[];
+    };
+    expect(doc.entries.map((e) => [e.name, e.reachable])).toEqual([
+      ['bb', true],
+      ['hello', true],
+      ['junk', false],
+    ]);
     expect(doc.entries[1]).toMatchObject({ origin: 'built', sandbox: 'full', projects: [dir] });
     expect(doc.entries[1]!.size).toBeGreaterThan(0);
     const table = await runStoreCli(['list'], env(dir));

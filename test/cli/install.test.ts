@@ -127,7 +127,9 @@ describe.skipIf(fullSandboxSkip() !== undefined)(`intact install${skippedBecause
   });
 
   it('--keep-failed keeps the build folder and prints where', async () => {
-    const dir = await fixtureProject({ broken: 'name: broken\nversion: 1.0.0\ndeps: [bb@1.36.0]\nbuild:\n  - script: "echo partial > $out/x; exit 1"\n    shell: sh\n' });
+    const dir = await fixtureProject({
+      broken: 'name: broken\nversion: 1.0.0\ndeps: [bb@1.36.0]\nbuild:\n  - script: "echo partial > $out/x; exit 1"\n    shell: sh\n',
+    });
     const r = await run(dir, ['install', '--keep-failed']);
     expect(r.code).toBe(1);
     const m = /kept at (\S+?) \(/.exec(r.stderr);
@@ -137,7 +139,11 @@ describe.skipIf(fullSandboxSkip() !== undefined)(`intact install${skippedBecause
 
   it.each([
     ['a tool no dependency provides', 'build:\n  - run: [gcc, -o, $out/x, x.c]\n', 'no declared dependency provides "gcc"'],
-    ['a setuid file', 'deps: [bb@1.36.0]\nbuild:\n  - write: $out/bin/x\n    content: x\n    executable: true\n  - run: [busybox, chmod, "4755", $out/bin/x]\n', 'setuid'],
+    [
+      'a setuid file',
+      'deps: [bb@1.36.0]\nbuild:\n  - write: $out/bin/x\n    content: x\n    executable: true\n  - run: [busybox, chmod, "4755", $out/bin/x]\n',
+      'setuid',
+    ],
     ['a symlink to /etc', 'build:\n  - symlink: $out/etc-link\n    target: /etc/passwd\n', '/etc/passwd'],
     ['the network', 'deps: [bb@1.36.0]\nbuild:\n  - run: [busybox, nc, -w, "2", "127.0.0.1", "9"]\n', 'nc'],
     ['a step outside the build folder', 'build:\n  - write: /tmp/escape\n    content: x\n', 'outside the build folder'],
@@ -203,7 +209,12 @@ describe.skipIf(fullSandboxSkip() !== undefined)(`intact install${skippedBecause
     const dir = await fixtureProject({ slow: 'name: slow\nversion: 1.0.0\ndeps: [bb@1.36.0]\nbuild:\n  - script: "echo started; sleep 30"\n    shell: sh\n' });
     const { spawn } = await import('node:child_process');
     const { CLI } = await import('../helpers/project.js');
-    const child = spawn(process.execPath, [CLI, 'install', 'slow'], { cwd: dir, env: { PATH: process.env['PATH'] ?? '', HOME: dir }, stdio: 'ignore', detached: true });
+    const child = spawn(process.execPath, [CLI, 'install', 'slow'], {
+      cwd: dir,
+      env: { PATH: process.env['PATH'] ?? '', HOME: dir },
+      stdio: 'ignore',
+      detached: true,
+    });
     // Wait until the build has started (its log exists), then kill the whole group.
     for (let i = 0; i < 100; i++) {
       const logs = await readdir(join(dir, 'store/tmp')).catch(() => [] as string[]);
@@ -213,7 +224,10 @@ describe.skipIf(fullSandboxSkip() !== undefined)(`intact install${skippedBecause
     process.kill(-child.pid!, 'SIGKILL');
     await new Promise((r) => child.on('exit', r));
     expect((await entries(dir)).some((e) => e.includes('-slow-'))).toBe(false);
-    await writeFile(join(dir, 'recipes/slow.yaml'), 'name: slow\nversion: 1.0.0\ndeps: [bb@1.36.0]\nbuild:\n  - script: "echo quick > $out/done"\n    shell: sh\n');
+    await writeFile(
+      join(dir, 'recipes/slow.yaml'),
+      'name: slow\nversion: 1.0.0\ndeps: [bb@1.36.0]\nbuild:\n  - script: "echo quick > $out/done"\n    shell: sh\n',
+    );
     expect((await run(dir, ['lock'])).code).toBe(0);
     expect((await run(dir, ['install', 'slow'])).code).toBe(0);
     expect((await readdir(join(dir, 'store/tmp'))).filter((e) => e.startsWith('build-'))).toEqual([]);
@@ -228,7 +242,8 @@ describe.skipIf(fullSandboxSkip() !== undefined)(`intact install, unprivileged${
     await chmod(dir, 0o755);
     const { CLI } = await import('../helpers/project.js');
     const { stdout } = await exec('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', '--', process.execPath, CLI, 'install'], {
-      cwd: dir, env: { PATH: process.env['PATH'] ?? '', HOME: dir, NO_COLOR: '1' },
+      cwd: dir,
+      env: { PATH: process.env['PATH'] ?? '', HOME: dir, NO_COLOR: '1' },
     });
     expect(stdout).toMatch(/2 built/);
     expect(stdout).toContain('sandbox full');

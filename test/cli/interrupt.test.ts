@@ -15,7 +15,12 @@ const SLOW = 'name: slow\nversion: 1.0.0\ndeps: [bb@1.36.0]\nbuild:\n  - script:
 async function interruptBuild(signal: NodeJS.Signals, json: boolean): Promise<{ code: number | null; stdout: string; stderr: string; dir: string }> {
   const dir = await fixtureProject({ slow: SLOW });
   const args = [CLI, ...(json ? ['--json'] : []), 'install', 'slow'];
-  const child = spawn(process.execPath, args, { cwd: dir, env: { PATH: process.env['PATH'] ?? '', HOME: dir, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const child = spawn(process.execPath, args, {
+    cwd: dir,
+    env: { PATH: process.env['PATH'] ?? '', HOME: dir, NO_COLOR: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -65,7 +70,11 @@ describe('intact run', () => {
   it('passes SIGINT to the program and exits with its status, not INTERRUPTED', async () => {
     const dir = await fixtureProject({});
     expect((await runCli(['install'], { cwd: dir, env: { HOME: dir } })).code).toBe(0);
-    const child = spawn(process.execPath, [CLI, 'run', 'bb:busybox', '--', 'sleep', '30'], { cwd: dir, env: { PATH: process.env['PATH'] ?? '', HOME: dir, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, 'run', 'bb:busybox', '--', 'sleep', '30'], {
+      cwd: dir,
+      env: { PATH: process.env['PATH'] ?? '', HOME: dir, NO_COLOR: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));

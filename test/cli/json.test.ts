@@ -37,12 +37,15 @@ describe('commander errors with --json', () => {
 describe('intact env', () => {
   const PROJECT = { 'recipes/.keep': '' };
 
-  it.each([[['--json', 'env']], [['env', '--json']], [['env', '--format', 'json']], [['--json', 'env', '--format', 'json']]])('%j prints JSON', async (args) => {
-    const dir = await makeProject(PROJECT);
-    const r = await runCli(args, { cwd: dir });
-    expect(r.code).toBe(0);
-    expect(JSON.parse(r.stdout)).toMatchObject({ INTACT_BIN: `${dir}/.intact/bin`, PATH: expect.stringMatching(new RegExp(`^${dir}/\\.intact/bin:`)) });
-  });
+  it.each([[['--json', 'env']], [['env', '--json']], [['env', '--format', 'json']], [['--json', 'env', '--format', 'json']]])(
+    '%j prints JSON',
+    async (args) => {
+      const dir = await makeProject(PROJECT);
+      const r = await runCli(args, { cwd: dir });
+      expect(r.code).toBe(0);
+      expect(JSON.parse(r.stdout)).toMatchObject({ INTACT_BIN: `${dir}/.intact/bin`, PATH: expect.stringMatching(new RegExp(`^${dir}/\\.intact/bin:`)) });
+    },
+  );
 
   it('prints shell text without --json', async () => {
     const dir = await makeProject(PROJECT);

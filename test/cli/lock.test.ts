@@ -35,7 +35,8 @@ afterAll(async () => {
 afterEach(cleanupProjects);
 
 const TOOL = 'name: tool\nversion: 1.0.0\nsources:\n  - npm: tool@1.0.0\nbin: [bin/tool]\n';
-const LIB = () => `name: lib\nversion: 1.0.0\nsources:\n  - url: ${server.url('/lib-1.0.0.tar')}\n    mirrors: [${server.url('/mirror/lib-1.0.0.tar')}]\ndeps: [tool@1.0.0]\n`;
+const LIB = () =>
+  `name: lib\nversion: 1.0.0\nsources:\n  - url: ${server.url('/lib-1.0.0.tar')}\n    mirrors: [${server.url('/mirror/lib-1.0.0.tar')}]\ndeps: [tool@1.0.0]\n`;
 
 function env(dir: string, extra: Record<string, string> = {}) {
   return { cwd: dir, env: { HOME: dir, npm_config_registry: registry.url, npm_config_userconfig: join(dir, 'no-npmrc'), CI: undefined, ...extra } };
@@ -67,9 +68,16 @@ describe('intact lock', () => {
     expect(r.stdout).toContain('added lib');
     expect(r.stdout).toContain('added tool');
     const lock = JSON.parse(await readLock(dir));
-    expect(lock.recipes.tool.sources[0]).toEqual({ kind: 'npm', npm: 'tool@1.0.0', integrity: sri('sha512', toolTgz), tree: expect.stringMatching(/^sha256-/) });
+    expect(lock.recipes.tool.sources[0]).toEqual({
+      kind: 'npm',
+      npm: 'tool@1.0.0',
+      integrity: sri('sha512', toolTgz),
+      tree: expect.stringMatching(/^sha256-/),
+    });
     expect(lock.recipes.lib.sources[0].integrity).toBe(sri('sha512', lib));
-    expect(lock.recipes.lib.closure).toEqual(['tool@1.0.0']);
+    expect(lock.lockfileVersion).toBe(2);
+    expect(lock.recipes.lib.deps).toEqual(['tool@1.0.0']);
+    expect(lock.recipes.lib).not.toHaveProperty('closure');
     expect(await readLock(dir)).not.toContain(registry.url);
     expect((await runCli(['verify'], env(dir))).code).toBe(0);
   });
@@ -129,6 +137,22 @@ describe('intact lock', () => {
     expect(registry.requests.length).toBe(requests);
   });
 
+  it('pins a vendored file again when it is edited (stale-file-pin), and install uses the new bytes', async () => {
+    const dir = await makeProject({ 'recipes/v.yaml': 'name: v\nversion: 1.0.0\nsources:\n  - file: vendor/x.txt\n', 'vendor/x.txt': 'before\n' });
+    expect((await runCli(['lock'], env(dir))).code).toBe(0);
+    await writeFile(join(dir, 'vendor/x.txt'), 'after\n');
+    expect((await runCli(['verify'], env(dir))).code).toBe(1);
+    const r = await runCli(['lock'], env(dir));
+    expect(r.code).toBe(0);
+    const pin = JSON.parse(await readLock(dir)).recipes.v.sources[0].integrity;
+    expect(pin).toBe(`sha512-${createHash('sha512').update('after\n').digest('base64')}`);
+    expect((await runCli(['verify'], env(dir))).code).toBe(0);
+    // Named, too: a repository file is the truth, not a pin to check it against.
+    await writeFile(join(dir, 'vendor/x.txt'), 'again\n');
+    expect((await runCli(['lock', 'v'], env(dir))).code).toBe(0);
+    expect(JSON.parse(await readLock(dir)).recipes.v.sources[0].integrity).toBe(`sha512-${createHash('sha512').update('again\n').digest('base64')}`);
+  });
+
   it('refuses bytes that differ from what the registry lists for the version', async () => {
     const dir = await project({ 'recipes/other.yaml': 'name: other\nversion: 3.0.0\nsources:\n  - npm: "@scope/other@3.0.0"\n' });
     // The registry's metadata and bytes disagree: the pin (from metadata) never matches.
@@ -156,7 +180,9 @@ describe('intact lock', () => {
 
   it('refuses a recipe whose declared integrity is wrong, storing nothing', async () => {
     const wrong = `sha512-${createHash('sha512').update('not it').digest('base64')}`;
-    const dir = await makeProject({ 'recipes/lib.yaml': `name: lib\nversion: 1.0.0\nsources:\n  - url: ${server.url('/lib-1.0.0.tar')}\n    integrity: ${wrong}\n` });
+    const dir = await makeProject({
+      'recipes/lib.yaml': `name: lib\nversion: 1.0.0\nsources:\n  - url: ${server.url('/lib-1.0.0.tar')}\n    integrity: ${wrong}\n`,
+    });
     const r = await runCli(['lock'], env(dir));
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('INTEGRITY_MISMATCH');
@@ -209,7 +235,10 @@ describe('intact lock', () => {
       expect(r.code).toBe(0);
       const lock = JSON.parse(await readLock(dir));
       expect(lock.recipes.nested.sources[0].archiveIntegrity).toBe(sri('sha512', Buffer.from(innerTgz.toString('latin1'))));
-      await writeFile(join(dir, 'recipes/nested.yaml'), `name: nested\nversion: 1.0.0\nsources:\n  - npm: carrier@2.0.0\n    archive: deps/inner.tgz\n    archiveIntegrity: ${sri('sha256', Buffer.from('other'))}\n`);
+      await writeFile(
+        join(dir, 'recipes/nested.yaml'),
+        `name: nested\nversion: 1.0.0\nsources:\n  - npm: carrier@2.0.0\n    archive: deps/inner.tgz\n    archiveIntegrity: ${sri('sha256', Buffer.from('other'))}\n`,
+      );
       const bad = await runCli(['lock'], e);
       expect(bad.code).toBe(1);
       expect(bad.stderr).toContain('deps/inner.tgz');
@@ -223,7 +252,10 @@ describe('intact lock', () => {
     const r = await runCli(['--json', 'lock'], env(dir));
     expect(r.code).toBe(0);
     // NDJSON: progress events, then the result as the last line.
-    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const lines = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines.some((l) => l.event === 'done')).toBe(true);
     const doc = lines[lines.length - 1];
     expect(doc).toMatchObject({ ok: true, written: true });

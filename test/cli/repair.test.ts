@@ -59,14 +59,22 @@ async function expectWhole(dir: string, hello: string, output: string): Promise<
 describe('intact repair', () => {
   it.each([
     ['a file edited', async (p: string) => writeFile(join(p, 'share/hello.txt'), 'evil\n'), 'STORE_FILE_MODIFIED'],
-    ['a file replaced by a symlink', async (p: string) => {
-      await unlink(join(p, 'bin/hello'));
-      await symlink('/bin/sh', join(p, 'bin/hello'));
-    }, 'STORE_FILE_SYMLINKED'],
-    ['a file deleted, another added', async (p: string) => {
-      await rm(join(p, 'lib/deep'), { recursive: true });
-      await writeFile(join(p, 'lib/extra'), 'x');
-    }, 'STORE_FILE_MISSING'],
+    [
+      'a file replaced by a symlink',
+      async (p: string) => {
+        await unlink(join(p, 'bin/hello'));
+        await symlink('/bin/sh', join(p, 'bin/hello'));
+      },
+      'STORE_FILE_SYMLINKED',
+    ],
+    [
+      'a file deleted, another added',
+      async (p: string) => {
+        await rm(join(p, 'lib/deep'), { recursive: true });
+        await writeFile(join(p, 'lib/extra'), 'x');
+      },
+      'STORE_FILE_MISSING',
+    ],
   ])('rebuilds an entry with %s, bit for bit, and verify passes again', async (_what, tamper, code) => {
     const { dir, hello, output } = await installed();
     await makeWritable(hello);
@@ -116,7 +124,9 @@ describe('intact repair', () => {
   it('fetches a damaged cached download again', async () => {
     const { dir } = await installed();
     const store = layoutOf(join(dir, 'store'));
-    const cached = (await readdir(join(store.cache, 'sha512'), { recursive: true })).map((p) => join(store.cache, 'sha512', p)).filter((p) => /[0-9a-f]{128}$/.test(p));
+    const cached = (await readdir(join(store.cache, 'sha512'), { recursive: true }))
+      .map((p) => join(store.cache, 'sha512', p))
+      .filter((p) => /[0-9a-f]{128}$/.test(p));
     expect(cached.length).toBeGreaterThan(0);
     const victim = cached[0]!;
     const good = await readFile(victim);
@@ -126,7 +136,11 @@ describe('intact repair', () => {
     const r = await runStoreCli(['repair'], env(dir));
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/refetched cache sha512\//);
-    expect(createHash('sha512').update(await readFile(victim)).digest('hex')).toBe(createHash('sha512').update(good).digest('hex'));
+    expect(
+      createHash('sha512')
+        .update(await readFile(victim))
+        .digest('hex'),
+    ).toBe(createHash('sha512').update(good).digest('hex'));
     expect((await verifyStore(store)).findings).toEqual([]);
   });
 

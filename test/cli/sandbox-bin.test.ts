@@ -27,7 +27,7 @@ build:
 `;
 
 describe.skipIf(fullSandboxSkip() !== undefined)(`sandboxBin and --platform${skippedBecause(fullSandboxSkip())}`, () => {
-  it('shows the named tool\'s bin/ at /bin and /usr/bin, and only there', async () => {
+  it("shows the named tool's bin/ at /bin and /usr/bin, and only there", async () => {
     const dir = await fixtureProject({ shebang: SHEBANG });
     const r = await run(dir, ['install', 'shebang']);
     expect(r.stderr).not.toMatch(/error/);
@@ -45,7 +45,8 @@ describe.skipIf(fullSandboxSkip() !== undefined)(`sandboxBin and --platform${ski
   });
 
   it('cross-builds with --platform: the target in the environment, a key of its own, no profile', async () => {
-    const what = (name: string) => `name: ${name}\nversion: 1.0.0\nplatforms: [linux-x64, linux-arm64]\ntools: [bb@1.36.0]\nbuild:\n  - script: 'echo "$INTACT_PLATFORM on $INTACT_BUILD_PLATFORM" > "$out/platforms"'\n    shell: sh\n`;
+    const what = (name: string) =>
+      `name: ${name}\nversion: 1.0.0\nplatforms: [linux-x64, linux-arm64]\ntools: [bb@1.36.0]\nbuild:\n  - script: 'echo "$INTACT_PLATFORM on $INTACT_BUILD_PLATFORM" > "$out/platforms"'\n    shell: sh\n`;
     const dir = await fixtureProject({ what: what('what') });
     const cross = await run(dir, ['install', 'what', '--platform', 'linux-arm64']);
     expect(cross.stderr).not.toMatch(/error/);

@@ -14,17 +14,21 @@ import { cleanupProjects, makeProject, runCli } from '../helpers/project.js';
 let server: TestServer;
 let tgz: Buffer;
 const routes: Record<string, Buffer> = {};
-const dynamic = (path: string): Handler => (req, res, hit) => serve(routes[path]!)(req, res, hit);
+const dynamic =
+  (path: string): Handler =>
+  (req, res, hit) =>
+    serve(routes[path]!)(req, res, hit);
 
 beforeAll(async () => {
-  tgz = await makeTarball({ 'README': 'hello\n', 'src/a.c': 'int a;\n' });
+  tgz = await makeTarball({ README: 'hello\n', 'src/a.c': 'int a;\n' });
   server = await startServer({ '/a.tgz': dynamic('/a.tgz'), '/mirror/a.tgz': dynamic('/mirror/a.tgz'), '/dead/a.tgz': status(404) });
 });
 afterAll(async () => server.close());
 afterEach(cleanupProjects);
 
 const run = (dir: string, args: string[]) => runCli(args, { cwd: dir, env: { HOME: dir, CI: undefined } });
-const recipe = (mirrors: string[]) => `name: a\nversion: 1.0.0\nsources:\n  - url: ${server.url('/a.tgz')}\n    mirrors: [${mirrors.map((m) => server.url(m)).join(', ')}]\n    strip: 1\n`;
+const recipe = (mirrors: string[]) =>
+  `name: a\nversion: 1.0.0\nsources:\n  - url: ${server.url('/a.tgz')}\n    mirrors: [${mirrors.map((m) => server.url(m)).join(', ')}]\n    strip: 1\n`;
 
 describe('intact verify --fetch', () => {
   it('passes when every location still serves the pinned bytes', async () => {
@@ -45,13 +49,15 @@ describe('intact verify --fetch', () => {
     expect((await run(dir, ['lock'])).code).toBe(0);
     // Upstream recompresses the same tar (same content, other bytes); the mirror's content changed.
     routes['/a.tgz'] = gzipSync(gunzipSync(tgz), { level: 1 });
-    routes['/mirror/a.tgz'] = await makeTarball({ 'README': 'tampered\n', 'src/a.c': 'int a;\n' });
+    routes['/mirror/a.tgz'] = await makeTarball({ README: 'tampered\n', 'src/a.c': 'int a;\n' });
     const r = await run(dir, ['--json', 'verify', '--fetch', '--compare-content', '--junit', join(dir, 'report.xml')]);
     expect(r.code).toBe(1);
     const doc = JSON.parse(r.stdout.trim().split('\n').pop()!);
     const byCode = (c: string) => doc.findings.filter((f: { code: string }) => f.code === c);
     expect(byCode('SOURCE_DEAD')[0].message).toContain('/dead/a.tgz');
-    const changed = byCode('SOURCE_CHANGED').map((f: { message: string }) => f.message).sort();
+    const changed = byCode('SOURCE_CHANGED')
+      .map((f: { message: string }) => f.message)
+      .sort();
     expect(changed[0]).toContain('/a.tgz now serves different bytes; but the unpacked content is the same');
     expect(changed[1]).toContain('/mirror/a.tgz now serves different bytes; the content changed too');
     expect(byCode('MIRROR_DISAGREES')).toHaveLength(1);
@@ -64,9 +70,11 @@ describe('intact verify --fetch', () => {
   });
 });
 
-const STABLE = 'name: stable\nversion: 1.0.0\ndeps: [bb@1.36.0]\nbuild:\n  - script: "echo same > $out/file; printf \'a\\\\nb\\\\n\' > $out/list"\n    shell: sh\n';
+const STABLE =
+  'name: stable\nversion: 1.0.0\ndeps: [bb@1.36.0]\nbuild:\n  - script: "echo same > $out/file; printf \'a\\\\nb\\\\n\' > $out/list"\n    shell: sh\n';
 // busybox date has no %N: the kernel's random uuid stands in for "the time of the build".
-const UNSTABLE = 'name: unstable\nversion: 1.0.0\ndeps: [bb@1.36.0]\nbuild:\n  - script: "echo built at $(date +%s) $(cat /proc/sys/kernel/random/uuid) > $out/stamp; echo fixed > $out/other"\n    shell: sh\n';
+const UNSTABLE =
+  'name: unstable\nversion: 1.0.0\ndeps: [bb@1.36.0]\nbuild:\n  - script: "echo built at $(date +%s) $(cat /proc/sys/kernel/random/uuid) > $out/stamp; echo fixed > $out/other"\n    shell: sh\n';
 
 // The hostname is fixed in the full sandbox, but not at other levels: a build that records it is caught.
 const HOSTNAME = 'name: named\nversion: 1.0.0\ndeps: [bb@1.36.0]\nbuild:\n  - script: "cat /proc/sys/kernel/hostname > $out/built-on"\n    shell: sh\n';
@@ -81,7 +89,7 @@ describe('intact verify --rebuild', () => {
     const bad = await run(dir, ['verify', '--rebuild', 'unstable']);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain('NOT_REPRODUCIBLE');
-    expect(bad.stderr).toContain('unstable: a second build differs from the store\'s entry in 1 file(s): stamp');
+    expect(bad.stderr).toContain("unstable: a second build differs from the store's entry in 1 file(s): stamp");
     expect(bad.stderr).toMatch(/-built at \d+/);
     expect(bad.stderr).toMatch(/\+built at \d+/);
   }, 60_000);

@@ -50,7 +50,13 @@ async function intact(args: string[], stage?: string): Promise<string> {
   return stdout;
 }
 
-interface Meta { key: string; name: string; version: string; platform: string; output: string }
+interface Meta {
+  key: string;
+  name: string;
+  version: string;
+  platform: string;
+  output: string;
+}
 
 async function entries(): Promise<(Meta & { dir: string })[]> {
   const present = new Set(await readdir(store));
@@ -146,7 +152,10 @@ describe.skipIf(!enabled)(`the C set of examples/c, end to end${enabled ? '' : '
   });
 
   it('xz passes verify --rebuild bit for bit', async () => {
-    const out = JSON.parse(await intact(['--json', 'verify', '--rebuild', 'xz'], 'verify-rebuild-xz')) as { ok: boolean; rebuild: { recipe: string; ok: boolean }[] };
+    const out = JSON.parse(await intact(['--json', 'verify', '--rebuild', 'xz'], 'verify-rebuild-xz')) as {
+      ok: boolean;
+      rebuild: { recipe: string; ok: boolean }[];
+    };
     expect(out.rebuild.find((c) => c.recipe === 'xz')).toMatchObject({ ok: true });
     expect(out.ok).toBe(true);
   }, 3_600_000);

@@ -23,7 +23,9 @@ beforeAll(async () => {
   await mkdir(join(dir, 'runtime/x86_64-linux-musl/o'), { recursive: true });
   await writeFile(join(dir, 'runtime/x86_64-linux-musl/o/libc.a'), 'libc');
   await chmod(join(dir, 'runtime/x86_64-linux-musl/o/libc.a'), 0o444);
-  const script = (await readFile(join(REPO, 'examples/c/files/zig-cc/zig-cc.sh'), 'utf8')).replaceAll('@ZIG@', join(dir, 'zig')).replaceAll('@RUNTIME@', join(dir, 'runtime'));
+  const script = (await readFile(join(REPO, 'examples/c/files/zig-cc/zig-cc.sh'), 'utf8'))
+    .replaceAll('@ZIG@', join(dir, 'zig'))
+    .replaceAll('@RUNTIME@', join(dir, 'runtime'));
   await mkdir(join(dir, 'bin'));
   await writeFile(join(dir, 'bin/zig-cc'), script);
   for (const n of ['cc', 'ld', 'x86_64-linux-musl-cc', 'aarch64-linux-musl-ar']) await symlink('zig-cc', join(dir, 'bin', n));
@@ -45,28 +47,42 @@ async function wrap(name: string, args: string[]): Promise<string[]> {
 }
 
 describe('examples/c zig-cc wrapper', () => {
-  it('rewrites -Wp,-MD,<file> and drops the GNU ld flags Zig rejects, keeping a compile\'s -g and -Os', async () => {
+  it("rewrites -Wp,-MD,<file> and drops the GNU ld flags Zig rejects, keeping a compile's -g and -Os", async () => {
     const argv = await wrap('x86_64-linux-musl-cc', ['-Wp,-MD,dep.d', '-Os', '-g', '-c', 'a b.c', '-o', 'a.o']);
     expect(argv.slice(0, -1)).toEqual(['cc', '-target', 'x86_64-linux-musl', '-MD', '-MF', 'dep.d', '-Os', '-g', '-c', 'a b.c', '-o', 'a.o']);
   });
 
   it('brings a link of objects to the runtime variant zig-runtime holds: -O2, no -g, no LTO', async () => {
-    const argv = await wrap('cc', ['-Os', '-g', '-fomit-frame-pointer', '-o', 'busybox', 'a.o', 'b.a', '-Wl,--warn-common', '-Wl,--sort-common', '-Wl,--sort-section,alignment', '-Wl,-Map,bb.map', '-Wl,--verbose', '-Wl,--gc-sections']);
+    const argv = await wrap('cc', [
+      '-Os',
+      '-g',
+      '-fomit-frame-pointer',
+      '-o',
+      'busybox',
+      'a.o',
+      'b.a',
+      '-Wl,--warn-common',
+      '-Wl,--sort-common',
+      '-Wl,--sort-section,alignment',
+      '-Wl,-Map,bb.map',
+      '-Wl,--verbose',
+      '-Wl,--gc-sections',
+    ]);
     expect(argv.slice(0, -1)).toEqual(['cc', '-target', 'x86_64-linux-musl', '-o', 'busybox', 'a.o', 'b.a', '-Wl,--gc-sections', '-fno-lto', '-O2']);
   });
 
-  it('keeps a compile-and-link\'s -O for its own code, without -g and LTO', async () => {
+  it("keeps a compile-and-link's -O for its own code, without -g and LTO", async () => {
     const argv = await wrap('cc', ['-g', '-O3', '-fno-omit-frame-pointer', 'conftest.c', '-o', 'conftest']);
     expect(argv.slice(0, -1)).toEqual(['cc', '-target', 'x86_64-linux-musl', '-O3', 'conftest.c', '-o', 'conftest', '-fno-lto']);
   });
 
-  it('passes ar through for the target its name says, and ld to lld (Kbuild\'s ld -r)', async () => {
+  it("passes ar through for the target its name says, and ld to lld (Kbuild's ld -r)", async () => {
     const argv = await wrap('aarch64-linux-musl-ar', ['rcs', 'libz.a', 'a.o']);
     expect(argv.slice(0, -1)).toEqual(['ar', 'rcs', 'libz.a', 'a.o']);
     expect((await wrap('ld', ['-r', '-o', 'built-in.o', 'a.o'])).slice(0, -1)).toEqual(['ld.lld', '-r', '-o', 'built-in.o', 'a.o']);
   });
 
-  it('compiles with a private, writable copy of the target\'s runtime cache, made once', async () => {
+  it("compiles with a private, writable copy of the target's runtime cache, made once", async () => {
     const argv = await wrap('cc', ['-c', 'x.c']);
     const cache = join(dir, 'tmp/zig-runtime/x86_64-linux-musl');
     expect(argv.at(-1)).toBe(`cache=${cache}`);

@@ -1,8 +1,8 @@
 // DownloadCache: verify-then-rename, corruption healing, concurrency, crash leftovers.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
-import { hostname, tmpdir } from 'node:os';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { IntactError } from '../../src/errors.js';
@@ -103,7 +103,7 @@ describe('DownloadCache', () => {
     expect(readFileSync(path).equals(data)).toBe(true);
   });
 
-  it('hashes and stores with the pin\'s algorithm (sha256, sha384)', async () => {
+  it("hashes and stores with the pin's algorithm (sha256, sha384)", async () => {
     const data = bytes(5000);
     for (const alg of ['sha256', 'sha384']) {
       const got = await cache.ingest({ expected: sri(alg, data), what: 'x' }, producer(data));
@@ -137,12 +137,14 @@ describe('DownloadCache', () => {
     const data = bytes(200_000);
     const other = new DownloadCache(store);
     const results = await Promise.all(
-      Array.from({ length: 6 }, (_, i) => (i % 2 ? cache : other).ingest({ what: 'x' }, async (sink) => {
-        for (let off = 0; off < data.length; off += 10_000) {
-          sink.write(data.subarray(off, off + 10_000));
-          await new Promise((r) => setImmediate(r));
-        }
-      })),
+      Array.from({ length: 6 }, (_, i) =>
+        (i % 2 ? cache : other).ingest({ what: 'x' }, async (sink) => {
+          for (let off = 0; off < data.length; off += 10_000) {
+            sink.write(data.subarray(off, off + 10_000));
+            await new Promise((r) => setImmediate(r));
+          }
+        }),
+      ),
     );
     expect(new Set(results.map((r) => r.path)).size).toBe(1);
     expect(readFileSync(results[0]!.path).equals(data)).toBe(true);
@@ -150,10 +152,12 @@ describe('DownloadCache', () => {
   });
 
   it('removes the temp file when the producer fails', async () => {
-    const e = await cache.ingest({ what: 'x' }, async (sink) => {
-      sink.write(bytes(100));
-      throw new Error('network went away');
-    }).catch((x: unknown) => x);
+    const e = await cache
+      .ingest({ what: 'x' }, async (sink) => {
+        sink.write(bytes(100));
+        throw new Error('network went away');
+      })
+      .catch((x: unknown) => x);
     expect((e as Error).message).toBe('network went away');
     expect(files(store)).toEqual([]);
   });
@@ -184,33 +188,5 @@ describe('DownloadCache', () => {
     release();
     await done;
     expect(files(join(store, 'tmp'))).toEqual([]);
-  });
-});
-
-describe('DownloadCache.cleanStaleTemps', () => {
-  it('removes temps of dead processes and old temps, and nothing else', async () => {
-    const tmp = join(store, 'tmp');
-    mkdirSync(tmp, { recursive: true });
-    const host = hostname().replace(/[^A-Za-z0-9.]/g, '_');
-    const dead = spawnSync(process.execPath, ['-e', '0']).pid!;
-    const alive = process.ppid;
-    const name = (pid: number, h = host, r = '0123456789abcdef'): string => `dl-${h}-${pid}-${r}.part`;
-    const put = (n: string, ageMs = 0): void => {
-      writeFileSync(join(tmp, n), 'x');
-      const t = (Date.now() - ageMs) / 1000;
-      utimesSync(join(tmp, n), t, t);
-    };
-    put(name(dead)); // dead process on this host: removed
-    put(name(alive, host, 'aa'), 2 * 3600_000); // alive but stale: removed
-    put(name(alive)); // alive and fresh: kept
-    put(name(dead, 'other-host')); // pid means nothing on another host, fresh: kept
-    put(name(process.pid), 2 * 3600_000); // ours, maybe in use: kept
-    put('build-1234-unrelated', 2 * 3600_000); // not a download temp: kept
-    expect(await cache.cleanStaleTemps(3600_000)).toBe(2);
-    expect(readdirSync(tmp).sort()).toEqual([name(dead, 'other-host'), name(alive), name(process.pid), 'build-1234-unrelated'].sort());
-  });
-
-  it('is fine with no tmp folder', async () => {
-    expect(await cache.cleanStaleTemps(0)).toBe(0);
   });
 });

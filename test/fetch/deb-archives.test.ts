@@ -22,7 +22,10 @@ function aptDir(files: Record<string, string>): string {
 
 describe('apt sources', () => {
   it('reads one-line entries, with options and comments', () => {
-    const got = parseOneLine('# a comment\ndeb [arch=amd64 signed-by=/k.gpg] http://m.invalid/debian/ bookworm main contrib\n\ndeb-src http://m.invalid/debian bookworm main # trailing\n', '/etc/apt/sources.list');
+    const got = parseOneLine(
+      '# a comment\ndeb [arch=amd64 signed-by=/k.gpg] http://m.invalid/debian/ bookworm main contrib\n\ndeb-src http://m.invalid/debian bookworm main # trailing\n',
+      '/etc/apt/sources.list',
+    );
     expect(got).toEqual([
       { uri: 'http://m.invalid/debian', suites: ['bookworm'], components: ['main', 'contrib'], from: '/etc/apt/sources.list:2' },
       { uri: 'http://m.invalid/debian', suites: ['bookworm'], components: ['main'], from: '/etc/apt/sources.list:4' },
@@ -31,9 +34,23 @@ describe('apt sources', () => {
 
   it('reads deb822 stanzas, skipping disabled ones and comments inside', () => {
     const text = [
-      'Types: deb', '# http://snapshot.invalid/archive/debian/20250520T000000Z', 'URIs: http://a.invalid/debian', 'Suites: bookworm bookworm-updates', 'Components: main', 'Signed-By: /usr/share/keyrings/k.gpg',
-      '', 'Types: deb', 'URIs: http://b.invalid/debian', 'Suites: bookworm', 'Components: main', 'Enabled: no',
-      '', 'Types: deb-src deb', 'URIs: http://c.invalid/debian-security', 'Suites: bookworm-security', 'Components: main',
+      'Types: deb',
+      '# http://snapshot.invalid/archive/debian/20250520T000000Z',
+      'URIs: http://a.invalid/debian',
+      'Suites: bookworm bookworm-updates',
+      'Components: main',
+      'Signed-By: /usr/share/keyrings/k.gpg',
+      '',
+      'Types: deb',
+      'URIs: http://b.invalid/debian',
+      'Suites: bookworm',
+      'Components: main',
+      'Enabled: no',
+      '',
+      'Types: deb-src deb',
+      'URIs: http://c.invalid/debian-security',
+      'Suites: bookworm-security',
+      'Components: main',
     ].join('\n');
     expect(parseDeb822(text, 'x.sources')).toEqual([
       { uri: 'http://a.invalid/debian', suites: ['bookworm', 'bookworm-updates'], components: ['main'], from: 'x.sources:1' },
@@ -52,7 +69,10 @@ describe('apt sources', () => {
 
   it('INTACT_DEB_SOURCES wins over apt', () => {
     const d = aptDir({ 'sources.list': 'deb http://apt.invalid/debian bookworm main\n' });
-    const got = debArchives({ INTACT_APT_DIR: d, INTACT_DEB_SOURCES: 'deb http://env.invalid/debian bookworm main; deb http://env2.invalid/debian bookworm main' });
+    const got = debArchives({
+      INTACT_APT_DIR: d,
+      INTACT_DEB_SOURCES: 'deb http://env.invalid/debian bookworm main; deb http://env2.invalid/debian bookworm main',
+    });
     expect(mirrorRoots(got)).toEqual(['http://env.invalid/debian', 'http://env2.invalid/debian']);
   });
 

@@ -72,24 +72,83 @@ const data = (entries: Parameters<typeof tar>[0]) => arMember('data.tar.gz', gzi
 
 const attacks: Attack[] = [
   { name: 'a bad magic', bytes: () => Buffer.concat([Buffer.from('!<ARCH>\n'), version, control, data(files)]), code: 'EXTRACT_CORRUPT', says: /ar magic/ },
-  { name: 'an ar member named with ../', bytes: () => makeDeb([], { members: [version, arMember('../../evil', Buffer.from('x')), control, data(files)] }), code: 'EXTRACT_UNSAFE_PATH', says: /"\.\.\/\.\.\/evil"/ },
-  { name: 'a member larger than the file', bytes: () => makeDeb([], { members: [version, control, arMember('data.tar.gz', gzipSync(tar(files)), { size: 1 << 30 })] }), code: 'EXTRACT_CORRUPT', says: /more than the file holds/ },
-  { name: 'a data.tar with escapes', bytes: () => makeDeb([], { members: [version, control, data([{ name: '../../outside', body: 'pwned' }])] }), code: 'EXTRACT_UNSAFE_PATH', says: /outside/ },
-  { name: 'a data.tar with a link out', bytes: () => makeDeb([], { members: [version, control, data([{ name: './l', type: 'symlink', target: '/etc' }, { name: './l/passwd', body: 'x' }])] }), code: 'EXTRACT_LINK_ESCAPE', says: /l/ },
-  { name: 'a data.tar with a device', bytes: () => makeDeb([], { members: [version, control, data([{ name: './dev/null', type: 'char' }])] }), code: 'EXTRACT_SPECIAL_FILE', says: /dev\/null/ },
+  {
+    name: 'an ar member named with ../',
+    bytes: () => makeDeb([], { members: [version, arMember('../../evil', Buffer.from('x')), control, data(files)] }),
+    code: 'EXTRACT_UNSAFE_PATH',
+    says: /"\.\.\/\.\.\/evil"/,
+  },
+  {
+    name: 'a member larger than the file',
+    bytes: () => makeDeb([], { members: [version, control, arMember('data.tar.gz', gzipSync(tar(files)), { size: 1 << 30 })] }),
+    code: 'EXTRACT_CORRUPT',
+    says: /more than the file holds/,
+  },
+  {
+    name: 'a data.tar with escapes',
+    bytes: () => makeDeb([], { members: [version, control, data([{ name: '../../outside', body: 'pwned' }])] }),
+    code: 'EXTRACT_UNSAFE_PATH',
+    says: /outside/,
+  },
+  {
+    name: 'a data.tar with a link out',
+    bytes: () =>
+      makeDeb([], {
+        members: [
+          version,
+          control,
+          data([
+            { name: './l', type: 'symlink', target: '/etc' },
+            { name: './l/passwd', body: 'x' },
+          ]),
+        ],
+      }),
+    code: 'EXTRACT_LINK_ESCAPE',
+    says: /l/,
+  },
+  {
+    name: 'a data.tar with a device',
+    bytes: () => makeDeb([], { members: [version, control, data([{ name: './dev/null', type: 'char' }])] }),
+    code: 'EXTRACT_SPECIAL_FILE',
+    says: /dev\/null/,
+  },
   { name: 'a control-only package', bytes: () => makeDeb([], { members: [version, control] }), code: 'EXTRACT_CORRUPT', says: /control-only/ },
-  { name: 'a data member whose bytes are not what its name says', bytes: () => makeDeb([], { members: [version, control, arMember('data.tar.xz', gzipSync(tar(files)))] }), code: 'EXTRACT_CORRUPT', says: /not hold what its name says/ },
-  { name: 'two data members', bytes: () => makeDeb([], { members: [version, control, data(files), data(files)] }), code: 'EXTRACT_CORRUPT', says: /second data member/ },
+  {
+    name: 'a data member whose bytes are not what its name says',
+    bytes: () => makeDeb([], { members: [version, control, arMember('data.tar.xz', gzipSync(tar(files)))] }),
+    code: 'EXTRACT_CORRUPT',
+    says: /not hold what its name says/,
+  },
+  {
+    name: 'two data members',
+    bytes: () => makeDeb([], { members: [version, control, data(files), data(files)] }),
+    code: 'EXTRACT_CORRUPT',
+    says: /second data member/,
+  },
   { name: 'debian-binary not first', bytes: () => makeDeb([], { members: [control, version, data(files)] }), code: 'EXTRACT_CORRUPT', says: /debian-binary/ },
-  { name: 'a cut-off header', bytes: () => Buffer.concat([Buffer.from('!<arch>\n'), version, Buffer.from('data.tar.gz   ')]), code: 'EXTRACT_CORRUPT', says: /cut off/ },
-  { name: 'a malformed size field', bytes: () => makeDeb([], { members: [version, Buffer.concat([arMember('control.tar.gz', Buffer.alloc(0)).subarray(0, 48), Buffer.from('-12       `\n')])] }), code: 'EXTRACT_CORRUPT', says: /size field/ },
+  {
+    name: 'a cut-off header',
+    bytes: () => Buffer.concat([Buffer.from('!<arch>\n'), version, Buffer.from('data.tar.gz   ')]),
+    code: 'EXTRACT_CORRUPT',
+    says: /cut off/,
+  },
+  {
+    name: 'a malformed size field',
+    bytes: () =>
+      makeDeb([], { members: [version, Buffer.concat([arMember('control.tar.gz', Buffer.alloc(0)).subarray(0, 48), Buffer.from('-12       `\n')])] }),
+    code: 'EXTRACT_CORRUPT',
+    says: /size field/,
+  },
 ];
 
 describe('.deb attacks', () => {
   it.each(attacks)('refuses $name', async ({ bytes, code, says }) => {
     const f = write('evil.deb', bytes());
     const dest = ws.dest;
-    const e = await extract(f, dest, { expect: 'deb', name: 'deb:evil=1.0-1' }).then(() => undefined, (x: unknown) => x);
+    const e = await extract(f, dest, { expect: 'deb', name: 'deb:evil=1.0-1' }).then(
+      () => undefined,
+      (x: unknown) => x,
+    );
     expect(e).toBeInstanceOf(IntactError);
     expect((e as IntactError).code).toBe(code);
     expect((e as IntactError).message).toMatch(says);

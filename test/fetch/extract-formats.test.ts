@@ -57,30 +57,36 @@ describe('extract: formats', () => {
     ['tzst', () => compressWith('zstd', tar(PKG)), 'zstd'],
   ];
   for (const [name, make, tool] of cases) {
-    it.skipIf(tool !== undefined && !hasTool(tool))(`unpacks ${name}${tool && !hasTool(tool) ? ` (skipped: no ${tool} CLI to make the fixture)` : ''}`, async () => {
-      // A misleading file name on purpose: detection is by content.
-      const file = ws.input('download.bin', make());
-      const r = await extract(file, ws.dest);
-      expect(readTree(ws.dest)).toEqual(TREE);
-      expect(r).toEqual({ files: 4, bytes: 6 + 18 });
-      expect(statSync(join(ws.dest, 'pkg/lib/hard')).ino).toBe(statSync(join(ws.dest, 'pkg/README')).ino);
-      expect(statSync(ws.dest).mode & 0o777).toBe(0o755);
-      expect(ws.leftovers()).toEqual(['dest']);
-    });
+    it.skipIf(tool !== undefined && !hasTool(tool))(
+      `unpacks ${name}${tool && !hasTool(tool) ? ` (skipped: no ${tool} CLI to make the fixture)` : ''}`,
+      async () => {
+        // A misleading file name on purpose: detection is by content.
+        const file = ws.input('download.bin', make());
+        const r = await extract(file, ws.dest);
+        expect(readTree(ws.dest)).toEqual(TREE);
+        expect(r).toEqual({ files: 4, bytes: 6 + 18 });
+        expect(statSync(join(ws.dest, 'pkg/lib/hard')).ino).toBe(statSync(join(ws.dest, 'pkg/README')).ino);
+        expect(statSync(ws.dest).mode & 0o777).toBe(0o755);
+        expect(ws.leftovers()).toEqual(['dest']);
+      },
+    );
   }
 
   it.each([
     ['stored', false],
     ['deflated', true],
   ])('unpacks a %s zip with Unix modes and a symlink', async (_n, deflate) => {
-    const file = ws.input('a.zip', zip([
-      { name: 'pkg/', kind: 'dir' },
-      { name: 'pkg/README', body: 'hello\n', deflate },
-      { name: 'pkg/bin/tool', body: '#!/bin/sh\necho hi\n', mode: 0o775, deflate },
-      { name: 'pkg/lib/link', kind: 'symlink', body: '../README' },
-      { name: 'pkg/empty/', kind: 'dir', mode: 0o700 },
-      { name: 'pkg/lib/hard', body: 'hello\n', dos: true },
-    ]));
+    const file = ws.input(
+      'a.zip',
+      zip([
+        { name: 'pkg/', kind: 'dir' },
+        { name: 'pkg/README', body: 'hello\n', deflate },
+        { name: 'pkg/bin/tool', body: '#!/bin/sh\necho hi\n', mode: 0o775, deflate },
+        { name: 'pkg/lib/link', kind: 'symlink', body: '../README' },
+        { name: 'pkg/empty/', kind: 'dir', mode: 0o700 },
+        { name: 'pkg/lib/hard', body: 'hello\n', dos: true },
+      ]),
+    );
     await extract(file, ws.dest);
     expect(readTree(ws.dest)).toEqual(TREE);
   });
@@ -90,7 +96,13 @@ describe('extract: formats', () => {
     ['stored', false],
   ])('streams a large %s zip entry (past the in-memory fast path) intact', async (_n, deflate) => {
     const big = randomBytes(6 * 1024 * 1024);
-    const file = ws.input('big.zip', zip([{ name: 'big.bin', body: big, deflate }, { name: 'small', body: 'x' }]));
+    const file = ws.input(
+      'big.zip',
+      zip([
+        { name: 'big.bin', body: big, deflate },
+        { name: 'small', body: 'x' },
+      ]),
+    );
     await extract(file, ws.dest);
     expect(readFileSync(join(ws.dest, 'big.bin')).equals(big)).toBe(true);
   });
@@ -106,33 +118,42 @@ describe('extract: formats', () => {
 
   it('reads pax long names and long link targets', async () => {
     const long = `${'d'.repeat(60)}/${'e'.repeat(60)}/${'f'.repeat(60)}.txt`;
-    const file = ws.input('long.tar', tar([
-      { name: long, body: 'x' },
-      { name: 'l', type: 'symlink', target: `./${long}` },
-    ]));
+    const file = ws.input(
+      'long.tar',
+      tar([
+        { name: long, body: 'x' },
+        { name: 'l', type: 'symlink', target: `./${long}` },
+      ]),
+    );
     await extract(file, ws.dest);
     expect(readFileSync(join(ws.dest, long), 'utf8')).toBe('x');
   });
 
   it('accepts a directory listed twice and after its contents', async () => {
-    const file = ws.input('d.tar', tar([
-      { name: 'a/b/c', body: '1' },
-      { name: 'a/', type: 'dir' },
-      { name: 'a/', type: 'dir' },
-    ]));
+    const file = ws.input(
+      'd.tar',
+      tar([
+        { name: 'a/b/c', body: '1' },
+        { name: 'a/', type: 'dir' },
+        { name: 'a/', type: 'dir' },
+      ]),
+    );
     await expect(extract(file, ws.dest)).resolves.toEqual({ files: 1, bytes: 1 });
   });
 });
 
 describe('extract: modes', () => {
   it('drops setuid, setgid and sticky bits: files end 0644/0755, dirs 0755', async () => {
-    const file = ws.input('m.tar', tar([
-      { name: 'suid', body: 'x', mode: 0o4755 },
-      { name: 'sgid', body: 'x', mode: 0o2644 },
-      { name: 'weird', body: 'x', mode: 0o100 },
-      { name: 'ro', body: 'x', mode: 0o400 },
-      { name: 'sticky/', type: 'dir', mode: 0o1777 },
-    ]));
+    const file = ws.input(
+      'm.tar',
+      tar([
+        { name: 'suid', body: 'x', mode: 0o4755 },
+        { name: 'sgid', body: 'x', mode: 0o2644 },
+        { name: 'weird', body: 'x', mode: 0o100 },
+        { name: 'ro', body: 'x', mode: 0o400 },
+        { name: 'sticky/', type: 'dir', mode: 0o1777 },
+      ]),
+    );
     await extract(file, ws.dest);
     const modes = Object.fromEntries(readTree(ws.dest).map((i) => [i.path, 'mode' in i ? i.mode : undefined]));
     expect(modes).toEqual({ suid: 0o755, sgid: 0o644, weird: 0o755, ro: 0o644, sticky: 0o755 });
@@ -161,7 +182,13 @@ describe('extract: strip and path', () => {
   });
 
   it('strip counts a leading "./" as a component, like GNU tar', async () => {
-    const file = ws.input('dot.tar', tar([{ name: './', type: 'dir' }, { name: './pkg/a', body: '1' }]));
+    const file = ws.input(
+      'dot.tar',
+      tar([
+        { name: './', type: 'dir' },
+        { name: './pkg/a', body: '1' },
+      ]),
+    );
     await extract(file, ws.dest, { strip: 1 });
     expect(readTree(ws.dest).map((i) => i.path)).toEqual(['pkg', 'pkg/a']);
   });
@@ -204,7 +231,10 @@ describe('extract: single files', () => {
 });
 
 describe('extract: nested archive', () => {
-  const inner = tgz([{ name: 'sqlite-autoconf/' , type: 'dir' }, { name: 'sqlite-autoconf/sqlite3.c', body: 'int main;' }]);
+  const inner = tgz([
+    { name: 'sqlite-autoconf/', type: 'dir' },
+    { name: 'sqlite-autoconf/sqlite3.c', body: 'int main;' },
+  ]);
   const sri = `sha512-${createHash('sha512').update(inner).digest('base64')}`;
   const outer = (): Buffer =>
     tgz([

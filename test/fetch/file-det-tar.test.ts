@@ -92,18 +92,27 @@ describe('DetTarWriter', () => {
   });
 
   const outOfOrder: [string, (w: DetTarWriter) => void][] = [
-    ['descending names', (w) => {
-      w.file(b('b'), 0, false);
-      w.file(b('a'), 0, false);
-    }],
-    ['a duplicate', (w) => {
-      w.file(b('a'), 0, false);
-      w.file(b('a'), 0, false);
-    }],
-    ['a child before its folder', (w) => {
-      w.file(b('d/x'), 0, false);
-      w.dir(b('d'));
-    }],
+    [
+      'descending names',
+      (w) => {
+        w.file(b('b'), 0, false);
+        w.file(b('a'), 0, false);
+      },
+    ],
+    [
+      'a duplicate',
+      (w) => {
+        w.file(b('a'), 0, false);
+        w.file(b('a'), 0, false);
+      },
+    ],
+    [
+      'a child before its folder',
+      (w) => {
+        w.file(b('d/x'), 0, false);
+        w.dir(b('d'));
+      },
+    ],
   ];
   it.each(outOfOrder)('refuses %s', (_what, fn) => {
     expect(() => build(fn)).toThrow(expect.objectContaining({ code: 'INTERNAL' }));

@@ -27,7 +27,12 @@ describe('fetchFile', () => {
     const bytes = Buffer.from('patch content\n');
     await writeFile(join(project, 'vendor', 'fix.patch'), bytes);
     const got = await fetchFile(project, 'vendor/fix.patch', cache);
-    expect(got).toMatchObject({ kind: 'file', file: 'vendor/fix.patch', bytes: bytes.length, integrity: `sha512-${createHash('sha512').update(bytes).digest('base64')}` });
+    expect(got).toMatchObject({
+      kind: 'file',
+      file: 'vendor/fix.patch',
+      bytes: bytes.length,
+      integrity: `sha512-${createHash('sha512').update(bytes).digest('base64')}`,
+    });
     expect(await readFile(got.path)).toEqual(bytes);
     const again = await fetchFile(project, 'vendor/fix.patch', cache, { expected: got.integrity });
     expect(again.cached).toBe(true);

@@ -75,7 +75,7 @@ describe('fetchGit', () => {
 
   it('the same tree gives the same bytes from different commits, repositories and stores', async () => {
     const one = await makeGitRepo(join(dir), [TREE], { date: '2001-01-01T00:00:00Z', author: 'One' });
-    const two = await makeGitRepo(join(dir), [{ 'x': 'unrelated history' }, TREE], { date: '2020-06-01T12:00:00Z', author: 'Two' });
+    const two = await makeGitRepo(join(dir), [{ x: 'unrelated history' }, TREE], { date: '2020-06-01T12:00:00Z', author: 'Two' });
     expect(one.commits[0]).not.toBe(two.commits[1]);
     const a = await fetchGit(one.url, one.commits[0]!, cache, { env });
     const b = await fetchGit(two.url, two.commits[1]!, new DownloadCache(join(dir, 'store-b')), { env });
@@ -127,11 +127,28 @@ describe('fetchGit', () => {
     await expect(fetchGit('file:///nowhere.git', rev, cache, { env })).rejects.toMatchObject({ code: 'GIT_REV_FLOATING' });
   });
 
-  const badUrls = ['ext::sh -c touch% /tmp/pwned', '--upload-pack=touch /tmp/pwned', 'fd::17', 'transport::https://x.test/r.git', 'ftp://x.test/r.git', 'https://x.test/r .git', '', 'https://user:hunter2@x.test/r.git'];
+  const badUrls = [
+    'ext::sh -c touch% /tmp/pwned',
+    '--upload-pack=touch /tmp/pwned',
+    'fd::17',
+    'transport::https://x.test/r.git',
+    'ftp://x.test/r.git',
+    'https://x.test/r .git',
+    '',
+    'https://user:hunter2@x.test/r.git',
+  ];
   it.each(badUrls)('refuses the URL %j → GIT_URL_INVALID', (url) => {
     expect(() => checkGitUrl(url)).toThrow(expect.objectContaining({ code: 'GIT_URL_INVALID' }));
   });
-  const goodUrls = ['https://x.test/r.git', 'http://x.test/r', 'ssh://git@x.test/r.git', 'git://x.test/r.git', 'file:///srv/r.git', 'git@x.test:org/r.git', 'x.test:org/r.git'];
+  const goodUrls = [
+    'https://x.test/r.git',
+    'http://x.test/r',
+    'ssh://git@x.test/r.git',
+    'git://x.test/r.git',
+    'file:///srv/r.git',
+    'git@x.test:org/r.git',
+    'x.test:org/r.git',
+  ];
   it.each(goodUrls)('accepts the URL %j', (url) => {
     expect(() => checkGitUrl(url)).not.toThrow();
   });
@@ -151,7 +168,9 @@ describe('fetchGit', () => {
   });
 
   it('a remote that is not there → GIT_FETCH_FAILED', async () => {
-    await expect(fetchGit(`file://${join(dir, 'missing.git')}`, '0123456789abcdef0123456789abcdef01234567', cache, { env })).rejects.toMatchObject({ code: 'GIT_FETCH_FAILED' });
+    await expect(fetchGit(`file://${join(dir, 'missing.git')}`, '0123456789abcdef0123456789abcdef01234567', cache, { env })).rejects.toMatchObject({
+      code: 'GIT_FETCH_FAILED',
+    });
   });
 
   it('ignores the user’s git configuration (HOME is replaced)', async () => {

@@ -28,7 +28,9 @@ describe('nextRedirect', () => {
 
   it('refuses loops and long chains', () => {
     expect(() => nextRedirect(['http://a.test/1', 'http://a.test/2'], '/1', 5)).toThrow(expect.objectContaining({ code: 'REDIRECT_LOOP' }));
-    expect(() => nextRedirect(['http://a.test/1', 'http://a.test/2', 'http://a.test/3'], '/4', 2)).toThrow(expect.objectContaining({ code: 'TOO_MANY_REDIRECTS' }));
+    expect(() => nextRedirect(['http://a.test/1', 'http://a.test/2', 'http://a.test/3'], '/4', 2)).toThrow(
+      expect.objectContaining({ code: 'TOO_MANY_REDIRECTS' }),
+    );
     expect(nextRedirect(['http://a.test/1', 'http://a.test/2'], '/3', 2).pathname).toBe('/3');
   });
 

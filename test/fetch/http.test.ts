@@ -278,7 +278,8 @@ describe('download: resume and length checks', () => {
   it('resumes a broken download with Range and If-Range', async () => {
     const body = bytes(100_000);
     const s = await server({
-      '/f': (req, res, hit) => (hit === 1 ? truncate(body, 40_000, { ranges: true, etag: '"v1"' }) : serve(body, { ranges: true, etag: '"v1"' }))(req, res, hit),
+      '/f': (req, res, hit) =>
+        (hit === 1 ? truncate(body, 40_000, { ranges: true, etag: '"v1"' }) : serve(body, { ranges: true, etag: '"v1"' }))(req, res, hit),
     });
     const sink = await get(s.url('/f'));
     expect(sink.data.equals(body)).toBe(true);
@@ -305,7 +306,12 @@ describe('download: resume and length checks', () => {
     const s = await server({
       '/f': (req, res, hit) => {
         if (hit === 1) return truncate(body, 20_000, { ranges: true })(req, res, hit);
-        if (hit === 2) return raw(`HTTP/1.1 206 Partial Content\nContent-Range: bytes 0-9/${body.length}\nContent-Length: 10\nConnection: close`, body.subarray(0, 10))(req, res, hit);
+        if (hit === 2)
+          return raw(`HTTP/1.1 206 Partial Content\nContent-Range: bytes 0-9/${body.length}\nContent-Length: 10\nConnection: close`, body.subarray(0, 10))(
+            req,
+            res,
+            hit,
+          );
         return serve(body)(req, res, hit);
       },
     });

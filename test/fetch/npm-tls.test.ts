@@ -21,7 +21,7 @@ const LIMITS: FetchLimits = { ...DEFAULT_LIMITS, retries: 0, backoffMs: 1, conne
 const registryCert = selfSignedCert();
 const mirrorCert = selfSignedCert();
 
-describe.skipIf(!registryCert || !mirrorCert)('npm sources over https with npm\'s ca / cafile', () => {
+describe.skipIf(!registryCert || !mirrorCert)("npm sources over https with npm's ca / cafile", () => {
   let dir: string;
   let project: string;
   let cache: DownloadCache;
@@ -56,7 +56,11 @@ describe.skipIf(!registryCert || !mirrorCert)('npm sources over https with npm\'
   }
 
   const fetchDemo = (cfg: NpmConfig) => fetchNpm('demo@1.0.0', cache, { cfg, limits: LIMITS, env: {} });
-  const failure = (p: Promise<unknown>) => p.then(() => undefined, (e: unknown) => e as { code?: string; message: string; hint?: string; file?: string; field?: string });
+  const failure = (p: Promise<unknown>) =>
+    p.then(
+      () => undefined,
+      (e: unknown) => e as { code?: string; message: string; hint?: string; file?: string; field?: string },
+    );
 
   it('cafile in the project .npmrc: the packument and the tarball come over https', async () => {
     const r = await registry(registryCert!);

@@ -25,7 +25,21 @@ describe('parseNpmSpec', () => {
     expect(renderNpmSpec(parsed)).toBe(spec);
   });
 
-  const floating = ['left-pad', 'left-pad@', 'left-pad@latest', 'left-pad@^1.3.0', 'left-pad@~1.3.0', 'left-pad@1', 'left-pad@1.3', 'left-pad@1.x', 'left-pad@*', 'left-pad@>=1.0.0', '@scope/pkg@next', 'left-pad@v1.3.0', 'left-pad@1.3.0 - 2.0.0'];
+  const floating = [
+    'left-pad',
+    'left-pad@',
+    'left-pad@latest',
+    'left-pad@^1.3.0',
+    'left-pad@~1.3.0',
+    'left-pad@1',
+    'left-pad@1.3',
+    'left-pad@1.x',
+    'left-pad@*',
+    'left-pad@>=1.0.0',
+    '@scope/pkg@next',
+    'left-pad@v1.3.0',
+    'left-pad@1.3.0 - 2.0.0',
+  ];
   it.each(floating)('%s floats → NPM_SPEC_FLOATING with the exact form in the hint', (spec) => {
     let err: unknown;
     try {
@@ -37,7 +51,18 @@ describe('parseNpmSpec', () => {
     expect((err as { hint: string }).hint).toMatch(/@/);
   });
 
-  const invalid = ['Left-Pad@1.0.0', '.hidden@1.0.0', '_under@1.0.0', '@scope@1.0.0', 'a b@1.0.0', 'npm:left-pad@1.0.0', 'git+https://x.test/r.git', 'https://x.test/a.tgz', `${'a'.repeat(215)}@1.0.0`, '@/x@1.0.0'];
+  const invalid = [
+    'Left-Pad@1.0.0',
+    '.hidden@1.0.0',
+    '_under@1.0.0',
+    '@scope@1.0.0',
+    'a b@1.0.0',
+    'npm:left-pad@1.0.0',
+    'git+https://x.test/r.git',
+    'https://x.test/a.tgz',
+    `${'a'.repeat(215)}@1.0.0`,
+    '@/x@1.0.0',
+  ];
   it.each(invalid)('%s is not a package spec → NPM_SPEC_INVALID', (spec) => {
     expect(() => parseNpmSpec(spec)).toThrow(expect.objectContaining({ code: 'NPM_SPEC_INVALID' }));
   });
@@ -97,7 +122,13 @@ describe('npm sources against a fake registry', () => {
     const r = await registry({ packages: [demo()] });
     const cfg = await config({ npm_config_registry: r.url });
     const res = await resolveNpm('demo@1.0.0', cfg, { limits: LIMITS });
-    expect(res).toMatchObject({ name: 'demo', version: '1.0.0', registry: r.url, tarballUrl: `${r.url}demo/-/demo-1.0.0.tgz`, integrity: sri('sha512', tgz100) });
+    expect(res).toMatchObject({
+      name: 'demo',
+      version: '1.0.0',
+      registry: r.url,
+      tarballUrl: `${r.url}demo/-/demo-1.0.0.tgz`,
+      integrity: sri('sha512', tgz100),
+    });
     const got = await fetchNpm('demo@1.0.0', cache, { cfg, limits: LIMITS });
     expect(got).toMatchObject({ name: 'demo', version: '1.0.0', integrity: sri('sha512', tgz100), bytes: tgz100.length, cached: false });
     expect(await readFile(got.path)).toEqual(tgz100);

@@ -84,7 +84,10 @@ describe('loadNpmConfig', () => {
   });
 
   it('layers: environment > project > user > global', async () => {
-    await writeFile(join(prefix, 'etc', 'npmrc'), 'registry=https://global.test/\n@a:registry=https://global-a.test/\n@b:registry=https://global-b.test/\n@c:registry=https://global-c.test/');
+    await writeFile(
+      join(prefix, 'etc', 'npmrc'),
+      'registry=https://global.test/\n@a:registry=https://global-a.test/\n@b:registry=https://global-b.test/\n@c:registry=https://global-c.test/',
+    );
     await writeFile(join(home, '.npmrc'), 'registry=https://user.test/\n@a:registry=https://user-a.test/\n@b:registry=https://user-b.test/');
     await writeFile(join(project, '.npmrc'), 'registry=https://project.test/\n@a:registry=https://project-a.test/');
     let cfg = await load();
@@ -101,7 +104,9 @@ describe('loadNpmConfig', () => {
 
   it('reads npm_config_* in any case; the lower-case spelling wins', async () => {
     expect((await load({ NPM_CONFIG_REGISTRY: 'https://upper.test/' })).registryFor('x')).toBe('https://upper.test/');
-    expect((await load({ NPM_CONFIG_REGISTRY: 'https://upper.test/', npm_config_registry: 'https://lower.test/' })).registryFor('x')).toBe('https://lower.test/');
+    expect((await load({ NPM_CONFIG_REGISTRY: 'https://upper.test/', npm_config_registry: 'https://lower.test/' })).registryFor('x')).toBe(
+      'https://lower.test/',
+    );
   });
 
   it('honours npm_config_userconfig and npm_config_globalconfig', async () => {
@@ -173,7 +178,7 @@ describe('loadNpmConfig', () => {
     });
   });
 
-  describe('tls(): npm\'s ca, ca[] and cafile', () => {
+  describe("tls(): npm's ca, ca[] and cafile", () => {
     const a = selfSignedCert();
     const b = selfSignedCert();
     const A = a?.cert.trim() ?? '';
@@ -183,7 +188,7 @@ describe('loadNpmConfig', () => {
     const userrc = (): string => join(home, '.npmrc');
     const projectrc = (): string => join(project, '.npmrc');
 
-    it.skipIf(!a || !b)('without ca or cafile: Node\'s default set', async () => {
+    it.skipIf(!a || !b)("without ca or cafile: Node's default set", async () => {
       expect(await (await load()).tls()).toEqual({});
     });
 
@@ -212,8 +217,8 @@ describe('loadNpmConfig', () => {
     // npm flattens layers from the lowest up, each layer's keys in first-appearance
     // order, and cafile writes the same option as ca: the last one applied wins.
     const precedence: [string, () => { project?: string; user?: string; env?: NodeJS.ProcessEnv }, () => string[] | undefined][] = [
-      ['a higher layer\'s ca beats a lower layer\'s cafile', () => ({ project: `ca=${oneLine(A)}`, user: `cafile=${join(dir, 'b.pem')}` }), () => [A]],
-      ['a higher layer\'s cafile beats a lower layer\'s ca', () => ({ project: `cafile=${join(dir, 'b.pem')}`, user: `ca=${oneLine(A)}` }), () => [B]],
+      ["a higher layer's ca beats a lower layer's cafile", () => ({ project: `ca=${oneLine(A)}`, user: `cafile=${join(dir, 'b.pem')}` }), () => [A]],
+      ["a higher layer's cafile beats a lower layer's ca", () => ({ project: `cafile=${join(dir, 'b.pem')}`, user: `ca=${oneLine(A)}` }), () => [B]],
       ['in one file, ca written after cafile wins', () => ({ user: `cafile=${join(dir, 'b.pem')}\nca=${oneLine(A)}` }), () => [A]],
       ['in one file, cafile written after ca wins', () => ({ user: `ca=${oneLine(A)}\ncafile=${join(dir, 'b.pem')}` }), () => [B]],
       ['ca=null in a higher layer restores the default set', () => ({ project: 'ca=null', user: `cafile=${join(dir, 'b.pem')}` }), () => undefined],
@@ -231,8 +236,16 @@ describe('loadNpmConfig', () => {
     const broken: [string, (d: string) => Promise<string>, RegExp][] = [
       ['a cafile that does not exist', async (d) => `cafile=${join(d, 'nope.pem')}`, /names .*nope\.pem, which does not exist/],
       ['a cafile that cannot be read', async (d) => `cafile=${d}`, /cannot be read/],
-      ['a cafile with no certificate', async (d) => (await writeFile(join(d, 'x.pem'), 'not a certificate\n'), `cafile=${join(d, 'x.pem')}`), /x\.pem, which holds no PEM certificate/],
-      ['a cafile with a damaged certificate', async (d) => (await writeFile(join(d, 'x.pem'), `${B}\n${A.replace(/\n[A-Za-z0-9+/]{8}/, '\n!!!!!!!!')}`), `cafile=${join(d, 'x.pem')}`), /certificate \(2 of 2\) that does not parse/],
+      [
+        'a cafile with no certificate',
+        async (d) => (await writeFile(join(d, 'x.pem'), 'not a certificate\n'), `cafile=${join(d, 'x.pem')}`),
+        /x\.pem, which holds no PEM certificate/,
+      ],
+      [
+        'a cafile with a damaged certificate',
+        async (d) => (await writeFile(join(d, 'x.pem'), `${B}\n${A.replace(/\n[A-Za-z0-9+/]{8}/, '\n!!!!!!!!')}`), `cafile=${join(d, 'x.pem')}`),
+        /certificate \(2 of 2\) that does not parse/,
+      ],
       ['a relative cafile', async () => 'cafile=certs/ca.pem', /is a relative path \(certs\/ca\.pem\)/],
       ['a ca value with no certificate', async () => 'ca=MIIB…', /npm setting ca in .* holds no PEM certificate/],
     ];
@@ -240,7 +253,10 @@ describe('loadNpmConfig', () => {
       await writeFile(projectrc(), `registry=https://r.test/\n${await line(dir)}\n`);
       const cfg = await load();
       expect(cfg.registryFor('x')).toBe('https://r.test/'); // only requests need the CA set
-      const err = await cfg.tls().then(() => undefined, (e: unknown) => e);
+      const err = await cfg.tls().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(err).toMatchObject({ code: 'NPM_CONFIG_INVALID', file: projectrc(), field: expect.stringMatching(/^ca(file)?$/) });
       expect((err as Error).message).toContain(projectrc());
       expect((err as Error).message).toMatch(message);

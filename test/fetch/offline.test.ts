@@ -56,7 +56,10 @@ function twoRecipes(): NeededSource[] {
 }
 
 async function rejection(p: Promise<unknown>): Promise<IntactError> {
-  const e = await p.then(() => undefined, (err: unknown) => err);
+  const e = await p.then(
+    () => undefined,
+    (err: unknown) => err,
+  );
   expect(e).toBeInstanceOf(IntactError);
   return e as IntactError;
 }
@@ -121,7 +124,12 @@ describe('checkOffline', () => {
         context(true),
       ),
     );
-    expect(e.message.split('\n').slice(1).map((l) => l.split(':')[0])).toEqual(['  libsqlite3', '  sqlite']);
+    expect(
+      e.message
+        .split('\n')
+        .slice(1)
+        .map((l) => l.split(':')[0]),
+    ).toEqual(['  libsqlite3', '  sqlite']);
   });
 
   it('online, has nothing to check (and the counting server does see an online fetch)', async () => {

@@ -168,7 +168,7 @@ export function zip(entries: readonly ZipEntry[]): Buffer {
     const crc = (crc32(data) + (e.badCrc ? 1 : 0)) >>> 0;
     const name = Buffer.from(e.name, 'utf8');
     const mode = (e.mode ?? (kind === 'dir' ? 0o755 : 0o644)) | ZIP_TYPE[kind];
-    const external = e.dos ? (kind === 'dir' ? 0x10 : 0) : (((mode << 16) | (kind === 'dir' ? 0x10 : 0)) >>> 0);
+    const external = e.dos ? (kind === 'dir' ? 0x10 : 0) : ((mode << 16) | (kind === 'dir' ? 0x10 : 0)) >>> 0;
     const method = e.deflate ? 8 : 0;
 
     const local = Buffer.alloc(30);
@@ -244,7 +244,10 @@ export function workspace(): Workspace {
   };
 }
 
-export type TreeItem = { path: string; type: 'file'; mode: number; content: string } | { path: string; type: 'dir'; mode: number } | { path: string; type: 'symlink'; target: string };
+export type TreeItem =
+  | { path: string; type: 'file'; mode: number; content: string }
+  | { path: string; type: 'dir'; mode: number }
+  | { path: string; type: 'symlink'; target: string };
 
 /** Every entry under `root`, sorted, with what the tree hash cares about. */
 export function readTree(root: string): TreeItem[] {

@@ -12,8 +12,13 @@ import { startServer, type TestServer } from './http-server.js';
 export function arMember(name: string, data: Buffer, opts: { size?: number } = {}): Buffer {
   const field = (s: string, n: number) => Buffer.from(s.padEnd(n, ' ').slice(0, n), 'latin1');
   const header = Buffer.concat([
-    field(name, 16), field('0', 12), field('0', 6), field('0', 6), field('100644', 8),
-    field(String(opts.size ?? data.length), 10), Buffer.from('`\n', 'latin1'),
+    field(name, 16),
+    field('0', 12),
+    field('0', 6),
+    field('0', 6),
+    field('100644', 8),
+    field(String(opts.size ?? data.length), 10),
+    Buffer.from('`\n', 'latin1'),
   ]);
   return Buffer.concat([header, data, data.length % 2 === 1 ? Buffer.from('\n') : Buffer.alloc(0)]);
 }
@@ -75,8 +80,15 @@ export async function startDebArchive(binaries: BinaryPackage[], sources: Source
       const path = poolPath(p);
       server.route(`/debian/${path}`, (_req, res) => void res.writeHead(200, { 'content-length': p.deb.length }).end(p.deb));
       const stanza = [
-        `Package: ${p.name}`, ...(p.source ? [`Source: ${p.source}`] : []), `Version: ${p.version}`, `Architecture: ${p.arch}`,
-        'Description: a test package', ' with a continued description', `Filename: ${path}`, `Size: ${p.deb.length}`, `SHA256: ${sha256(p.deb)}`,
+        `Package: ${p.name}`,
+        ...(p.source ? [`Source: ${p.source}`] : []),
+        `Version: ${p.version}`,
+        `Architecture: ${p.arch}`,
+        'Description: a test package',
+        ' with a continued description',
+        `Filename: ${path}`,
+        `Size: ${p.deb.length}`,
+        `SHA256: ${sha256(p.deb)}`,
       ].join('\n');
       const archs = p.arch === 'all' ? ['amd64', 'arm64'] : [p.arch];
       for (const a of archs) byArch.set(a, [...(byArch.get(a) ?? []), stanza]);
@@ -89,7 +101,10 @@ export async function startDebArchive(binaries: BinaryPackage[], sources: Source
       const dir = `pool/main/${prefix(s.name)}/${s.name}`;
       for (const f of s.files) server.route(`/debian/${dir}/${f.name}`, (_req, res) => void res.writeHead(200).end(f.data));
       return [
-        `Package: ${s.name}`, `Version: ${s.version}`, `Directory: ${dir}`, 'Checksums-Sha256:',
+        `Package: ${s.name}`,
+        `Version: ${s.version}`,
+        `Directory: ${dir}`,
+        'Checksums-Sha256:',
         ...s.files.map((f) => ` ${sha256(f.data)} ${f.data.length} ${f.name}`),
       ].join('\n');
     });

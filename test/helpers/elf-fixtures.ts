@@ -98,9 +98,10 @@ export function buildElf(spec: ElfSpec = {}): ElfFixture {
   put(16, 2, spec.type ?? 2);
   put(18, 2, bits === 64 ? 62 : 3);
   put(20, 4, 1);
-  const f = bits === 64
-    ? { entry: 24, phoff: 32, shoff: 40, ehsize: 52, phentsize: 54, phnum: 56 }
-    : { entry: 24, phoff: 28, shoff: 32, ehsize: 40, phentsize: 42, phnum: 44 };
+  const f =
+    bits === 64
+      ? { entry: 24, phoff: 32, shoff: 40, ehsize: 52, phentsize: 54, phnum: 56 }
+      : { entry: 24, phoff: 28, shoff: 32, ehsize: 40, phentsize: 42, phnum: 44 };
   word(f.entry, BASE);
   word(f.phoff, phoff);
   put(f.ehsize, 2, ehsize);

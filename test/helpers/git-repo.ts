@@ -112,7 +112,16 @@ export async function readTar(bytes: Buffer): Promise<TarEntry[]> {
     const chunks: Buffer[] = [];
     e.on('data', (c: Buffer) => chunks.push(c));
     e.on('end', () =>
-      out.push({ path: e.path, type: e.type, mode: e.mode ?? -1, mtime: e.mtime?.getTime() ?? -1, uid: e.uid ?? -1, size: e.size ?? -1, linkpath: e.linkpath ?? '', body: Buffer.concat(chunks).toString() }),
+      out.push({
+        path: e.path,
+        type: e.type,
+        mode: e.mode ?? -1,
+        mtime: e.mtime?.getTime() ?? -1,
+        uid: e.uid ?? -1,
+        size: e.size ?? -1,
+        linkpath: e.linkpath ?? '',
+        body: Buffer.concat(chunks).toString(),
+      }),
     );
   });
   await new Promise<void>((resolve, reject) => {

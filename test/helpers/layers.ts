@@ -21,16 +21,15 @@ export function folderOf(file: string): string {
 }
 
 // Named, default, namespace and type-only imports and re-exports, over several lines.
-const FROM = /(?:^|[\n;])[ \t]*(?:import|export)\s+(?:type\s+)?(?:\{[^}]*\}|\*(?:\s+as\s+\w+)?|\w+(?:\s*,\s*(?:\{[^}]*\}|\*\s+as\s+\w+))?)\s*from\s*(['"])([^'"\n]+)\1/g;
+const FROM =
+  /(?:^|[\n;])[ \t]*(?:import|export)\s+(?:type\s+)?(?:\{[^}]*\}|\*(?:\s+as\s+\w+)?|\w+(?:\s*,\s*(?:\{[^}]*\}|\*\s+as\s+\w+))?)\s*from\s*(['"])([^'"\n]+)\1/g;
 const BARE = /(?:^|[\n;])[ \t]*import\s*(['"])([^'"\n]+)\1/g;
 // Dynamic imports, and the type queries `import('x').T` written the same way.
 const DYNAMIC = /\bimport\(\s*(['"])([^'"\n]+)\1\s*\)/g;
 
 /** Blank out comments (keeping newlines, so line numbers stay right). */
 function withoutComments(text: string): string {
-  return text
-    .replace(/\/\*[\s\S]*?\*\//g, (c) => c.replace(/[^\n]/g, ' '))
-    .replace(/^([ \t]*)\/\/.*$/gm, (_c, indent: string) => indent);
+  return text.replace(/\/\*[\s\S]*?\*\//g, (c) => c.replace(/[^\n]/g, ' ')).replace(/^([ \t]*)\/\/.*$/gm, (_c, indent: string) => indent);
 }
 
 /** Every import of one file, with its line and, for a relative one, the file it names. */
@@ -146,7 +145,7 @@ function describeCircle(component: string[], edges: Map<string, Import[]>): stri
   const walk = (f: string): boolean => {
     for (const e of edges.get(f) ?? []) {
       if (!inside.has(e.target!)) continue;
-      if (e.target === start) return path.push(e), true;
+      if (e.target === start) return (path.push(e), true);
       if (seen.has(e.target!)) continue;
       seen.add(e.target!);
       path.push(e);

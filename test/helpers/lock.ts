@@ -2,7 +2,7 @@
 // well-formed sha512 pins, exactly as `intact lock` would lay them out (store keys
 // included, through the writer's own withKeys).
 import { createHash } from 'node:crypto';
-import { makeEntry, projectState, withKeys, writeLock, type LockedSource, type Lockfile } from '../../src/lock/index.js';
+import { LOCKFILE_VERSION, makeEntry, projectState, withKeys, writeLock, type LockedSource, type Lockfile } from '../../src/lock/index.js';
 import { sourceKind, type Source } from '../../src/recipe/index.js';
 
 export function fakePin(seed: string): string {
@@ -19,10 +19,10 @@ export function pinSource(s: Source, seed: string): LockedSource {
 /** `edit` changes the entries before the store keys are computed, as a relock would. */
 export async function lockFor(dir: string, edit: (l: Lockfile) => void = () => {}): Promise<Lockfile> {
   const { states, graph } = await projectState(dir);
-  const lock: Lockfile = { lockfileVersion: 1, recipes: {} };
+  const lock: Lockfile = { lockfileVersion: LOCKFILE_VERSION, recipes: {} };
   for (const s of states) {
     const sources = (s.loaded.recipe.sources ?? []).map((src, i) => pinSource(src, `${s.loaded.recipe.name}:${i}`));
-    lock.recipes[s.loaded.recipe.name] = makeEntry(s, graph, sources);
+    lock.recipes[s.loaded.recipe.name] = makeEntry(s, sources);
   }
   edit(lock);
   return withKeys(lock, graph);

@@ -1,6 +1,6 @@
 // Test projects in fresh temp folders, and the real CLI run as a child process.
 import { spawn } from 'node:child_process';
-import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, mkdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,7 +23,10 @@ export async function makeProject(files: Record<string, string | Buffer> = {}): 
 }
 
 export async function cleanupProjects(): Promise<void> {
-  await Promise.all(made.splice(0).map((d) => rm(d, { recursive: true, force: true })));
+  // Projects hold stores, whose entries are read-only: a plain rm -r fails for
+  // anyone but root, so the suite would pass only as root.
+  const { removeTree } = await import('../../src/store/remove-tree.js');
+  await Promise.all(made.splice(0).map((d) => removeTree(d)));
 }
 
 export interface CliResult {
@@ -36,7 +39,9 @@ export interface CliResult {
 export function runCli(args: string[], opts: { cwd: string; env?: Record<string, string | undefined> }): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const env: Record<string, string> = { PATH: process.env['PATH'] ?? '', HOME: process.env['HOME'] ?? '/nonexistent', NO_COLOR: '1' };
-    for (const [k, v] of Object.entries(opts.env ?? {})) if (v === undefined) delete env[k]; else env[k] = v;
+    for (const [k, v] of Object.entries(opts.env ?? {}))
+      if (v === undefined) delete env[k];
+      else env[k] = v;
     const child = spawn(process.execPath, [CLI, ...args], { cwd: opts.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';

@@ -2,7 +2,17 @@
 // access to it (or a careless pusher) could: rewritten metadata, moved
 // signatures, retagged manifests, signatures by other keys.
 import { createHash } from 'node:crypto';
-import { CONFIG_MEDIA_TYPE, MAX_METADATA_BYTES, parseManifest, parseMetadata, renderManifest, renderMetadata, type Descriptor, type Manifest, type Metadata } from '../../src/cache/artifact.js';
+import {
+  CONFIG_MEDIA_TYPE,
+  MAX_METADATA_BYTES,
+  parseManifest,
+  parseMetadata,
+  renderManifest,
+  renderMetadata,
+  type Descriptor,
+  type Manifest,
+  type Metadata,
+} from '../../src/cache/artifact.js';
 import { generateKeyPair, parseSecretKey, type PublicKey, type SecretKey } from '../../src/cache/keys.js';
 import { RegistryClient } from '../../src/cache/oci/client.js';
 import { credentialLookup } from '../../src/cache/oci/credentials.js';

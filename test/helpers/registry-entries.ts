@@ -51,7 +51,9 @@ export async function writeTree(dir: string, spec: TreeSpec): Promise<void> {
 /** A plan-like entry with a real key (from its name, version and content) added to `store` as if built. */
 export async function addTestEntry(store: StoreLayout, name: string, version: string, spec: TreeSpec, deps: PlanLike[] = []): Promise<PlanLike> {
   const key = storeKey({
-    recipeHash: `sha256-${createHash('sha256').update(`${name}@${version}:${JSON.stringify(spec)}`).digest('base64')}`,
+    recipeHash: `sha256-${createHash('sha256')
+      .update(`${name}@${version}:${JSON.stringify(spec)}`)
+      .digest('base64')}`,
     sources: [],
     deps: Object.fromEntries(deps.map((d) => [d.name, d.key])),
     platform: 'linux-x64',
@@ -68,7 +70,19 @@ export async function addTestEntry(store: StoreLayout, name: string, version: st
   const closure = new Set<string>();
   for (const d of deps) for (const k of [d.key, ...(closures.get(d.key) ?? [])]) closure.add(k);
   closures.set(key, [...closure]);
-  const meta: EntryMeta = { format: 1, key, name, version, platform: 'linux-x64', output, size, deps: [...closure].sort(), sandbox: 'full', origin: 'built', bin: [] };
+  const meta: EntryMeta = {
+    format: 1,
+    key,
+    name,
+    version,
+    platform: 'linux-x64',
+    output,
+    size,
+    deps: [...closure].sort(),
+    sandbox: 'full',
+    origin: 'built',
+    bin: [],
+  };
   await addEntry(store, staged, meta);
   return plan;
 }

@@ -17,7 +17,10 @@ build:
 `;
 
 export async function writeCacheYaml(dir: string, ref: string, trusted: string[]): Promise<void> {
-  await writeFile(join(dir, 'intact.yaml'), `# the team's binary cache\ncache:\n  substituters:\n    - ${ref}\n  trusted-keys:\n${trusted.map((k) => `    - ${k}\n`).join('')}`);
+  await writeFile(
+    join(dir, 'intact.yaml'),
+    `# the team's binary cache\ncache:\n  substituters:\n    - ${ref}\n  trusted-keys:\n${trusted.map((k) => `    - ${k}\n`).join('')}`,
+  );
 }
 
 /** Build logs in the project's store: one per entry that was built here. */

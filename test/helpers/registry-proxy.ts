@@ -80,7 +80,14 @@ export class RegistryProxy {
 
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = req.url ?? '/';
-    res.on('finish', () => this.seen.push({ method: req.method ?? '', path, status: res.statusCode, ...(req.headers.authorization ? { authorization: req.headers.authorization } : {}) }));
+    res.on('finish', () =>
+      this.seen.push({
+        method: req.method ?? '',
+        path,
+        status: res.statusCode,
+        ...(req.headers.authorization ? { authorization: req.headers.authorization } : {}),
+      }),
+    );
     try {
       if (this.bearer && path.startsWith('/token')) return this.#token(req, res, this.bearer);
       if (this.fault && (await this.fault(req, res, this))) return;
@@ -131,30 +138,27 @@ export class RegistryProxy {
     return new Promise<void>((resolve) => {
       const headers = { ...req.headers };
       delete headers.authorization;
-      const up = http.request(
-        { host: this.#upstream.hostname, port: this.#upstream.port, method: req.method, path: req.url, headers },
-        (ures) => {
-          res.writeHead(ures.statusCode ?? 502, ures.headers);
-          let sent = 0;
-          ures.on('data', (c: Buffer) => {
-            if (opts.cutAfter !== undefined && sent + c.length > opts.cutAfter) {
-              res.write(c.subarray(0, Math.max(0, opts.cutAfter - sent)));
-              sent = opts.cutAfter;
-              ures.destroy();
-              res.socket?.destroy();
-              resolve();
-              return;
-            }
-            sent += c.length;
-            res.write(c);
-          });
-          ures.on('end', () => {
-            res.end();
+      const up = http.request({ host: this.#upstream.hostname, port: this.#upstream.port, method: req.method, path: req.url, headers }, (ures) => {
+        res.writeHead(ures.statusCode ?? 502, ures.headers);
+        let sent = 0;
+        ures.on('data', (c: Buffer) => {
+          if (opts.cutAfter !== undefined && sent + c.length > opts.cutAfter) {
+            res.write(c.subarray(0, Math.max(0, opts.cutAfter - sent)));
+            sent = opts.cutAfter;
+            ures.destroy();
+            res.socket?.destroy();
             resolve();
-          });
-          ures.on('error', () => resolve());
-        },
-      );
+            return;
+          }
+          sent += c.length;
+          res.write(c);
+        });
+        ures.on('end', () => {
+          res.end();
+          resolve();
+        });
+        ures.on('error', () => resolve());
+      });
       up.on('error', () => {
         res.socket?.destroy();
         resolve();

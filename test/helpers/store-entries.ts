@@ -32,7 +32,13 @@ export interface MadeEntry {
   meta: EntryMeta;
 }
 
-export async function putEntry(store: StoreLayout, name: string, version: string, files: Record<string, FileSpec>, opts: { deps?: string[] } = {}): Promise<MadeEntry> {
+export async function putEntry(
+  store: StoreLayout,
+  name: string,
+  version: string,
+  files: Record<string, FileSpec>,
+  opts: { deps?: string[] } = {},
+): Promise<MadeEntry> {
   const key = storeKey({ recipeHash: `sha256-${randomBytes(32).toString('base64')}`, sources: [], deps: {}, platform: 'linux-x64' });
   const staged = join(store.tmp, `stage-${randomBytes(4).toString('hex')}`);
   await mkdir(staged, { recursive: true });
@@ -46,8 +52,17 @@ export async function putEntry(store: StoreLayout, name: string, version: string
   await normaliseOutput(staged, 315532800);
   const output = await treeHash(staged);
   const meta: EntryMeta = {
-    format: 1, key, name, version, platform: 'linux-x64', output, size: await treeBytes(staged), deps: [...(opts.deps ?? [])].sort(),
-    sandbox: 'full', origin: 'built', bin: [],
+    format: 1,
+    key,
+    name,
+    version,
+    platform: 'linux-x64',
+    output,
+    size: await treeBytes(staged),
+    deps: [...(opts.deps ?? [])].sort(),
+    sandbox: 'full',
+    origin: 'built',
+    bin: [],
   };
   expect(await addEntry(store, staged, meta)).toBe('added');
   return { key, folder: `${key}-${name}-${version}`, path: entryPath(store, key, name, version), meta };

@@ -10,7 +10,9 @@ import { fakePin } from '../helpers/lock.js';
 const ZIG: Recipe = { name: 'zig', version: '0.11.0', sources: [{ npm: 'z@1.0.0' }] };
 // Declared for two platforms, with a source for each.
 const TOOL: Recipe = {
-  name: 'tool', version: '1.0.0', platforms: ['linux-x64', 'linux-arm64'],
+  name: 'tool',
+  version: '1.0.0',
+  platforms: ['linux-x64', 'linux-arm64'],
   sources: [{ npm: 'a@1.0.0', platforms: ['linux-x64'] }, { npm: 'b@1.0.0', platforms: ['linux-arm64'] }, { url: 'https://x.invalid/c' }],
 };
 // Declared for two platforms, but needs zig, which is for linux-x64 only.
@@ -20,9 +22,13 @@ function entry(r: Recipe, seed = ''): LockEntry {
   return {
     version: r.version,
     recipeHash: `sha256-${r.name}${seed}`,
-    sources: (r.sources ?? []).map((s, i) => ({ kind: 'npm', npm: 'npm' in s ? s.npm : `u${i}`, integrity: fakePin(`${r.name}:${i}${seed}`), ...(s.platforms ? { platforms: s.platforms } : {}) })),
+    sources: (r.sources ?? []).map((s, i) => ({
+      kind: 'npm',
+      npm: 'npm' in s ? s.npm : `u${i}`,
+      integrity: fakePin(`${r.name}:${i}${seed}`),
+      ...(s.platforms ? { platforms: s.platforms } : {}),
+    })),
     deps: r.deps ?? [],
-    closure: [],
   };
 }
 
@@ -63,7 +69,7 @@ describe('lockKeys', () => {
     }
   });
 
-  it('carries a dependency\'s change into every dependant, and only there', () => {
+  it("carries a dependency's change into every dependant, and only there", () => {
     const before = lockKeys(graph, lock);
     const after = lockKeys(graph, lockOf(['zig', entry(ZIG, ':new')], ['tool', entry(TOOL)], ['app', entry(APP)]));
     expect(after.get('zig')!['linux-x64']).not.toBe(before.get('zig')!['linux-x64']);
@@ -85,7 +91,7 @@ describe('withKeys', () => {
     expect(lock.recipes['app']!.keys).toBeUndefined();
   });
 
-  it('keeps an entry\'s keys where they cannot be computed, and records none rather than omitting the field', () => {
+  it("keeps an entry's keys where they cannot be computed, and records none rather than omitting the field", () => {
     const kept = withKeys(lockOf(['app', { ...entry(APP), keys: { 'linux-x64': 'old' } }]), graph);
     expect(kept.recipes['app']!.keys).toEqual({ 'linux-x64': 'old' });
     expect(withKeys(lockOf(['app', entry(APP)]), graph).recipes['app']!.keys).toEqual({});

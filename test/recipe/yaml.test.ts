@@ -5,10 +5,13 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import jsyaml from 'js-yaml';
 import { describe, expect, it } from 'vitest';
-import { parseFull, parseYaml } from '../../src/recipe/yaml.js';
+import { parseYaml } from '../../src/recipe/yaml.js';
+import { parseFull } from '../../src/recipe/yaml-full.js';
 
 const recipesDir = new URL('../../recipes/', import.meta.url);
-const shipped = readdirSync(recipesDir).filter((n) => n.endsWith('.yaml')).map((n) => [`recipes/${n}`, readFileSync(new URL(n, recipesDir), 'utf8')] as const);
+const shipped = readdirSync(recipesDir)
+  .filter((n) => n.endsWith('.yaml'))
+  .map((n) => [`recipes/${n}`, readFileSync(new URL(n, recipesDir), 'utf8')] as const);
 
 // YAML 1.2 core schema corners where YAML 1.1 parsers differ, and the shapes recipes use.
 const corners: (readonly [string, string])[] = [
@@ -19,7 +22,10 @@ const corners: (readonly [string, string])[] = [
   ['quoted strings', `a: "x: y"\nb: 'it''s'\nc: "tab\\there"\nd: "\\u00e9"\ne: '#not a comment'\n`],
   ['block scalars', 'a: |\n  line one\n  line two\nb: >\n  folded\n  text\nc: |-\n  no newline\nd: |+\n  keep\n\n'],
   ['flow collections', 'deps: [zig@0.11.0, bb@1.36.0]\nm: {a: 1, b: [x, y]}\nempty: []\nnone: {}\n'],
-  ['nested sequences of maps', 'sources:\n  - npm: sqlite3@5.1.7\n    archive: deps/x.tar.gz\n    strip: 1\n  - url: https://example.invalid/a.tar.gz\n    integrity: sha256-AAAA\nbuild:\n  - run: [make, -j, $JOBS]\n  - script: |\n      echo "$out"\n    shell: sh\n'],
+  [
+    'nested sequences of maps',
+    'sources:\n  - npm: sqlite3@5.1.7\n    archive: deps/x.tar.gz\n    strip: 1\n  - url: https://example.invalid/a.tar.gz\n    integrity: sha256-AAAA\nbuild:\n  - run: [make, -j, $JOBS]\n  - script: |\n      echo "$out"\n    shell: sh\n',
+  ],
   ['comments everywhere', '# head\na: 1 # trailing\n# between\nb:\n  - x # item\n'],
   ['keys that look like other types', '1: one\ntrue: t\nnull: n\n'],
 ];

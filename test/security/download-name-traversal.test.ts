@@ -43,7 +43,9 @@ describe('a download is never named after a decoded URL path', () => {
     ['lock --dry-run', ['--dry-run'], {}],
     ['CI=true lock', [], { CI: 'true' }],
   ])('%s writes nothing outside the store', async (_, args, extra) => {
-    const dir = await makeProject({ 'recipes/x.yaml': `name: x\nversion: 1.0.0\nsources:\n  - url: ${server.url(EVIL)}\n  - url: ${server.url('/dl/..%2F..%2Fplanted.sh')}\n    path: y\n` });
+    const dir = await makeProject({
+      'recipes/x.yaml': `name: x\nversion: 1.0.0\nsources:\n  - url: ${server.url(EVIL)}\n  - url: ${server.url('/dl/..%2F..%2Fplanted.sh')}\n    path: y\n`,
+    });
     await runCli(['lock', ...args], { cwd: dir, env: { HOME: dir, CI: undefined, ...extra } });
     expect(await planted(dir)).toEqual([]);
     expect(await readdir(join(dir, '..'))).not.toContain('planted.sh');

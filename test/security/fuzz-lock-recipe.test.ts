@@ -7,15 +7,21 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { isIntactError } from '../../src/errors.js';
 import { parseLock, serializeLock } from '../../src/lock/parse.js';
-import { parseRecipe } from '../../src/recipe/load.js';
+import { parseRecipe } from '../../src/recipe/parse.js';
 import { FUZZ_RUNS, RSS_BUDGET } from './fuzz-runs.js';
 
 const PIN = `sha512-${createHash('sha512').update('x').digest('base64')}`;
 const VALID_LOCK = serializeLock({
   lockfileVersion: 1,
   recipes: {
-    a: { version: '1.0.0', recipeHash: 'sha256-abc', sources: [{ kind: 'url', url: 'https://e.test/a.tgz', mirrors: ['https://m.test/a.tgz'], integrity: PIN }], deps: [], closure: [], keys: { 'linux-x64': 'k' } },
-    constructor: { version: '2.0.0', recipeHash: 'sha256-def', sources: [], deps: ['a@1.0.0'], closure: ['a@1.0.0'] },
+    a: {
+      version: '1.0.0',
+      recipeHash: 'sha256-abc',
+      sources: [{ kind: 'url', url: 'https://e.test/a.tgz', mirrors: ['https://m.test/a.tgz'], integrity: PIN }],
+      deps: [],
+      keys: { 'linux-x64': 'k' },
+    },
+    constructor: { version: '2.0.0', recipeHash: 'sha256-def', sources: [], deps: ['a@1.0.0'] },
   },
 });
 const VALID_RECIPE = `name: a\nversion: 1.0.0\nsources:\n  - url: https://e.test/a.tgz\n    integrity: ${PIN}\n    strip: 1\ndeps: [b@2.0.0]\nbuild:\n  - run: [make, install]\nbin: [bin/a]\n`;
@@ -112,9 +118,17 @@ describe('recipe reader properties', () => {
   it('damage to a valid recipe: findings, never a throw or INTERNAL', () => {
     const done = bounded();
     fc.assert(
-      fc.property(fc.nat(VALID_RECIPE.length), fc.nat(16), fc.oneof(fc.string({ maxLength: 12 }), fc.constantFrom('&a', '*a', '<<: *a', '!!js/function', '- ', ': ', '__proto__: {}', '{', '[', '"\\u0000"', '\t', '%YAML 1.1\n', '---\n')), (at, len, insert) => {
-        check(VALID_RECIPE.slice(0, at) + insert + VALID_RECIPE.slice(Math.min(VALID_RECIPE.length, at + len)));
-      }),
+      fc.property(
+        fc.nat(VALID_RECIPE.length),
+        fc.nat(16),
+        fc.oneof(
+          fc.string({ maxLength: 12 }),
+          fc.constantFrom('&a', '*a', '<<: *a', '!!js/function', '- ', ': ', '__proto__: {}', '{', '[', '"\\u0000"', '\t', '%YAML 1.1\n', '---\n'),
+        ),
+        (at, len, insert) => {
+          check(VALID_RECIPE.slice(0, at) + insert + VALID_RECIPE.slice(Math.min(VALID_RECIPE.length, at + len)));
+        },
+      ),
       { numRuns: FUZZ_RUNS * 5 },
     );
     done();
@@ -123,9 +137,15 @@ describe('recipe reader properties', () => {
   it('any YAML-shaped mapping: findings, never a throw or INTERNAL', () => {
     const done = bounded();
     fc.assert(
-      fc.property(fc.dictionary(fc.constantFrom('name', 'version', 'sources', 'deps', 'build', 'bin', 'platforms', '__proto__', 'constructor'), fc.jsonValue({ maxDepth: 3 })), (obj) => {
-        check(JSON.stringify(obj));
-      }),
+      fc.property(
+        fc.dictionary(
+          fc.constantFrom('name', 'version', 'sources', 'deps', 'build', 'bin', 'platforms', '__proto__', 'constructor'),
+          fc.jsonValue({ maxDepth: 3 }),
+        ),
+        (obj) => {
+          check(JSON.stringify(obj));
+        },
+      ),
       { numRuns: FUZZ_RUNS * 5 },
     );
     done();

@@ -20,8 +20,10 @@ function globalHeaderTar(key: 'path' | 'linkpath' | 'comment', value: string): B
   const pax = Buffer.from(paxRecord(key, value));
   const body = Buffer.from('a');
   return Buffer.concat([
-    header('pax_global_header', 'g', pax.length, 0o644, ''), pad(pax),
-    header('one-byte.txt', '0', body.length, 0o644, ''), pad(body),
+    header('pax_global_header', 'g', pax.length, 0o644, ''),
+    pad(pax),
+    header('one-byte.txt', '0', body.length, 0o644, ''),
+    pad(body),
     Buffer.alloc(1024),
   ]);
 }

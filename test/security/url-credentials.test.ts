@@ -47,7 +47,18 @@ describe('credentials in URLs are refused where they would be written', () => {
   });
 
   it('the lock reader refuses a mirror with credentials', () => {
-    const lock = { lockfileVersion: 1, recipes: { a: { version: '1', recipeHash: 'h', deps: [], closure: [], sources: [{ kind: 'url', url: 'https://e.test/a', mirrors: ['https://u:p@e.test/a'], integrity: 'x' }] } } };
+    const lock = {
+      lockfileVersion: 1,
+      recipes: {
+        a: {
+          version: '1',
+          recipeHash: 'h',
+          deps: [],
+          closure: [],
+          sources: [{ kind: 'url', url: 'https://e.test/a', mirrors: ['https://u:p@e.test/a'], integrity: 'x' }],
+        },
+      },
+    };
     expect(() => parseLock(JSON.stringify(lock, null, 2))).toThrow(expect.objectContaining({ code: 'LOCK_INVALID' }));
   });
 });
@@ -67,7 +78,9 @@ describe('credentials are blanked where URLs are printed', () => {
 
   it('errors', () => {
     const err = new Capture();
-    new Output({ json: false, quiet: false, verbose: false }, new Capture(), err).error(new IntactError('FETCH_FAILED', 'failed http://alice:s3cret@e.test/a', { url: 'http://alice:s3cret@e.test/a' }));
+    new Output({ json: false, quiet: false, verbose: false }, new Capture(), err).error(
+      new IntactError('FETCH_FAILED', 'failed http://alice:s3cret@e.test/a', { url: 'http://alice:s3cret@e.test/a' }),
+    );
     expect(err.text).toContain('***@e.test');
     expect(err.text).not.toContain('s3cret');
   });

@@ -11,7 +11,7 @@ export default class SkipSummary implements Reporter {
         const r = t.result();
         if (r.state !== 'skipped') continue;
         // A skip with a note (ctx.skip(note)) says why; a skipped suite says it in its name.
-        const why = r.note ?? t.fullName.split(' > ')[0]!;
+        const why = r.note ?? t.fullName.split(' > ').find((part) => part.includes('(skipped:')) ?? t.fullName.split(' > ')[0]!;
         reasons.set(why, (reasons.get(why) ?? 0) + 1);
       }
     }

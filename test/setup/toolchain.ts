@@ -62,8 +62,9 @@ export async function fixtureTools(): Promise<FixtureTools> {
   for (const n of readdirSync(join(project, 'recipes'))) if (!wanted.has(`recipes/${n}`)) rmSync(join(project, 'recipes', n));
 
   // Offline first: with a warm cache the suite reaches no network at all.
-  await intact(project, ['--store', store, 'install', '--offline', 'busybox', 'inspect'], cache)
-    .catch(() => intact(project, ['--store', store, 'install', 'busybox', 'inspect'], cache));
+  await intact(project, ['--store', store, 'install', '--offline', 'busybox', 'inspect'], cache).catch(() =>
+    intact(project, ['--store', store, 'install', 'busybox', 'inspect'], cache),
+  );
   const bin = (name: string) => realpathSync(join(project, '.intact/bin', name));
   const tools: FixtureTools = { cache, busybox: bin('busybox'), inspect: bin('inspect') };
   try {
@@ -81,11 +82,14 @@ export async function fixtureTools(): Promise<FixtureTools> {
 
 /** Fetches docker-registry's .deb through intact and unpacks it beside the store, once. */
 async function registryBinary(project: string, store: string, cache: string): Promise<string> {
-  await intact(project, ['--store', store, 'fetch', '--offline', 'docker-registry'], cache)
-    .catch(() => intact(project, ['--store', store, 'fetch', 'docker-registry'], cache));
+  await intact(project, ['--store', store, 'fetch', '--offline', 'docker-registry'], cache).catch(() =>
+    intact(project, ['--store', store, 'fetch', 'docker-registry'], cache),
+  );
   const lock = JSON.parse(readFileSync(join(project, 'intact.lock'), 'utf8')) as { recipes: Record<string, { sources: { integrity: string }[] }> };
   const integrity = lock.recipes['docker-registry']!.sources[0]!.integrity;
-  const id = Buffer.from(integrity.slice(integrity.indexOf('-') + 1), 'base64').toString('hex').slice(0, 16);
+  const id = Buffer.from(integrity.slice(integrity.indexOf('-') + 1), 'base64')
+    .toString('hex')
+    .slice(0, 16);
   const dest = join(cache, `docker-registry-${id}`);
   const exe = join(dest, 'usr/bin/docker-registry');
   if (existsSync(exe)) return exe;
@@ -115,8 +119,13 @@ function intact(cwd: string, args: string[], cache: string): Promise<void> {
     child.on('close', (code) => {
       writeFileSync(log, out);
       if (code === 0) ok();
-      else fail(new Error(`the test set-up could not bring its fixture tools: \`intact ${args.join(' ')}\` in ${cwd} exited ${code}:\n${out.slice(-3000)}\n` +
-        'It needs the npm registry and a Debian archive once per user cache (npm\'s and apt\'s configuration, or INTACT_DEB_SOURCES); see README.md.'));
+      else
+        fail(
+          new Error(
+            `the test set-up could not bring its fixture tools: \`intact ${args.join(' ')}\` in ${cwd} exited ${code}:\n${out.slice(-3000)}\n` +
+              "It needs the npm registry and a Debian archive once per user cache (npm's and apt's configuration, or INTACT_DEB_SOURCES); see README.md.",
+          ),
+        );
     });
   });
 }

@@ -19,19 +19,26 @@ afterEach(cleanupStores);
 const noPins = async (): Promise<Pins> => ({ cacheFiles: [], gitMirrors: [] });
 // `now` a second ahead: with no minimum age, what was made a moment ago (in the same millisecond) is old enough.
 const gc = (store: StoreLayout, o: Partial<GcOptions> = {}) => collectGarbage(store, { minAgeMs: 0, now: Date.now() + 1000, pinsOf: noPins, ...o });
-const exists = (p: string) => lstat(p).then(() => true, () => false);
+const exists = (p: string) =>
+  lstat(p).then(
+    () => true,
+    () => false,
+  );
 
 /** app → lib → base (metadata deps); stray is reached by nothing. */
 async function graph(store: StoreLayout): Promise<Record<'base' | 'lib' | 'app' | 'stray', MadeEntry>> {
   const base = await putEntry(store, 'base', '1.0.0', { 'bin/base': { exec: 'base' } });
   const lib = await putEntry(store, 'lib', '1.0.0', { 'lib/x.a': 'lib' }, { deps: [base.key] });
   const app = await putEntry(store, 'app', '1.0.0', { 'bin/app': { exec: 'app' } }, { deps: [lib.key] });
-  const stray = await putEntry(store, 'stray', '0.1.0', { 'big': 'x'.repeat(5000) });
+  const stray = await putEntry(store, 'stray', '0.1.0', { big: 'x'.repeat(5000) });
   return { base, lib, app, stray };
 }
 
 async function folders(store: StoreLayout): Promise<string[]> {
-  return (await readdir(store.root)).filter((n) => /^[0-9a-z]{32}-/.test(n)).map((n) => n.slice(33)).sort();
+  return (await readdir(store.root))
+    .filter((n) => /^[0-9a-z]{32}-/.test(n))
+    .map((n) => n.slice(33))
+    .sort();
 }
 
 describe('collectGarbage', () => {
@@ -47,7 +54,12 @@ describe('collectGarbage', () => {
     expect(r.removed).toEqual([{ entry: g.stray.folder, label: 'stray@0.1.0', bytes: 5000 }]);
     expect(r.freedBytes).toBe(5000);
     expect(r.kept.entries).toBe(3);
-    for (const p of [join(store.meta, `${g.stray.key}.json`), join(store.meta, `${g.stray.key}.files`), join(store.logs, `${g.stray.key}.log`), join(store.locks, g.stray.key)]) {
+    for (const p of [
+      join(store.meta, `${g.stray.key}.json`),
+      join(store.meta, `${g.stray.key}.files`),
+      join(store.logs, `${g.stray.key}.log`),
+      join(store.locks, g.stray.key),
+    ]) {
       expect(await exists(p)).toBe(false);
     }
     expect(r.findings).toEqual([]);
@@ -85,7 +97,7 @@ describe('collectGarbage', () => {
     expect(await folders(store)).toEqual(['base-1.0.0']);
   });
 
-  it('keeps what a running process holds a pending root for; drops a dead process\'s', async () => {
+  it("keeps what a running process holds a pending root for; drops a dead process's", async () => {
     const store = await makeStore();
     const g = await graph(store);
     const release = await holdRoot(store, '/project/being/installed', [g.app.folder]);
@@ -131,7 +143,7 @@ describe('collectGarbage', () => {
     expect(await folders(store2)).toHaveLength(4);
   });
 
-  it('keeps the downloads a live project\'s lock pins (and their aliases), removes the rest, keeps young ones', async () => {
+  it("keeps the downloads a live project's lock pins (and their aliases), removes the rest, keeps young ones", async () => {
     const store = await makeStore();
     const put = async (text: string, alg = 'sha512', old = true): Promise<string> => {
       const hex = createHash(alg).update(text).digest('hex');
@@ -174,7 +186,9 @@ describe('collectGarbage', () => {
     await mkdir(store.locks, { recursive: true });
     await writeFile(join(store.locks, 'k'.repeat(32)), '');
     const r = await gc(store);
-    expect(r.otherRemoved.sort()).toEqual([join(store.locks, 'k'.repeat(32)), join(store.logs, 'k'.repeat(32) + '.log'), join(store.meta, 'k'.repeat(32) + '.json')].sort());
+    expect(r.otherRemoved.sort()).toEqual(
+      [join(store.locks, 'k'.repeat(32)), join(store.logs, 'k'.repeat(32) + '.log'), join(store.meta, 'k'.repeat(32) + '.json')].sort(),
+    );
     expect(await folders(store)).toHaveLength(4);
   });
 });

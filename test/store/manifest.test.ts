@@ -52,8 +52,22 @@ describe('manifest', () => {
 
   it.each([
     ['a wrong format line', (t: string) => t.replace('intact-manifest-1', 'intact-manifest-9')],
-    ['a missing record', (t: string) => t.split('\n').filter((_, i) => i !== 2).join('\n')],
-    ['records out of order', (t: string) => { const l = t.trimEnd().split('\n'); [l[1], l[2]] = [l[2]!, l[1]!]; return `${l.join('\n')}\n`; }],
+    [
+      'a missing record',
+      (t: string) =>
+        t
+          .split('\n')
+          .filter((_, i) => i !== 2)
+          .join('\n'),
+    ],
+    [
+      'records out of order',
+      (t: string) => {
+        const l = t.trimEnd().split('\n');
+        [l[1], l[2]] = [l[2]!, l[1]!];
+        return `${l.join('\n')}\n`;
+      },
+    ],
     ['a short sha256', (t: string) => t.replace(/"[0-9a-f]{64}"/, '"abc"')],
   ])('refuses %s', async (_what, edit) => {
     await tree(dir);

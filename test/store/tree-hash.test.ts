@@ -68,19 +68,25 @@ describe('treeHash', () => {
 
   const changes: [string, (root: string) => Promise<void>][] = [
     ['the exec bit changes', (r) => chmod(join(r, 'share', 'doc', 'README'), 0o755)],
-    ['a symlink target changes', async (r) => {
-      await rm(join(r, 'bin', 'readme'));
-      await symlink('../share/doc/README ', join(r, 'bin', 'readme'));
-    }],
+    [
+      'a symlink target changes',
+      async (r) => {
+        await rm(join(r, 'bin', 'readme'));
+        await symlink('../share/doc/README ', join(r, 'bin', 'readme'));
+      },
+    ],
     ['a file is renamed', (r) => rename(join(r, 'share', 'doc', 'README'), join(r, 'share', 'doc', 'README.txt'))],
     ['an empty folder is added', (r) => mkdir(join(r, 'another-empty'))],
     ['an empty folder is removed', (r) => rm(join(r, 'empty'), { recursive: true })],
     ['content changes by one byte', (r) => writeFile(join(r, 'share', 'doc', 'README'), 'read me?')],
-    ['a file becomes a symlink to the same bytes', async (r) => {
-      await writeFile(join(r, 'copy'), 'read me\n');
-      await rm(join(r, 'copy'));
-      await symlink('share/doc/README', join(r, 'copy'));
-    }],
+    [
+      'a file becomes a symlink to the same bytes',
+      async (r) => {
+        await writeFile(join(r, 'copy'), 'read me\n');
+        await rm(join(r, 'copy'));
+        await symlink('share/doc/README', join(r, 'copy'));
+      },
+    ],
   ];
   it.each(changes)('changes when %s', async (_what, change) => {
     const [a, b] = await twoTrees();
@@ -101,7 +107,10 @@ describe('treeHash', () => {
   it('sorts by the bytes of the path, not the walk order', async () => {
     const a = join(dir, 'a');
     const b = join(dir, 'b');
-    for (const [root, order] of [[a, ['x-y', 'x/z', 'x.y']], [b, ['x.y', 'x/z', 'x-y']]] as const) {
+    for (const [root, order] of [
+      [a, ['x-y', 'x/z', 'x.y']],
+      [b, ['x.y', 'x/z', 'x-y']],
+    ] as const) {
       await mkdir(join(root, 'x'), { recursive: true });
       for (const n of order) await writeFile(join(root, n), n);
     }

@@ -21,13 +21,13 @@ const FILES = {
   'share/doc/NOTES': 'notes\n',
   'lib/a.txt': 'a\n',
   'lib/b.txt': 'b\n',
-  'empty': { dir: true as const },
+  empty: { dir: true as const },
 };
 
 async function fixture(): Promise<{ store: StoreLayout; e: MadeEntry; other: MadeEntry }> {
   const store = await makeStore();
   const e = await putEntry(store, 'tool', '1.0.0', FILES);
-  const other = await putEntry(store, 'other', '2.0.0', { 'x': 'x\n' });
+  const other = await putEntry(store, 'other', '2.0.0', { x: 'x\n' });
   return { store, e, other };
 }
 
@@ -46,22 +46,37 @@ describe('verifyStore', () => {
   // Each tampering: what to do to the entry, then the per-file code and path expected.
   const cases: [string, (p: string) => Promise<void>, string, string][] = [
     ['a file edited', (p) => appendFile(join(p, 'share/doc/README'), 'evil\n'), 'STORE_FILE_MODIFIED', 'share/doc/README'],
-    ['a file replaced by a symlink', async (p) => {
-      await unlink(join(p, 'bin/tool'));
-      await symlink('/bin/sh', join(p, 'bin/tool'));
-    }, 'STORE_FILE_SYMLINKED', 'bin/tool'],
+    [
+      'a file replaced by a symlink',
+      async (p) => {
+        await unlink(join(p, 'bin/tool'));
+        await symlink('/bin/sh', join(p, 'bin/tool'));
+      },
+      'STORE_FILE_SYMLINKED',
+      'bin/tool',
+    ],
     ['a file deleted', (p) => unlink(join(p, 'lib/a.txt')), 'STORE_FILE_MISSING', 'lib/a.txt'],
     ['a file added', (p) => writeFile(join(p, 'lib/injected.so'), 'x'), 'STORE_FILE_ADDED', 'lib/injected.so'],
     ['an executable bit set', (p) => chmod(join(p, 'lib/a.txt'), 0o555), 'STORE_FILE_MODIFIED', 'lib/a.txt'],
-    ['a symlink retargeted', async (p) => {
-      await unlink(join(p, 'bin/readme'));
-      await symlink('/etc/passwd', join(p, 'bin/readme'));
-    }, 'STORE_FILE_MODIFIED', 'bin/readme'],
+    [
+      'a symlink retargeted',
+      async (p) => {
+        await unlink(join(p, 'bin/readme'));
+        await symlink('/etc/passwd', join(p, 'bin/readme'));
+      },
+      'STORE_FILE_MODIFIED',
+      'bin/readme',
+    ],
     ['a folder deleted', (p) => rm(join(p, 'lib'), { recursive: true }), 'STORE_FILE_MISSING', 'lib'],
-    ['a folder replaced by a symlink', async (p) => {
-      await rm(join(p, 'lib'), { recursive: true });
-      await symlink('/usr/lib', join(p, 'lib'));
-    }, 'STORE_FILE_SYMLINKED', 'lib'],
+    [
+      'a folder replaced by a symlink',
+      async (p) => {
+        await rm(join(p, 'lib'), { recursive: true });
+        await symlink('/usr/lib', join(p, 'lib'));
+      },
+      'STORE_FILE_SYMLINKED',
+      'lib',
+    ],
   ];
 
   it.each(cases)('finds %s, naming the file', async (_what, tamper, code, rel) => {
@@ -96,6 +111,7 @@ describe('verifyStore', () => {
 
   it('finds the entry folder itself replaced by a symlink', async () => {
     const { store, e, other } = await fixture();
+    await makeWritable(e.path);
     await rm(e.path, { recursive: true, force: true });
     await symlink(other.path, e.path);
     const r = await verifyStore(store);
@@ -105,6 +121,8 @@ describe('verifyStore', () => {
   it('finds an entry without metadata, and metadata without an entry (harmless: a warning)', async () => {
     const { store, e, other } = await fixture();
     await rm(join(store.meta, `${e.key}.json`));
+    // Moving a folder to another parent rewrites its `..`: it must be writable (root alone skips that).
+    await chmod(other.path, 0o755);
     await rename(other.path, join(store.tmp, 'gone'));
     const r = await verifyStore(store);
     expect(r.findings.map((f) => [f.code, f.severity])).toEqual([
@@ -117,7 +135,12 @@ describe('verifyStore', () => {
   it('finds metadata that describes another entry', async () => {
     const { store, e, other } = await fixture();
     const { readFile } = await import('node:fs/promises');
-    await writeFile(join(store.meta, `${e.key}.json`), (await readFile(join(store.meta, `${other.key}.json`), 'utf8')).replace(other.key, e.key).replace('"other"', '"evil"'));
+    // Metadata is read-only once written (root alone writes it anyway).
+    await chmod(join(store.meta, `${e.key}.json`), 0o644);
+    await writeFile(
+      join(store.meta, `${e.key}.json`),
+      (await readFile(join(store.meta, `${other.key}.json`), 'utf8')).replace(other.key, e.key).replace('"other"', '"evil"'),
+    );
     const r = await verifyStore(store, { names: [e.key] });
     expect(r.findings).toEqual([expect.objectContaining({ code: 'STORE_META_INVALID', message: expect.stringContaining('evil') })]);
   });
@@ -179,6 +202,7 @@ describe('verifyStore', () => {
   it('finds an entry a project still uses that is gone', async () => {
     const { store, e } = await fixture();
     await putRoot(store, store.root, [e]); // any existing folder stands for the project
+    await chmod(e.path, 0o755);
     await rename(e.path, join(store.tmp, 'gone'));
     const r = await verifyStore(store);
     expect(r.findings.map((f) => f.code)).toEqual(['STORE_ENTRY_MISSING', 'STORE_META_ORPHAN']);

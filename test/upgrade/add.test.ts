@@ -27,7 +27,17 @@ beforeAll(async () => {
   registry = await startNpmRegistry({
     packages: [
       await toolPackage(),
-      { name: 'fastbin', versions: { '2.0.0': { tarball: await makeTarball({ 'bin/fastbin.js': '' }), license: 'Apache-2.0', bin: { fastbin: 'bin/fastbin.js' }, optionalDependencies: platforms } } },
+      {
+        name: 'fastbin',
+        versions: {
+          '2.0.0': {
+            tarball: await makeTarball({ 'bin/fastbin.js': '' }),
+            license: 'Apache-2.0',
+            bin: { fastbin: 'bin/fastbin.js' },
+            optionalDependencies: platforms,
+          },
+        },
+      },
       ...Object.keys(platforms).map((name) => ({ name, versions: { '2.0.0': { tarball: bin } } })),
     ],
   });
@@ -62,7 +72,11 @@ describe('add', () => {
     expect(text).toContain('build: []');
     expect(parseRecipe(text, 'recipes/tool.yaml').findings).toEqual([]);
     const lock = JSON.parse(await read(dir, 'intact.lock'));
-    expect(lock.recipes.tool.sources[0]).toMatchObject({ kind: 'npm', npm: 'tool@1.1.0', integrity: sri('sha512', (await toolPackage()).versions['1.1.0']!.tarball) });
+    expect(lock.recipes.tool.sources[0]).toMatchObject({
+      kind: 'npm',
+      npm: 'tool@1.1.0',
+      integrity: sri('sha512', (await toolPackage()).versions['1.1.0']!.tarball),
+    });
     // Only the named recipe is locked: `other` was never in the lock and still is not.
     expect(Object.keys(lock.recipes)).toEqual(['tool']);
   });
@@ -85,7 +99,9 @@ describe('add', () => {
 
   it('--platforms on a package without platform packages is refused', async () => {
     const dir = await project();
-    await expect(add(dir, { spec: 'npm:tool@1.1.0', platforms: true, lock: lockDeps(dir, registry.url) })).rejects.toMatchObject({ code: 'ADD_NO_PLATFORM_PACKAGES' });
+    await expect(add(dir, { spec: 'npm:tool@1.1.0', platforms: true, lock: lockDeps(dir, registry.url) })).rejects.toMatchObject({
+      code: 'ADD_NO_PLATFORM_PACKAGES',
+    });
   });
 
   it('url: reads name and version from the file name', async () => {
@@ -129,8 +145,13 @@ describe('add', () => {
 
   it('refuses a floating --version and an existing recipe', async () => {
     const dir = await project();
-    await expect(add(dir, { spec: server.url('/dl/zlib-1.3.1.tar.gz'), version: '1.x', lock: lockDeps(dir, registry.url) })).rejects.toMatchObject({ code: 'VERSION_FLOATING' });
-    await expect(add(dir, { spec: 'npm:tool@1.1.0', name: 'other', lock: lockDeps(dir, registry.url) })).rejects.toMatchObject({ code: 'RECIPE_EXISTS', file: 'recipes/other.yaml' });
+    await expect(add(dir, { spec: server.url('/dl/zlib-1.3.1.tar.gz'), version: '1.x', lock: lockDeps(dir, registry.url) })).rejects.toMatchObject({
+      code: 'VERSION_FLOATING',
+    });
+    await expect(add(dir, { spec: 'npm:tool@1.1.0', name: 'other', lock: lockDeps(dir, registry.url) })).rejects.toMatchObject({
+      code: 'RECIPE_EXISTS',
+      file: 'recipes/other.yaml',
+    });
     expect(await read(dir, 'recipes/other.yaml')).toBe(EXISTING);
   });
 
@@ -156,7 +177,10 @@ describe('reading the argument', () => {
     expect(guessFromUrl(url)).toEqual(want);
   });
   it('picks per-platform packages: musl first, then unmarked, then gnu', () => {
-    const picked = platformPackages({ '@x/cli-linux-x64': '1.0.0', '@x/cli-linux-x64-musl': '1.0.0', '@x/cli-linux-arm64-gnu': '^1.0.0', '@x/cli-win32-x64': '1.0.0' }, '1.0.0');
+    const picked = platformPackages(
+      { '@x/cli-linux-x64': '1.0.0', '@x/cli-linux-x64-musl': '1.0.0', '@x/cli-linux-arm64-gnu': '^1.0.0', '@x/cli-win32-x64': '1.0.0' },
+      '1.0.0',
+    );
     expect(picked.map((p) => [p.platform, p.name, p.version])).toEqual([
       ['linux-x64', '@x/cli-linux-x64-musl', '1.0.0'],
       ['linux-arm64', '@x/cli-linux-arm64-gnu', '1.0.0'],

@@ -24,7 +24,13 @@ afterAll(async () => {
 const TOOL = '# The tool.\nname: tool\nversion: 1.0.0\nlicense: MIT\nsources:\n  - npm: tool@1.0.0\nbin: [bin/tool]\n';
 
 function env(p: GitProject, extra: Record<string, string | undefined> = {}) {
-  return { cwd: p.dir, env: { ...p.env, npm_config_registry: registry.url, npm_config_userconfig: join(p.dir, 'no-npmrc'), CI: undefined, ...extra } as Record<string, string | undefined> };
+  return {
+    cwd: p.dir,
+    env: { ...p.env, npm_config_registry: registry.url, npm_config_userconfig: join(p.dir, 'no-npmrc'), CI: undefined, ...extra } as Record<
+      string,
+      string | undefined
+    >,
+  };
 }
 
 async function project(): Promise<GitProject> {
@@ -67,7 +73,9 @@ describe('intact upgrade, diff and review', () => {
     expect(u.stdout).toContain('## Upgrade `tool` 1.0.0 → 1.1.0');
     expect(u.stdout).toContain('| `tool` | upgraded | 1.0.0 → **1.1.0** |');
     expect(await readFile(join(p.dir, 'recipes/tool.yaml'), 'utf8')).toBe(TOOL.replace(/1\.0\.0/g, '1.1.0'));
-    expect(JSON.parse(await readFile(join(p.dir, 'intact.lock'), 'utf8')).recipes.tool.sources[0].integrity).toBe(sri('sha512', tool.versions['1.1.0']!.tarball));
+    expect(JSON.parse(await readFile(join(p.dir, 'intact.lock'), 'utf8')).recipes.tool.sources[0].integrity).toBe(
+      sri('sha512', tool.versions['1.1.0']!.tarball),
+    );
 
     // Uncommitted now: a second upgrade refuses to run over it.
     const again = await runCli(['upgrade', 'tool', '1.2.0'], env(p));

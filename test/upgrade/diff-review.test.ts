@@ -16,7 +16,8 @@ import { gitProject, type GitProject } from './fixtures.js';
 afterAll(cleanupProjects);
 
 const TOOL = (v: string, spec = `tool@${v}`) => `# prebuilt\nname: tool\nversion: ${v}\nlicense: MIT\nsources:\n  - npm: ${spec}\nbin: [bin/tool]\n`;
-const APP = (toolVersion: string) => `name: app\nversion: 0.1.0\nlicense: MIT\nsources:\n  - url: https://x.test/app-0.1.0.tar.gz\ndeps: [tool@${toolVersion}]\n`;
+const APP = (toolVersion: string) =>
+  `name: app\nversion: 0.1.0\nlicense: MIT\nsources:\n  - url: https://x.test/app-0.1.0.tar.gz\ndeps: [tool@${toolVersion}]\n`;
 const ZLIB = 'name: zlib\nversion: "1.3"\nlicense: Zlib\nsources:\n  - url: https://x.test/zlib-1.3.tar.gz\n';
 
 /** Write a lock for the project as it is, with pins that differ per version. */
@@ -39,7 +40,11 @@ async function repo(): Promise<GitProject> {
 
 /** The feature: tool 1.0.0 → 1.1.0 (app follows), a new recipe with a non-SPDX license. */
 async function upgradeOnFeature(p: GitProject, opts: { lock?: boolean } = {}): Promise<void> {
-  await p.write({ 'recipes/tool.yaml': TOOL('1.1.0'), 'recipes/app.yaml': APP('1.1.0'), 'recipes/extra.yaml': 'name: extra\nversion: 2.0.0\nlicense: Apache 2.0\n' });
+  await p.write({
+    'recipes/tool.yaml': TOOL('1.1.0'),
+    'recipes/app.yaml': APP('1.1.0'),
+    'recipes/extra.yaml': 'name: extra\nversion: 2.0.0\nlicense: Apache 2.0\n',
+  });
   if (opts.lock !== false) await relockFake(p);
   await p.commit('feature: upgrade tool');
 }
@@ -57,10 +62,21 @@ describe('diff', () => {
 
     const { report, base } = await compareWithBase(p.dir, { env: p.env });
     expect(base.label).toMatch(/^`main` \(merge base [0-9a-f]{10}\)$/);
-    expect(report.recipes.map((r) => [r.name, r.status])).toEqual([['app', 'changed'], ['extra', 'added'], ['tool', 'upgraded']]);
+    expect(report.recipes.map((r) => [r.name, r.status])).toEqual([
+      ['app', 'changed'],
+      ['extra', 'added'],
+      ['tool', 'upgraded'],
+    ]);
     const tool = report.recipes.find((r) => r.name === 'tool')!;
     expect(tool.version).toEqual({ before: '1.0.0', after: '1.1.0' });
-    expect(tool.sources).toEqual([{ index: 0, location: { before: 'npm:tool@1.0.0', after: 'npm:tool@1.1.0' }, integrity: { before: fakePin('tool@1.0.0:0'), after: fakePin('tool@1.1.0:0') }, archiveIntegrity: {} }]);
+    expect(tool.sources).toEqual([
+      {
+        index: 0,
+        location: { before: 'npm:tool@1.0.0', after: 'npm:tool@1.1.0' },
+        integrity: { before: fakePin('tool@1.0.0:0'), after: fakePin('tool@1.1.0:0') },
+        archiveIntegrity: {},
+      },
+    ]);
     const app = report.recipes.find((r) => r.name === 'app')!;
     expect(app.deps).toEqual({ added: ['tool@1.1.0'], removed: ['tool@1.0.0'] });
     expect(app.closure).toEqual({ added: ['tool@1.1.0'], removed: ['tool@1.0.0'] });
@@ -76,12 +92,15 @@ describe('diff', () => {
     expect(md).toMatch(/#### `app` 0\.1\.0\n[^#]*- rebuilds on `linux-x64` \(new store key\)/);
   });
 
-  it('says which dependants a dependency\'s change rebuilds, and when keys are first recorded', async () => {
+  it("says which dependants a dependency's change rebuilds, and when keys are first recorded", async () => {
     const p = await repo();
     await p.write({ 'recipes/tool.yaml': TOOL('1.0.0').replace('license: MIT', 'license: MIT\ndescription: the tool') });
     await relockFake(p);
     const { report } = await compareWithBase(p.dir, { env: p.env });
-    expect(report.recipes.map((r) => [r.name, r.status])).toEqual([['app', 'relocked'], ['tool', 'changed']]);
+    expect(report.recipes.map((r) => [r.name, r.status])).toEqual([
+      ['app', 'relocked'],
+      ['tool', 'changed'],
+    ]);
     const app = report.recipes.find((r) => r.name === 'app')!;
     expect(app.keys).toEqual([{ platform: 'linux-x64', before: expect.any(String), after: expect.any(String) }]);
     const md = renderMarkdown(report);
@@ -113,7 +132,10 @@ describe('diff', () => {
     const { head, base } = await compareWithBase(p.dir, { env: p.env });
     const store = layoutOf(join(p.dir, 'store'));
     await mkdir(store.meta, { recursive: true });
-    for (const [snap, size] of [[base, 1_000_000], [head, 1_500_000]] as const) {
+    for (const [snap, size] of [
+      [base, 1_000_000],
+      [head, 1_500_000],
+    ] as const) {
       const key = storeKeys(snap, 'linux-x64').get('tool')!;
       await writeFile(join(store.meta, `${key}.json`), JSON.stringify({ key, size }));
     }
@@ -124,10 +146,15 @@ describe('diff', () => {
 
   it('names a base that is not a revision, a repository that is not git, and a missing default branch', async () => {
     const p = await repo();
-    await expect(compareWithBase(p.dir, { env: p.env, base: 'no-such-branch' })).rejects.toMatchObject({ code: 'GIT_REVISION_UNKNOWN', found: 'no-such-branch' });
+    await expect(compareWithBase(p.dir, { env: p.env, base: 'no-such-branch' })).rejects.toMatchObject({
+      code: 'GIT_REVISION_UNKNOWN',
+      found: 'no-such-branch',
+    });
     await expect(compareWithBase(p.dir, { env: p.env, base: '--output=/tmp/x' })).rejects.toMatchObject({ code: 'GIT_REVISION_UNKNOWN' });
     const plain = await makeProject({ 'recipes/x.yaml': 'name: x\nversion: 1.0.0\n' });
-    await expect(compareWithBase(plain, { env: { PATH: process.env.PATH, GIT_CEILING_DIRECTORIES: join(plain, '..') } })).rejects.toMatchObject({ code: 'NOT_GIT_REPO' });
+    await expect(compareWithBase(plain, { env: { PATH: process.env.PATH, GIT_CEILING_DIRECTORIES: join(plain, '..') } })).rejects.toMatchObject({
+      code: 'NOT_GIT_REPO',
+    });
     await p.git('branch', '-q', '-m', 'main', 'trunk');
     await expect(compareWithBase(p.dir, { env: p.env })).rejects.toMatchObject({ code: 'GIT_DEFAULT_BRANCH_UNKNOWN' });
   });

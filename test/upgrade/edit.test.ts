@@ -60,12 +60,18 @@ describe('planVersionEdit', () => {
   });
 
   it('refuses a version that would make an npm spec float (5.2 is a range to npm)', () => {
-    expect(() => planVersionEdit(load(RECIPE), '1.1', new Map())).toThrow(expect.objectContaining({ code: 'NPM_SPEC_FLOATING', field: 'sources[0].npm', line: 6 }));
+    expect(() => planVersionEdit(load(RECIPE), '1.1', new Map())).toThrow(
+      expect.objectContaining({ code: 'NPM_SPEC_FLOATING', field: 'sources[0].npm', line: 6 }),
+    );
   });
 
   it('sets a git source to the resolved commit', () => {
     const rev = 'b'.repeat(40);
-    const plan = planVersionEdit(load(`name: x\nversion: 1.0.0\nsources:\n  - git: https://x.test/r.git\n    rev: ${'a'.repeat(40)}\n`), '1.1.0', new Map([[0, rev]]));
+    const plan = planVersionEdit(
+      load(`name: x\nversion: 1.0.0\nsources:\n  - git: https://x.test/r.git\n    rev: ${'a'.repeat(40)}\n`),
+      '1.1.0',
+      new Map([[0, rev]]),
+    );
     expect(plan.changes.at(-1)).toEqual({ field: 'sources[0].rev', from: 'a'.repeat(40), to: rev });
   });
 
@@ -115,6 +121,8 @@ describe('planDepEdit', () => {
     const r = load('name: app\nversion: 1.0.0\ndeps: [tool@1.0.0, other@2.0.0]\n', 'recipes/app.yaml');
     const plan = planDepEdit(r, 'tool', '1.0.0', '1.1.0');
     expect(plan.changes).toEqual([{ field: 'deps[0]', from: 'tool@1.0.0', to: 'tool@1.1.0' }]);
-    expect(editYaml('name: app\nversion: 1.0.0\ndeps: [tool@1.0.0, other@2.0.0]\n', 'recipes/app.yaml', plan.edits)).toBe('name: app\nversion: 1.0.0\ndeps: [tool@1.1.0, other@2.0.0]\n');
+    expect(editYaml('name: app\nversion: 1.0.0\ndeps: [tool@1.0.0, other@2.0.0]\n', 'recipes/app.yaml', plan.edits)).toBe(
+      'name: app\nversion: 1.0.0\ndeps: [tool@1.1.0, other@2.0.0]\n',
+    );
   });
 });

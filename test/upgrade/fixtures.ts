@@ -30,8 +30,12 @@ export async function gitProject(files: Record<string, string>, opts: { commit?:
   await mkdir(join(dir, '.home'), { recursive: true });
   await writeFile(join(dir, '.gitignore'), '.home/\nstore/\n');
   const env = testGitEnv(join(dir, '.home'), {
-    GIT_AUTHOR_NAME: 'Test', GIT_AUTHOR_EMAIL: 'test@example.invalid', GIT_COMMITTER_NAME: 'Test', GIT_COMMITTER_EMAIL: 'test@example.invalid',
-    GIT_AUTHOR_DATE: '2001-01-01T00:00:00Z', GIT_COMMITTER_DATE: '2001-01-01T00:00:00Z',
+    GIT_AUTHOR_NAME: 'Test',
+    GIT_AUTHOR_EMAIL: 'test@example.invalid',
+    GIT_COMMITTER_NAME: 'Test',
+    GIT_COMMITTER_EMAIL: 'test@example.invalid',
+    GIT_AUTHOR_DATE: '2001-01-01T00:00:00Z',
+    GIT_COMMITTER_DATE: '2001-01-01T00:00:00Z',
   });
   const p: GitProject = {
     dir,

@@ -19,11 +19,18 @@ let remoteDir: string;
 beforeAll(async () => {
   registry = await startNpmRegistry({ packages: [await toolPackage()] });
   server = await startServer({
-    '/releases/': serve(Buffer.from('<a href="zlib-1.3.tar.gz">zlib-1.3.tar.gz</a>\n<a href="zlib-1.3.1.tar.gz">x</a> <a href="zlib-1.4-rc1.tar.gz">y</a> zlib-1.2.13.tar.gz')),
+    '/releases/': serve(
+      Buffer.from('<a href="zlib-1.3.tar.gz">zlib-1.3.tar.gz</a>\n<a href="zlib-1.3.1.tar.gz">x</a> <a href="zlib-1.4-rc1.tar.gz">y</a> zlib-1.2.13.tar.gz'),
+    ),
   });
   remoteDir = await makeProject();
   remote = await makeGitRepo(remoteDir, [{ 'a.c': 'one' }, { 'a.c': 'two' }, { 'a.c': 'three' }]);
-  const env = testGitEnv(remoteDir, { GIT_COMMITTER_NAME: 'T', GIT_COMMITTER_EMAIL: 't@example.invalid', GIT_AUTHOR_NAME: 'T', GIT_AUTHOR_EMAIL: 't@example.invalid' });
+  const env = testGitEnv(remoteDir, {
+    GIT_COMMITTER_NAME: 'T',
+    GIT_COMMITTER_EMAIL: 't@example.invalid',
+    GIT_AUTHOR_NAME: 'T',
+    GIT_AUTHOR_EMAIL: 't@example.invalid',
+  });
   await git(['tag', 'v1.0.0', remote.commits[0]!], remote.bare, env);
   await git(['tag', '-a', '-m', 'release', 'v1.1.0', remote.commits[1]!], remote.bare, env);
   await git(['tag', 'v2.0.0-rc.1', remote.commits[2]!], remote.bare, env);
@@ -60,7 +67,11 @@ describe('outdated', () => {
     const r = await run(dir);
     expect(r.findings).toEqual([]);
     expect(row(r, 'tool')).toMatchObject({ via: 'npm', what: 'tool', latest: '2.0.0', hidden: { prereleases: 1, younger: 0 } });
-    expect(row(r, 'tool').newer.map((n) => [n.version, n.ageDays])).toEqual([['1.1.0', 100], ['1.2.0', 3], ['2.0.0', 1]]);
+    expect(row(r, 'tool').newer.map((n) => [n.version, n.ageDays])).toEqual([
+      ['1.1.0', 100],
+      ['1.2.0', 3],
+      ['2.0.0', 1],
+    ]);
     expect(row(r, 'tool').newer.at(-1)!.deprecated).toBe('use 1.2.0');
     expect(row(r, 'lib')).toMatchObject({ via: 'git', latest: '1.1.0', hidden: { prereleases: 1 } });
     expect(row(r, 'zlib')).toMatchObject({ via: 'watch', latest: '1.3.1', hidden: { prereleases: 1 } });

@@ -15,8 +15,10 @@ afterAll(cleanupProjects);
 
 const REV = 'c'.repeat(40);
 const FILES = {
-  'recipes/tool.yaml': 'name: tool\nversion: 1.0.0\nlicense: MIT\ndescription: A tool\nhomepage: https://x.test/tool\nsources:\n  - npm: "@scope/tool@1.0.0"\nbin: [bin/tool]\n',
-  'recipes/app.yaml': 'name: app\nversion: 0.1.0\nlicense: Apache-2.0 OR MIT\nsources:\n  - url: https://x.test/app-0.1.0.tar.gz\ndeps: [tool@1.0.0, lib@2.0.0]\n',
+  'recipes/tool.yaml':
+    'name: tool\nversion: 1.0.0\nlicense: MIT\ndescription: A tool\nhomepage: https://x.test/tool\nsources:\n  - npm: "@scope/tool@1.0.0"\nbin: [bin/tool]\n',
+  'recipes/app.yaml':
+    'name: app\nversion: 0.1.0\nlicense: Apache-2.0 OR MIT\nsources:\n  - url: https://x.test/app-0.1.0.tar.gz\ndeps: [tool@1.0.0, lib@2.0.0]\n',
   'recipes/lib.yaml': `name: lib\nversion: 2.0.0\nlicense: Some Custom License\nsources:\n  - git: https://x.test/lib.git\n    rev: ${REV}\n`,
 };
 
@@ -60,11 +62,21 @@ describe('CycloneDX 1.5', () => {
     }
 
     const tool = d.components.find((c: any) => c.name === 'tool');
-    expect(tool).toMatchObject({ type: 'application', version: '1.0.0', description: 'A tool', licenses: [{ license: { id: 'MIT' } }], externalReferences: [{ type: 'website', url: 'https://x.test/tool' }] });
+    expect(tool).toMatchObject({
+      type: 'application',
+      version: '1.0.0',
+      description: 'A tool',
+      licenses: [{ license: { id: 'MIT' } }],
+      externalReferences: [{ type: 'website', url: 'https://x.test/tool' }],
+    });
     expect(tool.components[0]).toMatchObject({ group: '@scope', name: 'tool', version: '1.0.0', purl: 'pkg:npm/%40scope/tool@1.0.0' });
     expect(tool.components[0].hashes).toEqual([{ alg: 'SHA-512', content: Buffer.from(fakePin('tool:0').slice(7), 'base64').toString('hex') }]);
     const app = d.components.find((c: any) => c.name === 'app');
-    expect(app).toMatchObject({ type: 'library', licenses: [{ expression: 'Apache-2.0 OR MIT' }], properties: [{ name: 'intact:output:linux-x64', value: `sha256-${'B'.repeat(43)}=` }] });
+    expect(app).toMatchObject({
+      type: 'library',
+      licenses: [{ expression: 'Apache-2.0 OR MIT' }],
+      properties: [{ name: 'intact:output:linux-x64', value: `sha256-${'B'.repeat(43)}=` }],
+    });
     expect(app.components[0].externalReferences).toEqual([{ type: 'distribution', url: 'https://x.test/app-0.1.0.tar.gz' }]);
     expect(d.dependencies.find((x: any) => x.ref === app['bom-ref']).dependsOn.sort()).toEqual(['recipe:lib@2.0.0', 'recipe:tool@1.0.0']);
     const lib = d.components.find((c: any) => c.name === 'lib');
@@ -109,7 +121,8 @@ describe('SPDX 2.3', () => {
       expect(ids.has(r.relatedSpdxElement)).toBe(true);
     }
     for (const id of d.documentDescribes) expect(ids.has(id)).toBe(true);
-    const rel = (a: string, t: string, b: string) => d.relationships.some((r: any) => r.spdxElementId === a && r.relationshipType === t && r.relatedSpdxElement === b);
+    const rel = (a: string, t: string, b: string) =>
+      d.relationships.some((r: any) => r.spdxElementId === a && r.relationshipType === t && r.relatedSpdxElement === b);
     expect(rel('SPDXRef-DOCUMENT', 'DESCRIBES', 'SPDXRef-Recipe-tool')).toBe(true);
     expect(rel('SPDXRef-Recipe-app', 'DEPENDS_ON', 'SPDXRef-Recipe-tool')).toBe(true);
     expect(rel('SPDXRef-Recipe-tool', 'GENERATED_FROM', 'SPDXRef-Source-tool-0')).toBe(true);
@@ -121,7 +134,9 @@ describe('SPDX 2.3', () => {
     // A license that is not SPDX becomes a LicenseRef the document defines.
     const lib = d.packages.find((p: any) => p.SPDXID === 'SPDXRef-Recipe-lib');
     expect(lib.licenseDeclared).toBe('LicenseRef-Some-Custom-License');
-    expect(d.hasExtractedLicensingInfos).toEqual([{ licenseId: 'LicenseRef-Some-Custom-License', extractedText: 'Some Custom License', name: 'Some Custom License' }]);
+    expect(d.hasExtractedLicensingInfos).toEqual([
+      { licenseId: 'LicenseRef-Some-Custom-License', extractedText: 'Some Custom License', name: 'Some Custom License' },
+    ]);
     expect(d.packages.find((p: any) => p.SPDXID === 'SPDXRef-Source-lib-0').downloadLocation).toBe(`git+https://x.test/lib.git@${REV}`);
   });
 });

@@ -55,22 +55,38 @@ bin: [bin/tool]
 `;
 const APP = 'name: app\nversion: 0.1.0\nsources:\n  - file: vendor/app.c\ndeps: [tool@1.0.0]\n';
 const TOP = 'name: top\nversion: 0.1.0\ndeps: [app@0.1.0]\n';
-const ZLIB = () => `name: zlib\nversion: "1.3"\nsources:\n  - url: ${server.url('/zlib-1.3.tar.gz')}\n    mirrors: [${server.url('/mirror/zlib-1.3.tar.gz')}]\n    integrity: ${sri('sha512', zlib13)}\n`;
+const ZLIB = () =>
+  `name: zlib\nversion: "1.3"\nsources:\n  - url: ${server.url('/zlib-1.3.tar.gz')}\n    mirrors: [${server.url('/mirror/zlib-1.3.tar.gz')}]\n    integrity: ${sri('sha512', zlib13)}\n`;
 const LIB = () => `name: lib\nversion: 1.0.0\nsources:\n  - git: ${remote.url}\n    rev: ${remote.commits[0]}\n`;
 
 async function project(): Promise<GitProject> {
-  const p = await gitProject({
-    'recipes/tool.yaml': TOOL, 'recipes/app.yaml': APP, 'recipes/top.yaml': TOP, 'recipes/zlib.yaml': ZLIB(), 'recipes/lib.yaml': LIB(), 'vendor/app.c': 'int main(void){return 0;}\n',
-  }, { commit: false });
+  const p = await gitProject(
+    {
+      'recipes/tool.yaml': TOOL,
+      'recipes/app.yaml': APP,
+      'recipes/top.yaml': TOP,
+      'recipes/zlib.yaml': ZLIB(),
+      'recipes/lib.yaml': LIB(),
+      'vendor/app.c': 'int main(void){return 0;}\n',
+    },
+    { commit: false },
+  );
   const r = await relock(p.dir, { ...lockDeps(p.dir, registry.url) });
   expect(r.findings.filter((f) => f.severity === 'error')).toEqual([]);
   await p.commit('initial');
   return p;
 }
 
-const opts = (p: GitProject, name: string, version: string, more: Partial<UpgradeOptions> = {}): UpgradeOptions => ({ name, version, lock: lockDeps(p.dir, registry.url), env: p.env, ...more });
+const opts = (p: GitProject, name: string, version: string, more: Partial<UpgradeOptions> = {}): UpgradeOptions => ({
+  name,
+  version,
+  lock: lockDeps(p.dir, registry.url),
+  env: p.env,
+  ...more,
+});
 const read = (p: GitProject, rel: string) => readFile(join(p.dir, rel), 'utf8');
-const lockOf = async (p: GitProject) => JSON.parse(await read(p, 'intact.lock')) as { recipes: Record<string, Record<string, unknown> & { sources: { integrity: string }[]; closure: string[] }> };
+const lockOf = async (p: GitProject) =>
+  JSON.parse(await read(p, 'intact.lock')) as { recipes: Record<string, Record<string, unknown> & { sources: { integrity: string }[]; deps: string[] }> };
 
 /** Every file the project holds, with its text: to prove a failure changed nothing. */
 async function files(p: GitProject): Promise<Record<string, string>> {
@@ -91,8 +107,8 @@ describe('upgrade an npm recipe', () => {
     const after = await lockOf(p);
     expect(after.recipes.tool!.version).toBe('1.1.0');
     expect(after.recipes.tool!.sources[0]!.integrity).toBe(sri('sha512', tool.versions['1.1.0']!.tarball));
-    expect(after.recipes.app!.closure).toEqual(['tool@1.1.0']);
-    expect(after.recipes.top!.closure).toEqual(['app@0.1.0', 'tool@1.1.0']);
+    expect(after.recipes.app!.deps).toEqual(['tool@1.1.0']);
+    expect(after.recipes.top!.deps).toEqual(['app@0.1.0']);
     // Nothing else in the lock changes.
     expect(after.recipes.zlib).toEqual(before.recipes.zlib);
     expect(after.recipes.lib).toEqual(before.recipes.lib);
@@ -176,7 +192,10 @@ describe('an edit made meanwhile', () => {
       if (e.type === 'done') writeFileSync(join(p.dir, 'recipes/tool.yaml'), `${TOOL}# edited meanwhile\n`);
     };
     const lockBefore = await read(p, 'intact.lock');
-    await expect(upgrade(p.dir, { name: 'tool', version: '1.1.0', lock: deps, env: p.env })).rejects.toMatchObject({ code: 'PROJECT_CHANGED', file: 'recipes/tool.yaml' });
+    await expect(upgrade(p.dir, { name: 'tool', version: '1.1.0', lock: deps, env: p.env })).rejects.toMatchObject({
+      code: 'PROJECT_CHANGED',
+      file: 'recipes/tool.yaml',
+    });
     expect(await read(p, 'intact.lock')).toBe(lockBefore);
     expect(await read(p, 'recipes/tool.yaml')).toBe(`${TOOL}# edited meanwhile\n`);
     expect((await readdir(join(p.dir, 'recipes'))).sort()).toEqual(['app.yaml', 'lib.yaml', 'tool.yaml', 'top.yaml', 'zlib.yaml']);
@@ -188,7 +207,12 @@ describe('upgrade a url recipe', () => {
     const p = await project();
     const r = await upgrade(p.dir, opts(p, 'zlib', '1.3.1'));
     const text = await read(p, 'recipes/zlib.yaml');
-    expect(text).toBe(ZLIB().replace(/zlib-1\.3\.tar/g, 'zlib-1.3.1.tar').replace('version: "1.3"', 'version: "1.3.1"').replace(/ {4}integrity: .*\n/, ''));
+    expect(text).toBe(
+      ZLIB()
+        .replace(/zlib-1\.3\.tar/g, 'zlib-1.3.1.tar')
+        .replace('version: "1.3"', 'version: "1.3.1"')
+        .replace(/ {4}integrity: .*\n/, ''),
+    );
     expect((await lockOf(p)).recipes.zlib!.sources[0]!.integrity).toBe(sri('sha512', zlib131));
     expect(r.findings.map((f) => f.code)).toEqual(['UPGRADE_INTEGRITY_DROPPED']);
   });

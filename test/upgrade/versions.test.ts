@@ -35,7 +35,15 @@ describe('compareVersions', () => {
 });
 
 describe('isPrerelease', () => {
-  it.each([['1.2.0-rc.1', true], ['1.2.0', false], ['2.0.0-next.3', true], ['1.0rc1', true], ['3.0beta', true], ['9.4p1', false], ['2024.01.15', false]] as const)('%s → %s', (v, pre) => {
+  it.each([
+    ['1.2.0-rc.1', true],
+    ['1.2.0', false],
+    ['2.0.0-next.3', true],
+    ['1.0rc1', true],
+    ['3.0beta', true],
+    ['9.4p1', false],
+    ['2024.01.15', false],
+  ] as const)('%s → %s', (v, pre) => {
     expect(isPrerelease(v)).toBe(pre);
   });
 });
@@ -89,7 +97,10 @@ describe('parseLsRemote', () => {
     const b = 'b'.repeat(40);
     const c = 'c'.repeat(40);
     const text = `${a}\trefs/tags/v1.0.0\n${b}\trefs/tags/v1.0.0^{}\n${c}\trefs/tags/v1.1.0\n${a}\trefs/heads/main\n`;
-    expect(parseLsRemote(text)).toEqual([{ name: 'v1.0.0', commit: b }, { name: 'v1.1.0', commit: c }]);
+    expect(parseLsRemote(text)).toEqual([
+      { name: 'v1.0.0', commit: b },
+      { name: 'v1.1.0', commit: c },
+    ]);
   });
 });
 

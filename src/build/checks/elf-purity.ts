@@ -38,7 +38,9 @@ export async function checkElfPurity(tree: Tree, places: Places, rel: string, in
   if (info.interpreter !== undefined) {
     const why = await whyNotInside(tree, places, info.interpreter, cache);
     if (why !== undefined) {
-      out.push(problem('OUTPUT_ELF_INTERP', rel, `${q(rel)} is a dynamically linked ${what} whose interpreter ${q(info.interpreter)} ${why}; it needs ${libs}`));
+      out.push(
+        problem('OUTPUT_ELF_INTERP', rel, `${q(rel)} is a dynamically linked ${what} whose interpreter ${q(info.interpreter)} ${why}; it needs ${libs}`),
+      );
     }
   }
 
@@ -68,7 +70,13 @@ export async function checkElfPurity(tree: Tree, places: Places, rel: string, in
     const tag = info.runpath.length > 0 ? 'RUNPATH' : info.rpath.length > 0 ? 'RPATH' : undefined;
     const searched = tag === undefined ? 'it has no RUNPATH or RPATH' : `its ${tag} is ${q((tag === 'RUNPATH' ? info.runpath : info.rpath).join(':'))}`;
     const interp = info.interpreter === undefined ? '' : `, interpreter ${q(info.interpreter)}`;
-    out.push(problem('OUTPUT_ELF_NEEDED', rel, `${q(rel)} (a dynamically linked ${what}${interp}) needs ${missing.join(', ')}, not found inside the entry or its declared dependencies (${searched}); the loader would take ${missing.length > 1 ? 'them' : 'it'} from the host`));
+    out.push(
+      problem(
+        'OUTPUT_ELF_NEEDED',
+        rel,
+        `${q(rel)} (a dynamically linked ${what}${interp}) needs ${missing.join(', ')}, not found inside the entry or its declared dependencies (${searched}); the loader would take ${missing.length > 1 ? 'them' : 'it'} from the host`,
+      ),
+    );
   }
   return out;
 }

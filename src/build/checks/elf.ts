@@ -17,7 +17,6 @@ import { open } from 'node:fs/promises';
 import { IntactError } from '../../errors.js';
 import { isElfMagic } from '../../elf-magic.js';
 
-
 export type ElfType = 'rel' | 'exec' | 'dyn' | 'core' | 'other';
 
 export interface ElfInfo {
@@ -233,7 +232,8 @@ async function readDynamic(src: ByteSource, f: Fields, phdrs: Phdr[], dyn: Phdr)
   const tabAddr = safe(strtab, 'DT_STRTAB');
   const tabOff = toOffset(phdrs, tabAddr);
   if (tabOff === undefined) throw malformed(`its string table address 0x${tabAddr.toString(16)} lies in no loaded segment`);
-  if (strOffsets.length > MAX_DYN_STRINGS) throw malformed(`its dynamic section names ${strOffsets.length} libraries and search paths; more than ${MAX_DYN_STRINGS} is not a real program`);
+  if (strOffsets.length > MAX_DYN_STRINGS)
+    throw malformed(`its dynamic section names ${strOffsets.length} libraries and search paths; more than ${MAX_DYN_STRINGS} is not a real program`);
   const strings = stringTable(src, tabOff, strsz);
 
   for (const { tag, at } of strOffsets) {

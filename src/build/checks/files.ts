@@ -70,7 +70,14 @@ async function readOne(tree: Tree, rel: string, buf: Buffer, patterns: readonly 
     };
     const m = await scanFile(async (b, off, len, pos) => readSync(fd, b, off, len, pos), buf, patterns, onHead);
     if (m !== undefined) {
-      problems.push(problem('OUTPUT_PATH_LEAK', rel, `${q(rel)} contains the absolute path of ${m.pattern.what} (${q(m.pattern.bytes.toString('latin1'))}) at byte ${m.offset}`, { offset: m.offset }));
+      problems.push(
+        problem(
+          'OUTPUT_PATH_LEAK',
+          rel,
+          `${q(rel)} contains the absolute path of ${m.pattern.what} (${q(m.pattern.bytes.toString('latin1'))}) at byte ${m.offset}`,
+          { offset: m.offset },
+        ),
+      );
     }
   } catch (e) {
     problems.push(problem('OUTPUT_UNREADABLE', rel, `${q(rel)} cannot be read: ${(e as Error).message}`));
@@ -89,7 +96,13 @@ export function checkHardLinks(facts: FileFacts, problems: OutputProblem[]): voi
   for (const { nlink, rels } of facts.inodes.values()) {
     if (nlink <= rels.length) continue;
     for (const rel of rels) {
-      problems.push(problem('OUTPUT_HARDLINK_OUTSIDE', rel, `${q(rel)} is hard-linked to ${nlink - rels.length} file${nlink - rels.length > 1 ? 's' : ''} outside the output`));
+      problems.push(
+        problem(
+          'OUTPUT_HARDLINK_OUTSIDE',
+          rel,
+          `${q(rel)} is hard-linked to ${nlink - rels.length} file${nlink - rels.length > 1 ? 's' : ''} outside the output`,
+        ),
+      );
     }
   }
 }

@@ -50,10 +50,14 @@ export function summarise(dir: string, entryName: string, problems: readonly Out
   const lines = problems.slice(0, LISTED).map((p) => `  - ${p.message} [${p.code}]`);
   if (problems.length > LISTED) lines.push(`  … and ${problems.length - LISTED} more`);
   const n = problems.length;
-  return new IntactError(first.code, `the build output of ${entryName} failed ${n} check${n > 1 ? 's' : ''} and may not enter the store:\n${lines.join('\n')}`, {
-    file: first.file === '' ? dir : join(dir, first.file),
-    hint: first.hint,
-  });
+  return new IntactError(
+    first.code,
+    `the build output of ${entryName} failed ${n} check${n > 1 ? 's' : ''} and may not enter the store:\n${lines.join('\n')}`,
+    {
+      file: first.file === '' ? dir : join(dir, first.file),
+      hint: first.hint,
+    },
+  );
 }
 
 /** Report order within one file: what the file is, then what it points at, then what it contains. */

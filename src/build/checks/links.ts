@@ -24,7 +24,9 @@ export function checkLinks(tree: Tree, places: Places, problems: OutputProblem[]
     if (r.where === 'loop') {
       problems.push(problem('OUTPUT_LINK_LOOP', rel, `the symlink ${q(rel)} -> ${q(node.target)} loops or chains through more than 40 links`));
     } else if (r.where === 'outside') {
-      problems.push(problem('OUTPUT_LINK_ESCAPE', rel, `the symlink ${q(rel)} -> ${q(node.target)} leads to ${q(r.path)}, outside the entry and its declared dependencies`));
+      problems.push(
+        problem('OUTPUT_LINK_ESCAPE', rel, `the symlink ${q(rel)} -> ${q(node.target)} leads to ${q(r.path)}, outside the entry and its declared dependencies`),
+      );
     }
   }
 }
@@ -36,6 +38,8 @@ export function checkLinkTargets(tree: Tree, patterns: readonly Pattern[], probl
     if (node?.kind !== 'l') continue;
     const m = findIn(Buffer.from(node.target, 'latin1'), patterns);
     if (m === undefined) continue;
-    problems.push(problem('OUTPUT_PATH_LEAK', rel, `the symlink ${q(rel)} -> ${q(node.target)} spells out the absolute path of ${m.pattern.what}`, { offset: m.offset }));
+    problems.push(
+      problem('OUTPUT_PATH_LEAK', rel, `the symlink ${q(rel)} -> ${q(node.target)} spells out the absolute path of ${m.pattern.what}`, { offset: m.offset }),
+    );
   }
 }

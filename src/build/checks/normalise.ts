@@ -133,7 +133,8 @@ function setFileMode(p: Buffer): void {
   }
   try {
     const st = fstatSync(fd);
-    if (!st.isFile()) throw new IntactError('OUTPUT_SPECIAL_FILE', `${p.toString()} changed into something other than a file while it was normalised`, { file: p.toString() });
+    if (!st.isFile())
+      throw new IntactError('OUTPUT_SPECIAL_FILE', `${p.toString()} changed into something other than a file while it was normalised`, { file: p.toString() });
     const mode = st.mode & constants.S_IXUSR ? EXEC_MODE : FILE_MODE;
     if ((st.mode & 0o7777) !== mode) fchmodSync(fd, mode);
   } finally {

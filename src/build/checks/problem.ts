@@ -28,13 +28,13 @@ const HINTS: Partial<Record<ErrorCode, string>> = {
     'copy what it points to into the output, or declare the dependency it points into.',
   OUTPUT_LINK_LOOP: 'The symlinks form a loop or a chain too long to follow. Fix or remove them.',
   OUTPUT_PATH_LEAK:
-    'Outputs must be relocatable. Use relative paths (e.g. `$ORIGIN`, or paths found from the program\'s own location) ' +
+    "Outputs must be relocatable. Use relative paths (e.g. `$ORIGIN`, or paths found from the program's own location) " +
     'instead of the build folder or the store path, or build with the sandbox, whose fixed paths do not depend on where the store is.',
   ELF_MALFORMED: 'The file starts with the ELF magic bytes but cannot be read as ELF. Rebuild it; if it is data, compress or rename it in a build step.',
   OUTPUT_ELF_INTERP: ELF_HINT,
   OUTPUT_ELF_SEARCH_PATH:
     'Every RPATH/RUNPATH folder must lie inside the entry or a declared dependency: a host folder would let the loader pick host libraries. ' +
-    'Use `$ORIGIN`-relative paths (e.g. link with -Wl,-rpath,\'$ORIGIN/../lib\').',
+    "Use `$ORIGIN`-relative paths (e.g. link with -Wl,-rpath,'$ORIGIN/../lib').",
   OUTPUT_ELF_NEEDED: ELF_HINT,
 };
 

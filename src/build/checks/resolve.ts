@@ -17,7 +17,7 @@ const MAX_HOPS = 40;
 
 export type Resolved =
   | { where: 'entry'; rel: string; node: Node | undefined }
-  | { where: 'dep'; dep: DepPlace; /** Path below the dep's folder, '' or starting with '/'. */ rest: string }
+  | { where: 'dep'; dep: DepPlace /** Path below the dep's folder, '' or starting with '/'. */; rest: string }
   | { where: 'outside'; path: string }
   | { where: 'loop' };
 

@@ -22,7 +22,9 @@ export interface Match {
 /** The smallest set of patterns that finds every occurrence of any of them. Empty paths are dropped. */
 export function patternsFor(paths: { path: string; what: string }[]): Pattern[] {
   const all = paths.filter((p) => p.path.length > 0).map((p) => ({ bytes: Buffer.from(p.path, 'latin1'), what: p.what }));
-  return all.filter((p, i) => !all.some((o, j) => j !== i && o.bytes.length <= p.bytes.length && p.bytes.includes(o.bytes) && (o.bytes.length < p.bytes.length || j < i)));
+  return all.filter(
+    (p, i) => !all.some((o, j) => j !== i && o.bytes.length <= p.bytes.length && p.bytes.includes(o.bytes) && (o.bytes.length < p.bytes.length || j < i)),
+  );
 }
 
 /** The first match in `bytes`, or undefined. */
@@ -42,12 +44,7 @@ export type ReadAt = (buf: Buffer, offset: number, length: number, position: num
  * the buffer is reused (the ELF check reads its header from it), so each file is
  * read once for every content check.
  */
-export async function scanFile(
-  read: ReadAt,
-  buf: Buffer,
-  patterns: readonly Pattern[],
-  onHead?: (head: Buffer) => Promise<void>,
-): Promise<Match | undefined> {
+export async function scanFile(read: ReadAt, buf: Buffer, patterns: readonly Pattern[], onHead?: (head: Buffer) => Promise<void>): Promise<Match | undefined> {
   const longest = patterns.reduce((n, p) => Math.max(n, p.bytes.length), 0);
   const keep = Math.max(0, longest - 1);
   if (buf.length < longest) throw new RangeError(`scan buffer (${buf.length} bytes) must be at least as long as the longest pattern (${longest})`);

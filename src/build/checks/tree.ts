@@ -61,9 +61,11 @@ export async function readTree(dir: string, problems: OutputProblem[]): Promise<
     throw new IntactError('IO', `cannot read the build output ${dir}: ${(e as Error).message}`, { file: dir, cause: e });
   }
   if (!st.isDirectory()) {
-    problems.push(problem('OUTPUT_SPECIAL_FILE', '', `the build output ${JSON.stringify(dir)} is not a folder`, {
-      hint: 'A build must leave its output as a folder ($out); put single files inside it.',
-    }));
+    problems.push(
+      problem('OUTPUT_SPECIAL_FILE', '', `the build output ${JSON.stringify(dir)} is not a folder`, {
+        hint: 'A build must leave its output as a folder ($out); put single files inside it.',
+      }),
+    );
     return undefined;
   }
   const tree: Tree = { root: raw(dir).replace(/\/+$/, '') || '/', nodes: new Map([['', { kind: 'd' }]]), files: [], links: [] };
@@ -125,7 +127,13 @@ export function checkModeBits(mode: number, rel: string, problems: OutputProblem
   if (mode & S_ISVTX) bits.push('sticky');
   if (bits.length === 0) return;
   const what = rel === '' ? 'the output folder' : q(rel);
-  problems.push(problem('OUTPUT_MODE_BITS', rel, `${what} has the ${bits.join(' and ')} bit${bits.length > 1 ? 's' : ''} set (mode ${(mode & 0o7777).toString(8).padStart(4, '0')})`));
+  problems.push(
+    problem(
+      'OUTPUT_MODE_BITS',
+      rel,
+      `${what} has the ${bits.join(' and ')} bit${bits.length > 1 ? 's' : ''} set (mode ${(mode & 0o7777).toString(8).padStart(4, '0')})`,
+    ),
+  );
 }
 
 function specialKind(d: { isFIFO(): boolean; isSocket(): boolean; isBlockDevice(): boolean; isCharacterDevice(): boolean }): string {

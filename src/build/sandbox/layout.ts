@@ -27,8 +27,9 @@ function invalid(m: Mount, why: string): IntactError {
 export async function planMounts(mounts: readonly Mount[]): Promise<PlannedMount[]> {
   for (const m of mounts) {
     if (m.inside.includes('\0') || m.real.includes('\0')) throw invalid(m, 'a path holds a NUL byte');
-    if (m.inside === '/') throw invalid(m, 'the root is the sandbox\'s own');
-    if (!posix.isAbsolute(m.inside) || posix.normalize(m.inside) !== m.inside || m.inside.endsWith('/')) throw invalid(m, 'the inside path must be absolute and normal');
+    if (m.inside === '/') throw invalid(m, "the root is the sandbox's own");
+    if (!posix.isAbsolute(m.inside) || posix.normalize(m.inside) !== m.inside || m.inside.endsWith('/'))
+      throw invalid(m, 'the inside path must be absolute and normal');
     const r = RESERVED.find((d) => under(m.inside, d));
     if (r) throw invalid(m, `${r} is provided by the sandbox`);
     if (!posix.isAbsolute(m.real)) throw invalid(m, 'the real path must be absolute');
@@ -38,7 +39,11 @@ export async function planMounts(mounts: readonly Mount[]): Promise<PlannedMount
   const reals = await Promise.all(
     mounts.map(async (m) => {
       const real = await realpath(m.real).catch((e: unknown) => {
-        throw new IntactError('SANDBOX_MOUNT_MISSING', `${m.real} (to appear at ${m.inside} in the sandbox) does not exist`, { file: m.real, cause: e, hint: 'a dependency is missing from the store: rebuild it' });
+        throw new IntactError('SANDBOX_MOUNT_MISSING', `${m.real} (to appear at ${m.inside} in the sandbox) does not exist`, {
+          file: m.real,
+          cause: e,
+          hint: 'a dependency is missing from the store: rebuild it',
+        });
       });
       if (!(await stat(real)).isDirectory()) throw invalid(m, 'only folders can be mounted');
       return real;

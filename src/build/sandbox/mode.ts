@@ -4,10 +4,16 @@
 import { IntactError } from '../../errors.js';
 import type { SandboxLevel, SandboxMode } from '../types.js';
 import type { SandboxProbe } from './probe.js';
+import { BUILD_USER } from './build-user.js';
 
 export function resolveMode(mode: SandboxMode, probe: SandboxProbe): SandboxLevel {
   if (mode === 'off') return 'none';
-  if (mode === 'auto' || probe.level === 'full') return probe.level;
+  if (mode === 'auto' || (probe.level === 'full' && !probe.unbounded)) return probe.level;
+  if (probe.level === 'full') {
+    throw new IntactError('SANDBOX_UNAVAILABLE', `--sandbox=require needs a build's processes bounded, but here ${probe.unbounded}`, {
+      hint: `run intact as an ordinary user, or map uid and gid ${BUILD_USER.uid} into its user namespace (docs/builds.md, "Build limits"); --sandbox=auto builds without that bound`,
+    });
+  }
   const why = probe.reasons.length > 0 ? `: ${probe.reasons.join('; ')}` : '';
   throw new IntactError('SANDBOX_UNAVAILABLE', `--sandbox=require needs the full sandbox, but this machine allows only "${probe.level}"${why}`, {
     expected: 'full',

@@ -10,7 +10,7 @@ export interface MountEntry {
 }
 
 /** Octal escapes (`\040` for a space) as the kernel writes them in mountinfo. */
-function unescape(s: string): string {
+function unescapeOctal(s: string): string {
   return s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(Number.parseInt(o, 8)));
 }
 
@@ -19,7 +19,7 @@ export function parseMountInfo(text: string): MountEntry[] {
   for (const line of text.split('\n')) {
     const f = line.split(' ');
     if (f.length < 6) continue;
-    out.push({ mountPoint: unescape(f[4]!), options: f[5]!.split(',') });
+    out.push({ mountPoint: unescapeOctal(f[4]!), options: f[5]!.split(',') });
   }
   return out;
 }

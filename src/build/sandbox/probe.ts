@@ -16,6 +16,7 @@ import { INSIDE_USER } from './skeleton.js';
 import { supervise } from './supervise.js';
 import { findTools, type HostTools } from './tools.js';
 import { usernsRestrictions } from './userns-knobs.js';
+import { processesUnbounded } from './build-user.js';
 
 export interface SandboxProbe {
   level: SandboxLevel;
@@ -23,6 +24,8 @@ export interface SandboxProbe {
   reasons: string[];
   /** Host tools found, by name (unshare, mount, sh, env, hostname). */
   tools: Record<string, string>;
+  /** Why a build's number of processes is not bounded at this level, if it is not (build-user.ts). */
+  unbounded?: string;
 }
 
 const PROBE_TIMEOUT_MS = 10_000;
@@ -40,14 +43,16 @@ async function probe(): Promise<SandboxProbe> {
   const reasons: string[] = [];
   const full = await tryFull(tools);
   if (full === undefined) {
-    if (tools.paths.hostname === undefined) reasons.push(`no \`hostname\` tool: the full sandbox keeps the host's hostname instead of "${INSIDE_USER.hostname}"`);
-    return { level: 'full', reasons, tools: found };
+    if (tools.paths.hostname === undefined)
+      reasons.push(`no \`hostname\` tool: the full sandbox keeps the host's hostname instead of "${INSIDE_USER.hostname}"`);
+    const unbounded = processesUnbounded();
+    return { level: 'full', reasons, tools: found, ...(unbounded ? { unbounded } : {}) };
   }
   reasons.push(`full sandbox: ${full}`);
   const partial = await tryPartial(tools);
   if (partial !== undefined) reasons.push(`partial sandbox: ${partial}`);
   reasons.push(...(await usernsRestrictions()));
-  return { level: partial === undefined ? 'partial' : 'none', reasons, tools: found };
+  return { level: partial === undefined ? 'partial' : 'none', reasons, tools: found, unbounded: 'the process limit needs the full sandbox' };
 }
 
 async function tryFull(tools: HostTools): Promise<string | undefined> {

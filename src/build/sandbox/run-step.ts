@@ -13,6 +13,7 @@ import { fstabFor, fullCommand, RO_CHECK_FILE, type FullPlan, type PlannedMount 
 import { forgetSkeleton, skeleton, tempPrefix } from './skeleton.js';
 import { checkArgvAndEnv, checkCwd, locateTool } from './step-input.js';
 import { supervise } from './supervise.js';
+import { buildUser, chownTree, writeIdMaps } from './build-user.js';
 import { findTools, type HostTools } from './tools.js';
 
 export async function runStep(p: StepProcess, level: SandboxLevel): Promise<StepResult> {
@@ -22,9 +23,10 @@ export async function runStep(p: StepProcess, level: SandboxLevel): Promise<Step
   return runDirect(p);
 }
 
-export function baseOptions(p: Pick<StepProcess, 'argv' | 'log' | 'signal' | 'timeoutMs'>) {
+export function baseOptions(p: Pick<StepProcess, 'argv' | 'log' | 'signal' | 'timeoutMs' | 'limits'>) {
   return {
     log: p.log,
+    ...(p.limits ? { limits: p.limits } : {}),
     what: posix.basename(p.argv[0]!),
     ...(p.signal ? { signal: p.signal } : {}),
     ...(p.timeoutMs !== undefined ? { timeoutMs: p.timeoutMs } : {}),
@@ -45,7 +47,18 @@ function partialUserArgs(tools: HostTools): string[] {
 }
 
 export function partialArgs(tools: HostTools, argv: readonly string[]): string[] {
-  return ['--user', ...partialUserArgs(tools), '--net', '--pid', '--ipc', '--uts', '--fork', ...(tools.unshare.killChild ? ['--kill-child'] : []), '--', ...argv];
+  return [
+    '--user',
+    ...partialUserArgs(tools),
+    '--net',
+    '--pid',
+    '--ipc',
+    '--uts',
+    '--fork',
+    ...(tools.unshare.killChild ? ['--kill-child'] : []),
+    '--',
+    ...argv,
+  ];
 }
 
 async function runPartial(p: StepProcess, tools: HostTools): Promise<StepResult> {
@@ -71,7 +84,11 @@ async function runFull(p: StepProcess, tools: HostTools): Promise<StepResult> {
   const t = fullTools(tools);
   const mounts = await planMounts(p.mounts);
   const host = (x: string) => toReal(mounts, x);
-  if (!posix.isAbsolute(p.cwd)) throw new IntactError('STEP_CWD_MISSING', `the working folder ${p.cwd} of a build step is not absolute`, { found: p.cwd, hint: 'steps run in a folder of the sandbox such as /build/src' });
+  if (!posix.isAbsolute(p.cwd))
+    throw new IntactError('STEP_CWD_MISSING', `the working folder ${p.cwd} of a build step is not absolute`, {
+      found: p.cwd,
+      hint: 'steps run in a folder of the sandbox such as /build/src',
+    });
   // `/` and `/tmp` are the sandbox's own; anything else must be a mounted folder.
   if (p.cwd !== '/' && p.cwd !== '/tmp') await checkCwd(p.cwd, host(p.cwd), 'inside the sandbox');
   await locateTool(p.argv[0]!, p.cwd, p.env.PATH, host, 'inside the sandbox');
@@ -80,24 +97,53 @@ async function runFull(p: StepProcess, tools: HostTools): Promise<StepResult> {
 }
 
 /** Build the private root and exec argv in it; used by runStep and by the probe. */
-export async function execFull(mounts: PlannedMount[], argv: string[], env: Record<string, string>, cwd: string, t: FullPlan['tools'], base: ReturnType<typeof baseOptions>): Promise<StepResult> {
+export async function execFull(
+  mounts: PlannedMount[],
+  argv: string[],
+  env: Record<string, string>,
+  cwd: string,
+  t: FullPlan['tools'],
+  base: ReturnType<typeof baseOptions>,
+): Promise<StepResult> {
   const dir = await mkdtemp(tempPrefix('step'));
+  const user = buildUser();
+  const writable = mounts.filter((m) => m.writable);
   try {
-    const plan = { root: join(dir, 'root'), fstab: join(dir, 'fstab'), skeleton: await skeleton(), mounts, argv, env, cwd, tools: t };
+    const plan = {
+      root: join(dir, 'root'),
+      fstab: join(dir, 'fstab'),
+      skeleton: await skeleton(),
+      mounts,
+      argv,
+      env,
+      cwd,
+      tools: t,
+      ...(base.limits ? { tmpBytes: base.limits.limits.diskBytes, processes: base.limits.limits.processes } : {}),
+      ...(user ? { buildUser: user } : {}),
+    };
     await Promise.all([mkdir(plan.root), writeFile(plan.fstab, fstabFor(plan))]);
+    // The build user writes the build folder only while its step runs.
+    if (user) for (const m of writable) await chownTree(m.real, user.uid, user.gid);
     const cmd = fullCommand(plan);
-    const r = await supervise({ file: cmd.file, args: cmd.args, env: cmd.env, cwd: '/', readyPipe: true, ...base });
+    const r = await supervise({ file: cmd.file, args: cmd.args, env: cmd.env, cwd: '/', readyPipe: true, ...(user ? { gate: writeIdMaps } : {}), ...base });
     if (!r.ready) {
       forgetSkeleton();
       // The read-only check may have left its file where a remount failed.
       await Promise.all(mounts.filter((m) => !m.writable).map((m) => rm(join(m.real, RO_CHECK_FILE), { force: true }).catch(() => undefined)));
-      const said = r.stderrTail.split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.includes('dmesg(1)')).slice(-3).join(' / ');
+      const said = r.stderrTail
+        .split('\n')
+        .map((l) => l.trim())
+        .filter((l) => l !== '' && !l.includes('dmesg(1)'))
+        .slice(-3)
+        .join(' / ');
       throw new IntactError('SANDBOX_SETUP_FAILED', `the build sandbox could not be set up (${r.signal ?? `exit ${r.exitCode}`}): ${said || 'no message'}`, {
         hint: 'run `intact doctor` to see what this machine allows; --sandbox=auto falls back to a weaker sandbox',
       });
     }
     return { exitCode: r.exitCode, signal: r.signal };
   } finally {
+    // Back to intact's own user, so the output checks and the store see only its files.
+    if (user) for (const m of writable) await chownTree(m.real, process.getuid!(), process.getgid!()).catch(() => undefined);
     await rm(dir, { recursive: true, force: true }).catch(() => undefined);
   }
 }

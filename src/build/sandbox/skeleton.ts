@@ -32,7 +32,12 @@ export interface Skeleton {
 
 const NOLOGIN = '/nonexistent';
 const FILES: Record<string, string> = {
-  passwd: [`root:x:0:0:root:${NOLOGIN}:${NOLOGIN}`, `${INSIDE_USER.name}:x:${INSIDE_USER.uid}:${INSIDE_USER.gid}:intact build:${NOLOGIN}:${NOLOGIN}`, `nobody:x:65534:65534:nobody:${NOLOGIN}:${NOLOGIN}`, ''].join('\n'),
+  passwd: [
+    `root:x:0:0:root:${NOLOGIN}:${NOLOGIN}`,
+    `${INSIDE_USER.name}:x:${INSIDE_USER.uid}:${INSIDE_USER.gid}:intact build:${NOLOGIN}:${NOLOGIN}`,
+    `nobody:x:65534:65534:nobody:${NOLOGIN}:${NOLOGIN}`,
+    '',
+  ].join('\n'),
   group: ['root:x:0:', `${INSIDE_USER.name}:x:${INSIDE_USER.gid}:`, 'nogroup:x:65534:', ''].join('\n'),
   hosts: ['127.0.0.1 localhost', '::1 localhost', ''].join('\n'),
 };
@@ -57,7 +62,6 @@ export function tempPrefix(what: 'sandbox-skel' | 'step'): string {
   return join(tmpdir(), `intact-${what}-${process.pid}-`);
 }
 
-
 async function sweepStale(): Promise<void> {
   const dir = tmpdir();
   const names = await readdir(dir).catch(() => [] as string[]);
@@ -78,7 +82,18 @@ async function create(): Promise<Skeleton> {
   const dev = join(dir, 'dev');
   const etc = join(dir, 'etc');
   await Promise.all([mkdir(join(dev, 'shm'), { recursive: true, mode: 0o755 }), mkdir(etc, { mode: 0o755 })]);
-  const devNodes = (await Promise.all(DEV_NODES.map(async (n) => ((await access(`/dev/${n}`).then(() => true, () => false)) ? n : undefined)))).filter((n) => n !== undefined);
+  const devNodes = (
+    await Promise.all(
+      DEV_NODES.map(async (n) =>
+        (await access(`/dev/${n}`).then(
+          () => true,
+          () => false,
+        ))
+          ? n
+          : undefined,
+      ),
+    )
+  ).filter((n) => n !== undefined);
   await Promise.all([
     ...devNodes.map((n) => writeFile(join(dev, n), '', { mode: 0o644 })),
     symlink('/proc/self/fd', join(dev, 'fd')),

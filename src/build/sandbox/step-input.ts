@@ -11,9 +11,11 @@ import type { StepProcess } from '../types.js';
 import { findTool, isExecutableFile } from '../tool-lookup.js';
 
 export function checkArgvAndEnv(p: StepProcess): void {
-  if (p.argv.length === 0 || p.argv[0] === '') throw new IntactError('STEP_TOOL_MISSING', 'a build step has no program to run', { hint: 'give the step a command' });
+  if (p.argv.length === 0 || p.argv[0] === '')
+    throw new IntactError('STEP_TOOL_MISSING', 'a build step has no program to run', { hint: 'give the step a command' });
   const bad = p.argv.find((a) => a.includes('\0'));
-  if (bad !== undefined) throw new IntactError('STEP_ENV_INVALID', `an argument of ${p.argv[0]} holds a NUL byte`, { hint: 'arguments cannot carry NUL bytes' });
+  if (bad !== undefined)
+    throw new IntactError('STEP_ENV_INVALID', `an argument of ${p.argv[0]} holds a NUL byte`, { hint: 'arguments cannot carry NUL bytes' });
   for (const [k, v] of Object.entries(p.env)) {
     // `env` and execve read NAME=VALUE: a name with `=` would split elsewhere.
     if (k === '' || k.includes('=') || k.includes('\0') || v.includes('\0')) {
@@ -29,7 +31,13 @@ export function checkArgvAndEnv(p: StepProcess): void {
  * Where `tool` is on the host. `toHost` maps a path as the step sees it to the
  * host (identity outside a full sandbox; undefined when the sandbox has nothing there).
  */
-export async function locateTool(tool: string, cwd: string, path: string | undefined, toHost: (p: string) => string | undefined, where: string): Promise<string> {
+export async function locateTool(
+  tool: string,
+  cwd: string,
+  path: string | undefined,
+  toHost: (p: string) => string | undefined,
+  where: string,
+): Promise<string> {
   const found = await findTool(tool, cwd, path, toHost);
   if (found) {
     await checkInterpreter(tool, found.host, toHost, where);
@@ -55,7 +63,7 @@ async function interpreterOf(host: string): Promise<string | undefined> {
   }
   if (head[0] === 0x23 && head[1] === 0x21) {
     const first = head.subarray(2).toString('latin1').split('\n')[0]!.trim().split(/[ \t]/)[0];
-    return first !== undefined && first.startsWith('/') ? first : undefined;
+    return first?.startsWith('/') ? first : undefined;
   }
   // A file the ELF reader refuses is left to the kernel to refuse.
   if (isElfMagic(head)) return (await readElf(host).catch(() => undefined))?.interpreter;

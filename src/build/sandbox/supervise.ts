@@ -8,6 +8,20 @@
 import { spawn } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import { IntactError } from '../../errors.js';
+import { folderBytes, limitError, type BuildLimits } from '../limits.js';
+import { childPidNs, tasksIn } from './ns-tasks.js';
+
+/** The build's limits as one step runs: the build's deadline and folder are shared by its steps. */
+export interface StepLimits {
+  limits: BuildLimits;
+  /** When the build's time is up (Date.now() clock). */
+  deadlineAt: number;
+  /** The build folder, measured against the disk limit. */
+  diskDir?: string;
+}
+
+/** How often the build folder and the step's processes are measured against their limits. */
+const WATCH_EVERY_MS = 1000;
 
 export interface SuperviseOptions {
   file: string;
@@ -21,6 +35,13 @@ export interface SuperviseOptions {
   readyPipe?: boolean;
   /** What runs, for messages (the step's program). */
   what: string;
+  limits?: StepLimits;
+  /**
+   * Called with the child's pid when it says `map` on fd 3 (needs readyPipe);
+   * then `go` is written to its stdin. A throw is reported on the setup's stderr
+   * and the child is not let go.
+   */
+  gate?: (pid: number) => void;
 }
 
 export interface Supervised {
@@ -51,25 +72,74 @@ export async function supervise(o: SuperviseOptions): Promise<Supervised> {
     cwd: o.cwd,
     env: o.env,
     detached: true,
-    stdio: o.readyPipe ? ['ignore', 'pipe', 'pipe', 'pipe'] : ['ignore', 'pipe', 'pipe'],
+    stdio: o.readyPipe ? [o.gate ? 'pipe' : 'ignore', 'pipe', 'pipe', 'pipe'] : ['ignore', 'pipe', 'pipe'],
   });
   let stderrTail = '';
   let readyText = '';
-  child.stdout!.on('data', (b: Buffer) => o.log(b));
-  child.stderr!.on('data', (b: Buffer) => {
+  const lim = o.limits;
+  let logged = 0;
+  // The log limit: what is kept stops at it, and the step with it.
+  const log = (b: Buffer): void => {
+    if (lim) {
+      silent?.refresh();
+      const room = lim.limits.logBytes - logged;
+      logged += b.length;
+      if (b.length > room) {
+        if (room <= 0) return stop('log');
+        o.log(b.subarray(0, room));
+        stop('log');
+        return;
+      }
+    }
     o.log(b);
+  };
+  child.stdout!.on('data', (b: Buffer) => log(b));
+  child.stderr!.on('data', (b: Buffer) => {
+    log(b);
     stderrTail = (stderrTail + b.toString('utf8')).slice(-TAIL);
   });
-  if (o.readyPipe) (child.stdio[3] as Readable).on('data', (b: Buffer) => (readyText += b.toString('utf8')));
+  let gated = false;
+  if (o.readyPipe) {
+    (child.stdio[3] as Readable).on('data', (b: Buffer) => {
+      readyText += b.toString('utf8');
+      if (o.gate && !gated && readyText.includes('map') && child.pid !== undefined) {
+        gated = true;
+        try {
+          o.gate(child.pid);
+          child.stdin!.end('go\n');
+        } catch (e) {
+          stderrTail += `intact: ${(e as Error).message}\n`;
+          child.stdin!.end();
+        }
+      }
+    });
+    child.stdin?.on('error', () => undefined);
+  }
   // Listen from the start: 'close' can come in the same tick as 'exit'.
   const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
 
-  let ended: 'timeout' | 'abort' | undefined;
-  const stop = (why: 'timeout' | 'abort') => {
+  let ended: 'timeout' | 'abort' | 'time' | 'silent' | 'log' | 'disk' | 'processes' | undefined;
+  function stop(why: NonNullable<typeof ended>): void {
     ended ??= why;
     killGroup(child.pid);
-  };
+  }
   const timer = o.timeoutMs !== undefined && o.timeoutMs > 0 ? setTimeout(() => stop('timeout'), o.timeoutMs) : undefined;
+  const deadline = lim ? setTimeout(() => stop('time'), Math.max(0, lim.deadlineAt - Date.now())) : undefined;
+  const silent = lim ? setTimeout(() => stop('silent'), lim.limits.silentMs) : undefined;
+  let ns: string | undefined;
+  const watch = lim
+    ? setInterval(() => {
+        if (lim.diskDir !== undefined && folderBytes(lim.diskDir) > lim.limits.diskBytes) stop('disk');
+        // The sandbox's RLIMIT_NPROC stops the growth at the limit; reaching it ends the step.
+        ns ??= child.pid === undefined ? undefined : childPidNs(child.pid);
+        if (ns !== undefined && tasksIn(ns) >= lim.limits.processes) stop('processes');
+      }, WATCH_EVERY_MS)
+    : undefined;
+  const clearLimits = (): void => {
+    clearTimeout(deadline);
+    clearTimeout(silent);
+    clearInterval(watch);
+  };
   const onAbort = () => stop('abort');
   o.signal?.addEventListener('abort', onAbort, { once: true });
 
@@ -80,6 +150,7 @@ export async function supervise(o: SuperviseOptions): Promise<Supervised> {
     });
     // From here on the step is over: a late deadline or abort must not relabel its end.
     if (timer) clearTimeout(timer);
+    clearLimits();
     o.signal?.removeEventListener('abort', onAbort);
     // Whatever the step left running in its group goes with it.
     killGroup(child.pid);
@@ -90,6 +161,7 @@ export async function supervise(o: SuperviseOptions): Promise<Supervised> {
       });
     }
     if (ended === 'abort') throw aborted(o.what, o.signal?.reason);
+    if (ended !== undefined && lim) throw limitError(ended, lim.limits, o.what);
     return { exitCode: code, signal: sig, ready: readyText.includes('ready'), stderrTail };
   } catch (e) {
     if (e instanceof IntactError) throw e;
@@ -97,11 +169,16 @@ export async function supervise(o: SuperviseOptions): Promise<Supervised> {
     if (child.exitCode === null && child.signalCode === null) killGroup(child.pid);
     const err = e as NodeJS.ErrnoException;
     if (err.code === 'ENOENT' || err.code === 'EACCES' || err.code === 'ENOTDIR') {
-      throw new IntactError('STEP_TOOL_MISSING', `${o.file} cannot be run: ${err.code}`, { found: o.file, cause: e, hint: 'check that the program exists and is executable' });
+      throw new IntactError('STEP_TOOL_MISSING', `${o.file} cannot be run: ${err.code}`, {
+        found: o.file,
+        cause: e,
+        hint: 'check that the program exists and is executable',
+      });
     }
     throw new IntactError('IO', `cannot start ${o.what}: ${err.message}`, { cause: e });
   } finally {
     if (timer) clearTimeout(timer);
+    clearLimits();
     o.signal?.removeEventListener('abort', onAbort);
   }
 }

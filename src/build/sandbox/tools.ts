@@ -61,7 +61,13 @@ async function lookup(): Promise<HostTools> {
 
 async function firstExecutable(candidates: string[]): Promise<string | undefined> {
   for (const c of candidates) {
-    if (await access(c, constants.X_OK).then(() => true, () => false)) return c;
+    if (
+      await access(c, constants.X_OK).then(
+        () => true,
+        () => false,
+      )
+    )
+      return c;
   }
   return undefined;
 }

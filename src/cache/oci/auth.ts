@@ -93,11 +93,15 @@ export class Authenticator {
       if (creds?.username === undefined || creds.password === undefined) {
         throw authError(`${this.#host} wants a user name and password`, 'run `docker login` for it, or set INTACT_REGISTRY_USER and INTACT_REGISTRY_PASSWORD');
       }
-      if (this.#basic !== undefined) throw authError(`${this.#host} refused the credentials from ${creds.source}`, 'check the user name and password (docker login again)');
+      if (this.#basic !== undefined)
+        throw authError(`${this.#host} refused the credentials from ${creds.source}`, 'check the user name and password (docker login again)');
       this.#basic = `Basic ${Buffer.from(`${creds.username}:${creds.password}`).toString('base64')}`;
       return;
     }
-    throw authError(`${this.#host} answered 401 without a challenge intact understands (${text.slice(0, 80) || 'none'})`, 'intact speaks Bearer (token) and Basic authentication');
+    throw authError(
+      `${this.#host} answered 401 without a challenge intact understands (${text.slice(0, 80) || 'none'})`,
+      'intact speaks Bearer (token) and Basic authentication',
+    );
   }
 
   async #fetchToken(c: Challenge, scopes: readonly string[], creds: Credentials | undefined, signal: AbortSignal, idleTimeoutMs: number): Promise<void> {
@@ -108,11 +112,12 @@ export class Authenticator {
     } catch {
       throw authError(`${this.#host} names an invalid token endpoint (${String(realm).slice(0, 100)})`, 'the registry is misconfigured');
     }
-    if (url.protocol !== 'https:' && url.protocol !== 'http:') throw authError(`${this.#host}'s token endpoint is not http(s)`, 'the registry is misconfigured');
+    if (url.protocol !== 'https:' && url.protocol !== 'http:')
+      throw authError(`${this.#host}'s token endpoint is not http(s)`, 'the registry is misconfigured');
     const plain = url.protocol === 'http:' && !isLoopback(url.hostname);
     const hasSecret = creds?.password !== undefined || creds?.identityToken !== undefined;
     if (hasSecret && (plain || (this.#secure && url.protocol === 'http:'))) {
-      throw authError(`refusing to send credentials to ${url.origin} over plain http`, 'the registry\'s token endpoint must be https');
+      throw authError(`refusing to send credentials to ${url.origin} over plain http`, "the registry's token endpoint must be https");
     }
     const wanted = [...new Set([...scopes, ...(c.params['scope'] ?? '').split(' ').filter((s) => s !== '')])];
     const service = c.params['service'];
@@ -135,15 +140,34 @@ export class Authenticator {
     }
     let res;
     try {
-      res = await send(this.#dispatcher, { method, url, headers, ...(body ? { body } : {}), maxBody: MAX_TOKEN_RESPONSE, idleTimeoutMs, signal, what: 'the token response' });
+      res = await send(this.#dispatcher, {
+        method,
+        url,
+        headers,
+        ...(body ? { body } : {}),
+        maxBody: MAX_TOKEN_RESPONSE,
+        idleTimeoutMs,
+        signal,
+        what: 'the token response',
+      });
     } catch (e) {
       if (e instanceof IntactError) throw e;
-      throw new IntactError('CACHE_UNREACHABLE', `cannot reach the token endpoint ${url.origin}${url.pathname}: ${(e as Error).message}`, { url: `${url.origin}${url.pathname}`, cause: e, hint: 'check the network; the registry sends clients there to log in' });
+      throw new IntactError('CACHE_UNREACHABLE', `cannot reach the token endpoint ${url.origin}${url.pathname}: ${(e as Error).message}`, {
+        url: `${url.origin}${url.pathname}`,
+        cause: e,
+        hint: 'check the network; the registry sends clients there to log in',
+      });
     }
     if (res.status === 401 || res.status === 403) {
-      throw authError(`the token endpoint of ${this.#host} refused ${creds ? `the credentials from ${creds.source}` : 'anonymous access'} (HTTP ${res.status})`, creds ? 'check the credentials (docker login again, or INTACT_REGISTRY_USER/PASSWORD)' : 'this repository is private: run `docker login`, or set INTACT_REGISTRY_USER and INTACT_REGISTRY_PASSWORD');
+      throw authError(
+        `the token endpoint of ${this.#host} refused ${creds ? `the credentials from ${creds.source}` : 'anonymous access'} (HTTP ${res.status})`,
+        creds
+          ? 'check the credentials (docker login again, or INTACT_REGISTRY_USER/PASSWORD)'
+          : 'this repository is private: run `docker login`, or set INTACT_REGISTRY_USER and INTACT_REGISTRY_PASSWORD',
+      );
     }
-    if (res.status !== 200) throw authError(`the token endpoint of ${this.#host} answered HTTP ${res.status}`, 'try again later; the registry\'s login service failed');
+    if (res.status !== 200)
+      throw authError(`the token endpoint of ${this.#host} answered HTTP ${res.status}`, "try again later; the registry's login service failed");
     let v: { token?: unknown; access_token?: unknown; expires_in?: unknown };
     try {
       v = JSON.parse(res.body.toString('utf8')) as typeof v;
@@ -162,4 +186,3 @@ export class Authenticator {
 function authError(message: string, hint: string): IntactError {
   return new IntactError('CACHE_AUTH', message, { hint });
 }
-

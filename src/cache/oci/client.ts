@@ -82,7 +82,9 @@ export class RegistryClient {
     this.#signal = opts.signal ?? new AbortController().signal;
     // One pool for every request to this registry, blob downloads included, so
     // that the parts of an archive do not each pay for a new connection.
-    this.#dispatcher = import('../../fetch/agent.js').then(({ makeAgent }) => makeAgent({ env: opts.env ?? process.env, connectTimeoutMs: this.limits.connectTimeoutMs }));
+    this.#dispatcher = import('../../fetch/agent.js').then(({ makeAgent }) =>
+      makeAgent({ env: opts.env ?? process.env, connectTimeoutMs: this.limits.connectTimeoutMs }),
+    );
     this.#auth = this.#dispatcher.then((dispatcher) => new Authenticator({ host: ref.host, secure: !ref.insecure, lookup: opts.lookup, dispatcher }));
   }
 
@@ -117,8 +119,13 @@ export class RegistryClient {
     const digest = `sha256:${createHash('sha256').update(res.body).digest('hex')}`;
     const claimed = header(res.headers, 'docker-content-digest');
     // Defence in depth: trust comes from the signature, but a registry that lies about digests is worth naming.
-    if (claimed !== undefined && claimed.startsWith('sha256:') && claimed !== digest) {
-      throw new IntactError('CACHE_DIGEST_MISMATCH', `the manifest ${this.name}:${tag} does not match the digest the registry gives for it`, { expected: claimed, found: digest, url: this.url(`manifests/${tag}`).href, hint: 'the registry or something in front of it changed the bytes; do not trust it' });
+    if (claimed?.startsWith('sha256:') && claimed !== digest) {
+      throw new IntactError('CACHE_DIGEST_MISMATCH', `the manifest ${this.name}:${tag} does not match the digest the registry gives for it`, {
+        expected: claimed,
+        found: digest,
+        url: this.url(`manifests/${tag}`).href,
+        hint: 'the registry or something in front of it changed the bytes; do not trust it',
+      });
     }
     return { bytes: res.body, digest };
   }
@@ -136,7 +143,11 @@ export class RegistryClient {
   }
 
   /** Whether `repository` (default: ours) has the blob. */
-  async hasBlob(digest: string, repository = this.ref.repository, actions: 'pull' | 'pull,push' = repository === this.ref.repository ? 'pull,push' : 'pull'): Promise<boolean> {
+  async hasBlob(
+    digest: string,
+    repository = this.ref.repository,
+    actions: 'pull' | 'pull,push' = repository === this.ref.repository ? 'pull,push' : 'pull',
+  ): Promise<boolean> {
     const url = new URL(`${this.ref.origin}/v2/${repository}/blobs/${digest}`);
     const res = await this.call({ method: 'HEAD', url, scopes: [this.scope(actions, repository)], ok: [200, 404, 307], what: `the blob ${digest}` });
     return res.status !== 404;
@@ -144,8 +155,18 @@ export class RegistryClient {
 
   /** A small blob (metadata) in memory, its bytes verified against `digest` and `size`. */
   async getSmallBlob(digest: string, size: number, max: number): Promise<Buffer> {
-    if (size > max) throw new IntactError('CACHE_TOO_LARGE', `the blob ${digest} is ${size} bytes, over the ${max}-byte limit`, { hint: 'an intact metadata document is a few KiB' });
-    const res = await this.call({ method: 'GET', url: this.url(`blobs/${digest}`), scopes: [this.scope('pull')], maxBody: max, ok: [200], what: `the blob ${digest}` });
+    if (size > max)
+      throw new IntactError('CACHE_TOO_LARGE', `the blob ${digest} is ${size} bytes, over the ${max}-byte limit`, {
+        hint: 'an intact metadata document is a few KiB',
+      });
+    const res = await this.call({
+      method: 'GET',
+      url: this.url(`blobs/${digest}`),
+      scopes: [this.scope('pull')],
+      maxBody: max,
+      ok: [200],
+      what: `the blob ${digest}`,
+    });
     const got = `sha256:${createHash('sha256').update(res.body).digest('hex')}`;
     if (got !== digest || res.body.length !== size) throw digestMismatch(this.name, this.url(`blobs/${digest}`).href, digest, got, size, res.body.length);
     return res.body;
@@ -205,7 +226,16 @@ export class RegistryClient {
       url.searchParams.set('from', from);
       scopes.push(this.scope('pull', from));
     }
-    const res = await this.call({ method: 'POST', url, scopes, headers: { 'content-length': '0' }, body: Buffer.alloc(0), ok: [201, 202], retries: 0, what: `an upload of ${digest}` });
+    const res = await this.call({
+      method: 'POST',
+      url,
+      scopes,
+      headers: { 'content-length': '0' },
+      body: Buffer.alloc(0),
+      ok: [201, 202],
+      retries: 0,
+      what: `an upload of ${digest}`,
+    });
     if (res.status === 201) return 'mounted';
     return this.location(res, 'the upload session');
   }
@@ -214,7 +244,16 @@ export class RegistryClient {
   async putBlob(session: URL, digest: string, size: number, body: () => import('node:stream').Readable): Promise<void> {
     const url = new URL(session);
     url.searchParams.set('digest', digest);
-    await this.call({ method: 'PUT', url, scopes: [this.scope('pull,push')], headers: { 'content-type': 'application/octet-stream', 'content-length': String(size) }, body, ok: [201, 204], retries: 0, what: `the upload of ${digest}` });
+    await this.call({
+      method: 'PUT',
+      url,
+      scopes: [this.scope('pull,push')],
+      headers: { 'content-type': 'application/octet-stream', 'content-length': String(size) },
+      body,
+      ok: [201, 204],
+      retries: 0,
+      what: `the upload of ${digest}`,
+    });
   }
 
   /** PATCH one chunk at `start`; returns the session's next URL. */
@@ -236,15 +275,28 @@ export class RegistryClient {
   async finishUpload(session: URL, digest: string): Promise<void> {
     const url = new URL(session);
     url.searchParams.set('digest', digest);
-    await this.call({ method: 'PUT', url, scopes: [this.scope('pull,push')], headers: { 'content-length': '0' }, body: Buffer.alloc(0), ok: [201, 204], retries: 0, what: `the end of the upload of ${digest}` });
+    await this.call({
+      method: 'PUT',
+      url,
+      scopes: [this.scope('pull,push')],
+      headers: { 'content-length': '0' },
+      body: Buffer.alloc(0),
+      ok: [201, 204],
+      retries: 0,
+      what: `the end of the upload of ${digest}`,
+    });
   }
 
   location(res: Response, what: string): URL {
     const loc = header(res.headers, 'location');
-    if (loc === undefined || loc === '') throw new IntactError('CACHE_REGISTRY', `${this.name} opened ${what} without a Location`, { hint: 'the registry does not follow the distribution spec' });
+    if (loc === undefined || loc === '')
+      throw new IntactError('CACHE_REGISTRY', `${this.name} opened ${what} without a Location`, { hint: 'the registry does not follow the distribution spec' });
     const u = new URL(loc, this.ref.origin);
     // Defence in depth: an upload goes to the registry we were given, not wherever it points.
-    if (u.origin !== this.ref.origin) throw new IntactError('CACHE_REGISTRY', `${this.name} sent ${what} to another origin (${u.origin})`, { hint: 'intact uploads only to the registry named in the reference' });
+    if (u.origin !== this.ref.origin)
+      throw new IntactError('CACHE_REGISTRY', `${this.name} sent ${what} to another origin (${u.origin})`, {
+        hint: 'intact uploads only to the registry named in the reference',
+      });
     return u;
   }
 
@@ -263,7 +315,16 @@ export class RegistryClient {
       if (a !== undefined && url.origin === c.url.origin) headers['authorization'] = a;
       let res: Response;
       try {
-        res = await send(dispatcher, { method: c.method, url, headers, ...(c.body !== undefined ? { body: c.body } : {}), maxBody: c.maxBody ?? SMALL, idleTimeoutMs: this.limits.idleTimeoutMs, signal: this.#signal, what: c.what });
+        res = await send(dispatcher, {
+          method: c.method,
+          url,
+          headers,
+          ...(c.body !== undefined ? { body: c.body } : {}),
+          maxBody: c.maxBody ?? SMALL,
+          idleTimeoutMs: this.limits.idleTimeoutMs,
+          signal: this.#signal,
+          what: c.what,
+        });
       } catch (e) {
         if (this.#signal.aborted) throw this.#signal.reason;
         if (isIntactError(e)) throw e;
@@ -271,7 +332,11 @@ export class RegistryClient {
           await this.#wait(backoffDelay(attempt, this.limits.backoffMs), c, describe(e), attempt);
           continue;
         }
-        throw new IntactError('CACHE_UNREACHABLE', `${this.name} is unreachable (${c.method} ${c.what}): ${describe(e)}`, { url: url.href, cause: e, hint: this.#unreachableHint(e) });
+        throw new IntactError('CACHE_UNREACHABLE', `${this.name} is unreachable (${c.method} ${c.what}): ${describe(e)}`, {
+          url: url.href,
+          cause: e,
+          hint: this.#unreachableHint(e),
+        });
       }
       if (c.ok.includes(res.status)) return res;
       if (res.status === 401 && !answered) {
@@ -282,14 +347,21 @@ export class RegistryClient {
       if (res.status === 401 || res.status === 403) {
         throw new IntactError('CACHE_AUTH', `${this.name} refused ${c.method} ${c.what} (HTTP ${res.status}${registryError(res)})`, {
           url: url.href,
-          hint: res.status === 403 ? 'the credentials are valid but may not do this (push needs write access to the repository)' : 'log in with `docker login`, or set INTACT_REGISTRY_USER/INTACT_REGISTRY_PASSWORD (or INTACT_REGISTRY_TOKEN)',
+          hint:
+            res.status === 403
+              ? 'the credentials are valid but may not do this (push needs write access to the repository)'
+              : 'log in with `docker login`, or set INTACT_REGISTRY_USER/INTACT_REGISTRY_PASSWORD (or INTACT_REGISTRY_TOKEN)',
         });
       }
       if ((c.method === 'GET' || c.method === 'HEAD') && REDIRECT_STATUSES.has(res.status) && hops < 5) {
         const loc = header(res.headers, 'location');
         if (loc) {
           const next = new URL(loc, url);
-          if (url.protocol === 'https:' && next.protocol !== 'https:') throw new IntactError('CACHE_REGISTRY', `${this.name} redirected ${c.what} from https to ${next.protocol}`, { url: url.href, hint: 'intact never downgrades to plain http' });
+          if (url.protocol === 'https:' && next.protocol !== 'https:')
+            throw new IntactError('CACHE_REGISTRY', `${this.name} redirected ${c.what} from https to ${next.protocol}`, {
+              url: url.href,
+              hint: 'intact never downgrades to plain http',
+            });
           hops++;
           // Credentials stay with the registry's origin (see the header above).
           url = next;
@@ -300,16 +372,28 @@ export class RegistryClient {
       if ((res.status === 429 || res.status >= 500) && attempt <= retries) {
         const after = parseRetryAfter(header(res.headers, 'retry-after'));
         if (after !== undefined && after > this.limits.maxRetryWaitMs) {
-          throw new IntactError('CACHE_REGISTRY', `${this.name} asks to wait ${Math.round(after / 1000)} s before ${c.what} (HTTP ${res.status})`, { url: url.href, hint: 'the registry is rate-limiting or overloaded; try later' });
+          throw new IntactError('CACHE_REGISTRY', `${this.name} asks to wait ${Math.round(after / 1000)} s before ${c.what} (HTTP ${res.status})`, {
+            url: url.href,
+            hint: 'the registry is rate-limiting or overloaded; try later',
+          });
         }
         await this.#wait(after ?? backoffDelay(attempt, this.limits.backoffMs), c, `HTTP ${res.status}`, attempt);
         continue;
       }
-      throw new IntactError('CACHE_REGISTRY', `${this.name} answered HTTP ${res.status} to ${c.method} ${c.what}${registryError(res)}${attempt > 1 ? ` (after ${attempt} attempts)` : ''}`, {
-        url: url.href,
-        found: String(res.status),
-        hint: res.status === 429 ? 'the registry is rate-limiting; try later' : res.status >= 500 ? 'the registry failed; try later' : 'the registry refused the request; check the reference',
-      });
+      throw new IntactError(
+        'CACHE_REGISTRY',
+        `${this.name} answered HTTP ${res.status} to ${c.method} ${c.what}${registryError(res)}${attempt > 1 ? ` (after ${attempt} attempts)` : ''}`,
+        {
+          url: url.href,
+          found: String(res.status),
+          hint:
+            res.status === 429
+              ? 'the registry is rate-limiting; try later'
+              : res.status >= 500
+                ? 'the registry failed; try later'
+                : 'the registry refused the request; check the reference',
+        },
+      );
     }
   }
 
@@ -336,7 +420,11 @@ export class RegistryClient {
       return new IntactError('CACHE_AUTH', `${this.name} refused ${what} (HTTP ${e.found})`, { url: e.url, hint: 'check the credentials for this registry' });
     }
     if (e.code === 'FETCH_FAILED' || e.code === 'FETCH_TIMEOUT' || e.code === 'LENGTH_MISMATCH') {
-      return new IntactError('CACHE_UNREACHABLE', `${this.name}: ${what} could not be downloaded: ${e.message}`, { url: e.url, cause: e, hint: 'the registry went away or the connection broke; install builds from source meanwhile' });
+      return new IntactError('CACHE_UNREACHABLE', `${this.name}: ${what} could not be downloaded: ${e.message}`, {
+        url: e.url,
+        cause: e,
+        hint: 'the registry went away or the connection broke; install builds from source meanwhile',
+      });
     }
     if (e.code === 'HTTP_STATUS') return new IntactError('CACHE_REGISTRY', e.message, { url: e.url, found: e.found, hint: e.hint });
     return e;
@@ -373,7 +461,7 @@ function digestMismatch(registry: string, url: string, expected: string, found: 
     url,
     expected,
     found,
-    hint: 'the registry\'s storage or something in front of it changed the bytes; nothing was added to the store',
+    hint: "the registry's storage or something in front of it changed the bytes; nothing was added to the store",
   });
 }
 

@@ -87,7 +87,10 @@ async function readDockerConfig(env: NodeJS.ProcessEnv): Promise<DockerConfig | 
 
 /** docker's keys may be `host`, `https://host`, or `https://host/v1/`. */
 function hostOf(key: string): string {
-  return key.replace(/^[a-z]+:\/\//i, '').replace(/\/.*$/, '').toLowerCase();
+  return key
+    .replace(/^[a-z]+:\/\//i, '')
+    .replace(/\/.*$/, '')
+    .toLowerCase();
 }
 
 async function dockerCredentials(cfg: DockerConfig, host: string, env: NodeJS.ProcessEnv): Promise<Credentials | undefined> {
@@ -117,7 +120,11 @@ async function dockerCredentials(cfg: DockerConfig, host: string, env: NodeJS.Pr
 /** docker's credential helper protocol: `docker-credential-<name> get`, server on stdin, JSON out. */
 function runHelper(name: string, host: string, env: NodeJS.ProcessEnv): Promise<Credentials | undefined> {
   if (!/^[A-Za-z0-9._-]+$/.test(name)) {
-    return Promise.reject(new IntactError('CACHE_AUTH', `docker's config.json names the credential helper ${JSON.stringify(name)}, which is not a plain name`, { hint: 'fix credHelpers/credsStore in ~/.docker/config.json' }));
+    return Promise.reject(
+      new IntactError('CACHE_AUTH', `docker's config.json names the credential helper ${JSON.stringify(name)}, which is not a plain name`, {
+        hint: 'fix credHelpers/credsStore in ~/.docker/config.json',
+      }),
+    );
   }
   const program = `docker-credential-${name}`;
   return new Promise((resolve, reject) => {
@@ -128,13 +135,22 @@ function runHelper(name: string, host: string, env: NodeJS.ProcessEnv): Promise<
     child.stderr.on('data', (d: Buffer) => (err += d.toString()));
     child.on('error', (e: NodeJS.ErrnoException) => {
       if (e.code === 'ENOENT') resolve(undefined);
-      else reject(new IntactError('CACHE_AUTH', `the credential helper ${program} could not run: ${e.message}`, { hint: 'check the helper named in ~/.docker/config.json' }));
+      else
+        reject(
+          new IntactError('CACHE_AUTH', `the credential helper ${program} could not run: ${e.message}`, {
+            hint: 'check the helper named in ~/.docker/config.json',
+          }),
+        );
     });
     child.on('close', (code) => {
       if (code !== 0) {
         // "credentials not found" is how helpers say "none for this host".
         if (/not found|no credentials/i.test(out + err)) return resolve(undefined);
-        return reject(new IntactError('CACHE_AUTH', `the credential helper ${program} failed for ${host} (exit ${code})`, { hint: `run \`echo ${host} | ${program} get\` to see why` }));
+        return reject(
+          new IntactError('CACHE_AUTH', `the credential helper ${program} failed for ${host} (exit ${code})`, {
+            hint: `run \`echo ${host} | ${program} get\` to see why`,
+          }),
+        );
       }
       try {
         const v = JSON.parse(out) as { Username?: unknown; Secret?: unknown };
@@ -143,7 +159,11 @@ function runHelper(name: string, host: string, env: NodeJS.ProcessEnv): Promise<
         if (v.Username === '<token>') return resolve({ identityToken: v.Secret, source });
         return resolve({ username: typeof v.Username === 'string' ? v.Username : '', password: v.Secret, source });
       } catch {
-        return reject(new IntactError('CACHE_AUTH', `the credential helper ${program} did not answer with JSON`, { hint: `run \`echo ${host} | ${program} get\` to see what it prints` }));
+        return reject(
+          new IntactError('CACHE_AUTH', `the credential helper ${program} did not answer with JSON`, {
+            hint: `run \`echo ${host} | ${program} get\` to see what it prints`,
+          }),
+        );
       }
     });
     child.stdin.on('error', () => undefined);

@@ -64,10 +64,14 @@ export async function send(dispatcher: Dispatcher, r: Request): Promise<Response
 }
 
 function tooLarge(r: Request, found: string): IntactError {
-  return new IntactError('CACHE_TOO_LARGE', `${r.what ?? `the response to ${r.method} ${r.url.pathname}`} from ${r.url.host} is larger than the ${r.maxBody}-byte limit (${found})`, {
-    url: r.url.href,
-    expected: `<= ${r.maxBody} bytes`,
-    found,
-    hint: 'an intact manifest or metadata document is a few KiB; the registry (or something in front of it) sent something else',
-  });
+  return new IntactError(
+    'CACHE_TOO_LARGE',
+    `${r.what ?? `the response to ${r.method} ${r.url.pathname}`} from ${r.url.host} is larger than the ${r.maxBody}-byte limit (${found})`,
+    {
+      url: r.url.href,
+      expected: `<= ${r.maxBody} bytes`,
+      found,
+      hint: 'an intact manifest or metadata document is a few KiB; the registry (or something in front of it) sent something else',
+    },
+  );
 }

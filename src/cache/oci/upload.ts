@@ -24,7 +24,12 @@ export type UploadResult = 'present' | 'mounted' | 'uploaded';
 
 const SESSIONS = 3;
 
-export async function uploadBlob(client: RegistryClient, blob: BlobSource, mountFrom: readonly string[] = [], onProgress?: (sent: number) => void): Promise<UploadResult> {
+export async function uploadBlob(
+  client: RegistryClient,
+  blob: BlobSource,
+  mountFrom: readonly string[] = [],
+  onProgress?: (sent: number) => void,
+): Promise<UploadResult> {
   if (await client.hasBlob(blob.digest)) return 'present';
   let from: string | undefined;
   for (const repo of mountFrom) {
@@ -51,7 +56,9 @@ export async function uploadBlob(client: RegistryClient, blob: BlobSource, mount
 
 async function send(client: RegistryClient, blob: BlobSource, session: URL, onProgress?: (sent: number) => void): Promise<void> {
   const open = (start: number, length: number) => (): Readable =>
-    blob.bytes !== undefined ? Readable.from([blob.bytes.subarray(start, start + length)]) : createReadStream(blob.file!, { start, end: start + length - 1, highWaterMark: 1024 * 1024 });
+    blob.bytes !== undefined
+      ? Readable.from([blob.bytes.subarray(start, start + length)])
+      : createReadStream(blob.file!, { start, end: start + length - 1, highWaterMark: 1024 * 1024 });
   if (blob.size <= client.limits.monolithicMaxBytes) {
     await client.putBlob(session, blob.digest, blob.size, blob.size === 0 ? () => Readable.from([]) : open(0, blob.size));
     onProgress?.(blob.size);

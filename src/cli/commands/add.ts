@@ -12,16 +12,22 @@ export function registerAdd(program: Command, ctx: CliContext): void {
   program
     .command('add')
     .description('write a new recipe for a pinned npm package, git commit, Debian package or URL, and lock it')
-    .argument('<source>', 'npm:<package>@<version>, git:<url>#<full commit id>, deb:<package>=<Debian version>, debsource:<package>=<version>/<file>, or an http(s):// URL')
+    .argument(
+      '<source>',
+      'npm:<package>@<version>, git:<url>#<full commit id>, deb:<package>=<Debian version>, debsource:<package>=<version>/<file>, or an http(s):// URL',
+    )
     .option('--name <name>', 'the recipe name (default: from the package, repository or file name)')
     // Not --version: commander reads the program's own -V/--version anywhere on the line.
     .option('--recipe-version <version>', 'the exact upstream version (default: from the npm spec, the tag at the commit, or the file name)')
     .option('--platforms', 'npm: one source per platform package (linux-x64, linux-arm64) from its optionalDependencies', false)
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Floating sources are refused as everywhere in intact: npm:esbuild, npm:esbuild@^0.19,
 git:<url> without a commit, git:<url>#main. The recipe is locked in a temporary
 copy first; recipes/<name>.yaml and intact.lock are written only once every source
-was fetched and pinned. Then write its build steps and \`bin\`, and commit both files.`)
+was fetched and pinned. Then write its build steps and \`bin\`, and commit both files.`,
+    )
     .action(async (source: string, opts: { name?: string; recipeVersion?: string; platforms: boolean }) => {
       const out = ctx.output();
       const globals = ctx.globals();
@@ -43,7 +49,8 @@ was fetched and pinned. Then write its build steps and \`bin\`, and commit both 
           ...(opts.recipeVersion !== undefined ? { version: opts.recipeVersion } : {}),
           platforms: opts.platforms,
           lock: {
-            fetch, jobs: defaultJobs(globals),
+            fetch,
+            jobs: defaultJobs(globals),
             hashMember,
             treeOf,
           },

@@ -68,10 +68,13 @@ export function registerCache(program: Command, ctx: CliContext): void {
     .argument('<ref>', 'registry and repository, e.g. ghcr.io/acme/intact-cache (http://127.0.0.1:5000/x for a local test registry)')
     .argument('[names...]', 'recipes to push, with their dependency closure')
     .option('--key <file>', 'the secret key to sign with (default: INTACT_SIGNING_KEY_FILE, INTACT_SIGNING_KEY, or the only key in ~/.config/intact/keys)')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Credentials: docker's config.json (docker login, credential helpers), or
 INTACT_REGISTRY_USER/INTACT_REGISTRY_PASSWORD, or INTACT_REGISTRY_TOKEN.
-Entries that came from a binary cache are not re-signed; build them here first.`)
+Entries that came from a binary cache are not re-signed; build them here first.`,
+    )
     .action(async (refText: string, names: string[], opts: { key?: string }) => {
       const out = ctx.output();
       const globals = ctx.globals();
@@ -90,10 +93,18 @@ Entries that came from a binary cache are not re-signed; build them here first.`
       let reports;
       try {
         reports = await pushEntries(plans, {
-          client, store, key, mountFrom, jobs: defaultJobs(globals), signal: ctx.signal,
+          client,
+          store,
+          key,
+          mountFrom,
+          jobs: defaultJobs(globals),
+          signal: ctx.signal,
           onReport: (r) => {
             if (out.json) return;
-            if (r.status === 'pushed') out.info(`pushed ${r.name}@${r.version} (${formatBytes(r.archiveBytes ?? 0)} archive${(r.parts ?? 1) > 1 ? ` in ${r.parts} parts` : ''}${r.archive === 'uploaded' ? '' : `, ${r.archive === 'mounted' ? 'mounted' : 'already there'}`})`);
+            if (r.status === 'pushed')
+              out.info(
+                `pushed ${r.name}@${r.version} (${formatBytes(r.archiveBytes ?? 0)} archive${(r.parts ?? 1) > 1 ? ` in ${r.parts} parts` : ''}${r.archive === 'uploaded' ? '' : `, ${r.archive === 'mounted' ? 'mounted' : 'already there'}`})`,
+              );
             else if (r.status === 'present') out.info(`present ${r.name}@${r.version}: ${r.note}`);
             else out.info(`skipped ${r.name}@${r.version}: ${r.note}`);
           },
@@ -118,24 +129,40 @@ Entries that came from a binary cache are not re-signed; build them here first.`
       const globals = ctx.globals();
       const project = await findProject(process.cwd());
       const [first, ...rest] = args;
-      const explicit = first !== undefined && first.includes('/');
-      const names = explicit ? rest : args;
+      // A first argument with a slash is a registry reference, not a recipe name.
+      const explicit = first?.includes('/') ? first : undefined;
+      const names = explicit !== undefined ? rest : args;
       await checkRecipeNames(project, names);
       const { loadCacheConfig, parseRef, makeSubstituter, credentialLookup, pullEntries } = await import('../../cache/index.js');
       const config = await loadCacheConfig(project);
-      const substituters = explicit ? [parseRef(first, config.insecureRegistries)] : config.substituters;
+      const substituters = explicit !== undefined ? [parseRef(explicit, config.insecureRegistries)] : config.substituters;
       if (substituters.length === 0 || config.trustedKeys.length === 0) {
-        throw new IntactError('CACHE_NOT_CONFIGURED', substituters.length === 0 ? 'no registry to pull from: intact.yaml lists no cache.substituters' : 'intact.yaml lists no cache.trusted-keys, so nothing could be accepted', {
-          file: 'intact.yaml',
-          hint: 'add cache.substituters and cache.trusted-keys to intact.yaml (docs/cache.md), or name a registry: `intact cache pull REF`',
-        });
+        throw new IntactError(
+          'CACHE_NOT_CONFIGURED',
+          substituters.length === 0
+            ? 'no registry to pull from: intact.yaml lists no cache.substituters'
+            : 'intact.yaml lists no cache.trusted-keys, so nothing could be accepted',
+          {
+            file: 'intact.yaml',
+            hint: 'add cache.substituters and cache.trusted-keys to intact.yaml (docs/cache.md), or name a registry: `intact cache pull REF`',
+          },
+        );
       }
       const progress = progressFor(out);
       const { ctx: fetch, store } = await makeFetchContext(project, globals, { offline: true, signal: ctx.signal });
       const { makeBuildContext } = await import('../build-context.js');
       const built = await makeBuildContext({ projectDir: project, store, fetch, mode: 'off', keepFailed: false, signal: ctx.signal });
       const plans = await selectPlans(project, names);
-      const sub = makeSubstituter({ config: { substituters, trustedKeys: config.trustedKeys }, checks: built.ctx, plans, lookup: credentialLookup(process.env), env: process.env, onEvent: progress.onEvent, signal: ctx.signal, downloads: defaultJobs(globals) });
+      const sub = makeSubstituter({
+        config: { substituters, trustedKeys: config.trustedKeys },
+        checks: built.ctx,
+        plans,
+        lookup: credentialLookup(process.env),
+        env: process.env,
+        onEvent: progress.onEvent,
+        signal: ctx.signal,
+        downloads: defaultJobs(globals),
+      });
       let reports;
       try {
         reports = await pullEntries(plans, sub, built.ctx, (r) => {
@@ -150,10 +177,16 @@ Entries that came from a binary cache are not re-signed; build them here first.`
       }
       const missing = reports.filter((r) => r.status === 'failed' || r.status === 'skipped');
       if (out.json) out.document({ ok: missing.length === 0, entries: reports });
-      else out.info(`${reports.filter((r) => r.status === 'pulled').length} pulled, ${reports.filter((r) => r.status === 'present').length} already present, ${missing.length} not available`);
+      else
+        out.info(
+          `${reports.filter((r) => r.status === 'pulled').length} pulled, ${reports.filter((r) => r.status === 'present').length} already present, ${missing.length} not available`,
+        );
       if (missing.length > 0) {
         if (out.json) ctx.failed('CACHE_INCOMPLETE');
-        else throw new IntactError('CACHE_INCOMPLETE', `not in the cache (or not acceptable): ${missing.map((r) => r.name).join(', ')}`, { hint: '`intact install` builds them from source; the reasons are above' });
+        else
+          throw new IntactError('CACHE_INCOMPLETE', `not in the cache (or not acceptable): ${missing.map((r) => r.name).join(', ')}`, {
+            hint: '`intact install` builds them from source; the reasons are above',
+          });
       }
     });
 }

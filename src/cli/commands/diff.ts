@@ -16,11 +16,14 @@ export function registerDiff(program: Command, ctx: CliContext): void {
     .description('compare recipes and intact.lock at a git revision with the work tree (Markdown for a merge request)')
     .argument('[base]', 'a branch, tag or commit (default: the merge base of HEAD with the default branch)')
     .option('--format <format>', 'md | json', parseDiffFormat, 'md')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Lists recipes added, removed, upgraded, downgraded, changed and relocked; for each,
 changed sources and pins, dependency closure, recorded output hashes, license, and
 the size of the built output where the store has both sides. The default base is
-origin/HEAD's branch, else main, else master. Read-only.`)
+origin/HEAD's branch, else main, else master. Read-only.`,
+    )
     .action(async (base: string | undefined, opts: { format: 'md' | 'json' }) => {
       const out = ctx.output();
       const project = await findProject(process.cwd());

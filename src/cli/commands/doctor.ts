@@ -22,7 +22,13 @@ export function registerDoctor(program: Command, ctx: CliContext): void {
       const project = await findProject(process.cwd()).catch(() => undefined);
       const store = project ? resolveStore(project, ctx.globals().store) : undefined;
       let storeWritable: boolean | undefined;
-      if (store) storeWritable = await mkdir(store.root, { recursive: true }).then(() => access(store.root, constants.W_OK)).then(() => true, () => false);
+      if (store)
+        storeWritable = await mkdir(store.root, { recursive: true })
+          .then(() => access(store.root, constants.W_OK))
+          .then(
+            () => true,
+            () => false,
+          );
       const git = await version('git', ['--version']);
       let registry: string | undefined;
       let registryError: string | undefined;

@@ -10,10 +10,10 @@ import { checkRecipeNames } from '../recipe-names.js';
 export function registerFetch(program: Command, ctx: CliContext): void {
   program
     .command('fetch')
-    .description('download every locked source (of the named recipes and what they need) into the store\'s cache, verified')
+    .description("download every locked source (of the named recipes and what they need) into the store's cache, verified")
     .argument('[names...]', 'recipes to fetch, with their dependency closure (default: all)')
     .option('--offline', 'check that the cache holds everything, without the network', false)
-    .option('--all-platforms', 'fetch the sources of every platform in the lock, not only this machine\'s', false)
+    .option('--all-platforms', "fetch the sources of every platform in the lock, not only this machine's", false)
     .action(async (names: string[], opts: { offline: boolean; allPlatforms: boolean }) => {
       const out = ctx.output();
       const globals = ctx.globals();

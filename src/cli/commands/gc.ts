@@ -9,7 +9,10 @@ import { formatBytes } from '../progress.js';
 
 function parseMinutes(v: string): number {
   const n = Number(v);
-  if (!Number.isFinite(n) || n < 0) throw new IntactError('USAGE', `--min-age takes a number of minutes, not "${v}"`, { hint: 'e.g. --min-age 60; 0 removes even what was added a moment ago' });
+  if (!Number.isFinite(n) || n < 0)
+    throw new IntactError('USAGE', `--min-age takes a number of minutes, not "${v}"`, {
+      hint: 'e.g. --min-age 60; 0 removes even what was added a moment ago',
+    });
   return n;
 }
 
@@ -25,13 +28,16 @@ export function registerGc(program: Command, ctx: CliContext): void {
     .description('remove store entries and cached downloads that no project uses any more')
     .option('--dry-run', 'only say what would be removed', false)
     .option('--min-age <minutes>', 'keep anything added less than this long ago', parseMinutes, 15)
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Roots: each project's profile registers itself in the store (<store>/roots/); a
 root counts while its project folder exists. Kept: the entries a root lists, what
 they need (their metadata's deps, transitively), the downloads each root
 project's intact.lock pins, and anything younger than --min-age. Safe while
 other intact processes use the store: running installs hold a root of their own,
-and an entry is removed only under its lock.`)
+and an entry is removed only under its lock.`,
+    )
     .action(async (opts: { dryRun: boolean; minAge: number }) => {
       const out = ctx.output();
       const store = await storeOf(ctx);

@@ -16,15 +16,24 @@ export function registerKey(program: Command, ctx: CliContext): void {
     .description('create an ed25519 key pair: the secret key in a private file outside the repository, the public key on stdout')
     .option('--name <name>', 'the key name trusted-keys will list (default: <hostname>-1)')
     .option('--out <file>', 'where to write the secret key (default: ~/.config/intact/keys/<name>.secret)')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 The secret key never enters the repository: a path inside the project (or any
 git work tree) is refused. Add the printed public key to cache.trusted-keys in
 intact.yaml; give the secret key to CI as a secret variable (INTACT_SIGNING_KEY
-holds its content, INTACT_SIGNING_KEY_FILE a path).`)
+holds its content, INTACT_SIGNING_KEY_FILE a path).`,
+    )
     .action(async (opts: { name?: string; out?: string }) => {
       const out = ctx.output();
       const { keysDir, SECRET_SUFFIX, writeKeyPair } = await import('../../cache/key-files.js');
-      const name = opts.name ?? `${hostname().replace(/[^A-Za-z0-9.-]/g, '-').replace(/^[^A-Za-z0-9]+/, '') || 'intact'}-1`;
+      const name =
+        opts.name ??
+        `${
+          hostname()
+            .replace(/[^A-Za-z0-9.-]/g, '-')
+            .replace(/^[^A-Za-z0-9]+/, '') || 'intact'
+        }-1`;
       const target = resolve(opts.out ?? join(keysDir(process.env), `${name}${SECRET_SUFFIX}`));
       const repo = repositoryOf(dirname(target));
       const made = await writeKeyPair({ name, out: target, ...(repo !== undefined ? { projectDir: repo } : {}) });

@@ -14,7 +14,7 @@ async function storeOf(ctx: CliContext): Promise<StoreLayout> {
 export function registerList(program: Command, ctx: CliContext): void {
   program
     .command('list')
-    .description('list the store\'s entries: name, version, key, size, origin, sandbox level, and whether a project uses them')
+    .description("list the store's entries: name, version, key, size, origin, sandbox level, and whether a project uses them")
     .action(async () => {
       const out = ctx.output();
       const store = await storeOf(ctx);

@@ -17,11 +17,14 @@ export function registerLock(program: Command, ctx: CliContext): void {
     .option('--dry-run', 'show what would change, write nothing', false)
     .option('--outputs', 'also build (or reuse) each recipe for this platform and record its output hash', false)
     .option('--sandbox <mode>', 'with --outputs: require | auto | off', parseSandboxMode, 'auto')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Versions come only from recipes: lock never chooses or updates a version, and
 never changes a pin that is still valid. It writes intact.lock atomically and
 prints what changed. With CI=true it refuses to write (the lock must be
-committed); use --dry-run there to see what is missing.`)
+committed); use --dry-run there to see what is missing.`,
+    )
     .action(async (names: string[], opts: { offline: boolean; dryRun: boolean; outputs: boolean; sandbox: 'require' | 'auto' | 'off' }) => {
       const out = ctx.output();
       const globals = ctx.globals();
@@ -54,7 +57,8 @@ committed); use --dry-run there to see what is missing.`)
         return;
       }
       if (frozen && result.changes.length > 0) {
-        for (const c of result.changes) out.err.write(`would ${c.change === 'added' ? 'add' : c.change === 'removed' ? 'remove' : 'update'} ${c.details.join('; ')}\n`);
+        for (const c of result.changes)
+          out.err.write(`would ${c.change === 'added' ? 'add' : c.change === 'removed' ? 'remove' : 'update'} ${c.details.join('; ')}\n`);
         const { IntactError } = await import('../../errors.js');
         const names = result.changes.map((c) => c.name).join(', ');
         throw new IntactError('NOT_LOCKED', `intact.lock is not up to date for ${names}, and CI=true forbids writing it`, {
@@ -71,22 +75,36 @@ committed); use --dry-run there to see what is missing.`)
         outputs = await recordOutputs(project, names, built.ctx, defaultJobs(globals, 'build'), !(opts.dryRun || frozen));
         if (frozen && outputs.changes.length > 0) {
           const { IntactError } = await import('../../errors.js');
-          throw new IntactError('NOT_LOCKED', `intact.lock does not record the current outputs of ${outputs.changes.map((c) => c.name).join(', ')}, and CI=true forbids writing it`, {
-            file: 'intact.lock', hint: 'run `intact lock --outputs` on your machine and commit intact.lock',
-          });
+          throw new IntactError(
+            'NOT_LOCKED',
+            `intact.lock does not record the current outputs of ${outputs.changes.map((c) => c.name).join(', ')}, and CI=true forbids writing it`,
+            {
+              file: 'intact.lock',
+              hint: 'run `intact lock --outputs` on your machine and commit intact.lock',
+            },
+          );
         }
       }
       if (out.json) {
-        out.document({ ok: true, written: result.written || (outputs?.written ?? false), changes: result.changes, ...(outputs ? { outputs: outputs.changes } : {}) });
+        out.document({
+          ok: true,
+          written: result.written || (outputs?.written ?? false),
+          changes: result.changes,
+          ...(outputs ? { outputs: outputs.changes } : {}),
+        });
         return;
       }
-      for (const c of outputs?.changes ?? []) out.info(`${opts.dryRun ? 'would record' : 'recorded'} output of ${c.name}: ${c.before ? `${c.before} -> ` : ''}${c.after}`);
+      for (const c of outputs?.changes ?? [])
+        out.info(`${opts.dryRun ? 'would record' : 'recorded'} output of ${c.name}: ${c.before ? `${c.before} -> ` : ''}${c.after}`);
       for (const c of result.changes) {
         const verb = opts.dryRun ? `would ${c.change === 'added' ? 'add' : c.change === 'removed' ? 'remove' : 'update'}` : c.change;
         out.info(`${verb} ${c.name}`);
         for (const d of c.details) out.info(`  ${d}`);
       }
-      if (result.changes.length === 0 && (outputs?.changes.length ?? 0) === 0) out.info('intact.lock is up to date');
+      const same = result.changes.length === 0 && (outputs?.changes.length ?? 0) === 0;
+      // Same pins, new format: an older lockfileVersion is rewritten as the current one.
+      if (same && result.written) out.info('rewrote intact.lock in the current format (same pins)');
+      else if (same) out.info('intact.lock is up to date');
       else if (result.written) out.info('wrote intact.lock');
     });
 }

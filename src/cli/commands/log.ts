@@ -21,7 +21,10 @@ export function registerLog(program: Command, ctx: CliContext): void {
       const text = key ? await readFile(join(store.logs, `${key}.log`), 'utf8').catch(() => undefined) : undefined;
       // A log the store keeps is shown even for a recipe this project no longer has.
       if (text === undefined) await checkRecipeNames(project, [name]);
-      if (text === undefined) throw new IntactError('NOT_INSTALLED', `no build log for ${name} in ${store.root}`, { hint: `build it with \`intact install ${name}\` or \`intact build ${name}\`` });
+      if (text === undefined)
+        throw new IntactError('NOT_INSTALLED', `no build log for ${name} in ${store.root}`, {
+          hint: `build it with \`intact install ${name}\` or \`intact build ${name}\``,
+        });
       ctx.output().out.write(text);
     });
 }

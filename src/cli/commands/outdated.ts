@@ -9,7 +9,8 @@ import { checkRecipeNames } from '../recipe-names.js';
 
 function parseDays(v: string): number {
   const n = Number(v);
-  if (!/^\d+$/.test(v) || !Number.isSafeInteger(n)) throw new IntactError('USAGE', `--min-age takes a whole number of days, not "${v}"`, { hint: 'e.g. --min-age 7' });
+  if (!/^\d+$/.test(v) || !Number.isSafeInteger(n))
+    throw new IntactError('USAGE', `--min-age takes a whole number of days, not "${v}"`, { hint: 'e.g. --min-age 7' });
   return n;
 }
 
@@ -20,14 +21,17 @@ export function registerOutdated(program: Command, ctx: CliContext): void {
     .argument('[names...]', 'recipes to look up (default: all)')
     .option('--prereleases', 'show pre-releases (rc, beta, 1.2.3-next.1, ...) too', false)
     .option('--min-age <days>', 'hide releases published less than this many days ago (a cooling-off period)', parseDays)
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Where versions come from: a recipe's \`watch:\` section (an index page and a
 pattern), else an npm source at the recipe's version (the registry's list, with
 publish times), else a git source's tags (git ls-remote). --min-age applies where
 publish times are known (npm); other releases show their age as unknown.
 Exit 0 when every lookup worked (newer versions or not), 1 when one failed,
 2 when a recipe cannot be read.
-To move a recipe: \`intact upgrade NAME VERSION\`.`)
+To move a recipe: \`intact upgrade NAME VERSION\`.`,
+    )
     .action(async (names: string[], opts: { prereleases: boolean; minAge?: number }) => {
       const out = ctx.output();
       const globals = ctx.globals();
@@ -59,8 +63,11 @@ To move a recipe: \`intact upgrade NAME VERSION\`.`)
         r.latest ?? (r.via === 'none' || r.note ? '?' : '-'),
         r.via,
         r.newer.length > 0
-          ? r.newer.slice(-5).map((n) => `${n.version}${n.ageDays !== undefined ? ` (${n.ageDays} d)` : ''}${n.deprecated ? ' deprecated' : ''}`).join(', ') + (r.newer.length > 5 ? ` and ${r.newer.length - 5} older` : '')
-          : r.note ?? 'up to date',
+          ? r.newer
+              .slice(-5)
+              .map((n) => `${n.version}${n.ageDays !== undefined ? ` (${n.ageDays} d)` : ''}${n.deprecated ? ' deprecated' : ''}`)
+              .join(', ') + (r.newer.length > 5 ? ` and ${r.newer.length - 5} older` : '')
+          : (r.note ?? 'up to date'),
       ]);
       table(out.info.bind(out), [['recipe', 'current', 'latest', 'via', 'newer'], ...rows]);
       const prereleases = report.rows.reduce((n, r) => n + r.hidden.prereleases, 0);
@@ -72,5 +79,11 @@ To move a recipe: \`intact upgrade NAME VERSION\`.`)
 
 function table(print: (line: string) => void, rows: string[][]): void {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (i === r.length - 1 ? 0 : r[i]!.length))));
-  for (const r of rows) print(r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd());
+  for (const r of rows)
+    print(
+      r
+        .map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!)))
+        .join('  ')
+        .trimEnd(),
+    );
 }

@@ -6,7 +6,6 @@ import { openBuildSession, parseSandboxMode } from '../build-context.js';
 import { defaultJobs } from '../fetch-context.js';
 import { checkStoreNames } from '../recipe-names.js';
 
-
 export function registerRepair(program: Command, ctx: CliContext): void {
   program
     .command('repair')
@@ -15,12 +14,15 @@ export function registerRepair(program: Command, ctx: CliContext): void {
     .option('--offline', 'use only the download cache', false)
     .option('--keep-failed', 'keep the build folder of a failed build and print its path', false)
     .option('--sandbox <mode>', 'require | auto | off: how strict the build sandbox must be', parseSandboxMode, 'auto')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Per entry, the least that restores it: a fresh build swapped in for modified
 content (only recipes of this project, at this lock); write bits dropped when
 only the modes changed; the file manifest recorded again when only it is
 missing. Entries this project's profile uses that are gone are built again.
-Exit 0 when everything found was repaired, 1 otherwise.`)
+Exit 0 when everything found was repaired, 1 otherwise.`,
+    )
     .action(async (names: string[], opts: { offline: boolean; keepFailed: boolean; sandbox: 'require' | 'auto' | 'off' }) => {
       const { out, globals, project, progress, built, store } = await openBuildSession(ctx, opts);
       await checkStoreNames(project, store, names);
@@ -44,7 +46,10 @@ Exit 0 when everything found was repaired, 1 otherwise.`)
         out.document({ ok: r.ok, found: r.before.findings, repaired: r.repaired, failed: r.failed, sandbox: built.sandbox()?.level ?? null });
       } else {
         for (const f of r.before.findings) out.debug(`found: [${f.code}] ${f.message}`);
-        for (const x of r.repaired) out.info(`${x.action === 'cache-removed' ? 'removed' : x.action === 'manifest' ? 'recorded the manifest of' : x.action} ${x.label}${x.detail ? `: ${x.detail}` : ''}`);
+        for (const x of r.repaired)
+          out.info(
+            `${x.action === 'cache-removed' ? 'removed' : x.action === 'manifest' ? 'recorded the manifest of' : x.action} ${x.label}${x.detail ? `: ${x.detail}` : ''}`,
+          );
         for (const f of r.failed) out.finding(f);
         if (r.before.findings.length === 0) out.info('the store is whole: nothing to repair');
         else if (r.ok) out.info(`repaired ${r.repaired.length} item(s)`);

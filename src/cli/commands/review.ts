@@ -9,7 +9,8 @@ import { parseDiffFormat } from './diff.js';
 
 function parseBudget(v: string): number {
   const n = Number(v);
-  if (!/^\d+$/.test(v) || !Number.isSafeInteger(n)) throw new IntactError('USAGE', `--max-deltas takes a whole number of lines, not "${v}"`, { hint: 'e.g. --max-deltas 200' });
+  if (!/^\d+$/.test(v) || !Number.isSafeInteger(n))
+    throw new IntactError('USAGE', `--max-deltas takes a whole number of lines, not "${v}"`, { hint: 'e.g. --max-deltas 200' });
   return n;
 }
 
@@ -18,15 +19,22 @@ export function registerReview(program: Command, ctx: CliContext): void {
     .command('review')
     .description('CI check of a merge request: recipes and lock change together, nothing floats, the change stays small')
     .requiredOption('--base <rev>', 'the revision the change is reviewed against (e.g. origin/main)')
-    .option('--max-deltas <lines>', 'fail when the change adds and removes more lines than this (intact.lock and other generated files not counted)', parseBudget)
+    .option(
+      '--max-deltas <lines>',
+      'fail when the change adds and removes more lines than this (intact.lock and other generated files not counted)',
+      parseBudget,
+    )
     .option('--format <format>', 'md | json: the summary on stdout', parseDiffFormat, 'md')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Fails (exit 1) when a recipe changed without its lock entry or the other way
 round, when a recipe floats, when the lock is stale or weakly pinned, and with
 --max-deltas when the change is larger than the budget. Broken recipes or an
 unreadable lock exit 2. A license that is not SPDX is a warning.
 In CI: fetch the base first (e.g. \`git fetch origin main\`), then
-\`intact review --base origin/main --max-deltas 400\`.`)
+\`intact review --base origin/main --max-deltas 400\`.`,
+    )
     .action(async (opts: { base: string; maxDeltas?: number; format: 'md' | 'json' }) => {
       const out = ctx.output();
       const project = await findProject(process.cwd());

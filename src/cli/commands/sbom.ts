@@ -18,11 +18,14 @@ export function registerSbom(program: Command, ctx: CliContext): void {
     .description('write a software bill of materials of the locked set (CycloneDX 1.5 or SPDX 2.3 JSON)')
     .option('--format <format>', 'cyclonedx | spdx', parseFormat, 'cyclonedx')
     .option('-o, --output <file>', 'write it to this file instead of stdout')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Components: every recipe at its version, with its license, and every pinned
 source with its hashes (from the lock) and, for npm sources, its package URL;
 the dependency graph from the recipes' deps. The lock must be current. The same
-lock gives the same document (set SOURCE_DATE_EPOCH for a fixed timestamp).`)
+lock gives the same document (set SOURCE_DATE_EPOCH for a fixed timestamp).`,
+    )
     .action(async (opts: { format: 'cyclonedx' | 'spdx'; output?: string }) => {
       const out = ctx.output();
       const project = await findProject(process.cwd());
@@ -43,7 +46,11 @@ lock gives the same document (set SOURCE_DATE_EPOCH for a fixed timestamp).`)
         await rename(tmp, final);
       } catch (e) {
         await rm(tmp, { force: true });
-        throw new IntactError('IO', `cannot write ${opts.output}: ${(e as Error).message}`, { file: opts.output, cause: e, hint: 'check that its folder exists and is writable' });
+        throw new IntactError('IO', `cannot write ${opts.output}: ${(e as Error).message}`, {
+          file: opts.output,
+          cause: e,
+          hint: 'check that its folder exists and is writable',
+        });
       }
       if (out.json) out.document({ ok: true, format: opts.format, file: final });
       else out.info(`wrote ${opts.output} (${opts.format === 'cyclonedx' ? 'CycloneDX 1.5' : 'SPDX 2.3'})`);

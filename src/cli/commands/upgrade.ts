@@ -20,13 +20,16 @@ export function registerUpgrade(program: Command, ctx: CliContext): void {
     .option('--build', 'build it once it is locked (as `intact install NAME`)', false)
     .option('--force', 'run over uncommitted edits of the recipe, or outside a git repository', false)
     .option('--sandbox <mode>', 'with --build: require | auto | off', parseSandboxMode, 'auto')
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Edits recipes/NAME.yaml: its version, npm specs at that version, URLs, mirrors and
 archive paths that contain it, and git revs (from --rev or the version's tag).
 Recipes that depend on NAME@old are moved to NAME@new and locked again too;
 nothing else in intact.lock changes. Every new pin is fetched and checked in a
 temporary copy before recipe and lock are written, so a failure leaves both as
-they were. Comments and layout of the recipe are kept.`)
+they were. Comments and layout of the recipe are kept.`,
+    )
     .action(async (name: string, version: string, opts: { rev?: string; build: boolean; force: boolean; sandbox: 'require' | 'auto' | 'off' }) => {
       const out = ctx.output();
       const globals = ctx.globals();
@@ -44,22 +47,29 @@ they were. Comments and layout of the recipe are kept.`)
       const { upgradeSummary } = await import('../../upgrade/summary.js');
       const build = opts.build
         ? async (n: string) => {
-          const { makeBuildContext } = await import('../build-context.js');
-          const { install } = await import('../../project/install.js');
-          const { hostPlatform } = await import('../../platform.js');
-          const built = await makeBuildContext({ projectDir: project, store, fetch, mode: opts.sandbox, keepFailed: false, signal: ctx.signal });
-          const r = await install(project, { names: [n], jobs: defaultJobs(globals, 'build'), build: built.ctx });
-          const o = r.outcomes[n];
-          return { platform: hostPlatform() ?? 'unknown', status: `${o?.status ?? 'skipped'}${built.sandbox() ? ` (sandbox ${built.sandbox()!.level})` : ''}`, ...(o?.meta?.output ? { output: o.meta.output } : {}) };
-        }
+            const { makeBuildContext } = await import('../build-context.js');
+            const { install } = await import('../../project/install.js');
+            const { hostPlatform } = await import('../../platform.js');
+            const built = await makeBuildContext({ projectDir: project, store, fetch, mode: opts.sandbox, keepFailed: false, signal: ctx.signal });
+            const r = await install(project, { names: [n], jobs: defaultJobs(globals, 'build'), build: built.ctx });
+            const o = r.outcomes[n];
+            return {
+              platform: hostPlatform() ?? 'unknown',
+              status: `${o?.status ?? 'skipped'}${built.sandbox() ? ` (sandbox ${built.sandbox()!.level})` : ''}`,
+              ...(o?.meta?.output ? { output: o.meta.output } : {}),
+            };
+          }
         : undefined;
       let result;
       try {
         result = await upgrade(project, {
-          name, version, force: opts.force,
+          name,
+          version,
+          force: opts.force,
           ...(opts.rev !== undefined ? { rev: opts.rev } : {}),
           lock: {
-            fetch, jobs: defaultJobs(globals),
+            fetch,
+            jobs: defaultJobs(globals),
             hashMember,
             treeOf,
           },
@@ -79,8 +89,16 @@ they were. Comments and layout of the recipe are kept.`)
       const buildError = result.build && 'error' in result.build ? result.build.error : undefined;
       if (out.json) {
         out.document({
-          ok: buildError === undefined, name: result.name, from: result.from, to: result.to, changes: result.changes, tags: result.tags,
-          dependents: result.dependents, relocked: result.relocked, diff: result.report, findings: result.findings,
+          ok: buildError === undefined,
+          name: result.name,
+          from: result.from,
+          to: result.to,
+          changes: result.changes,
+          tags: result.tags,
+          dependents: result.dependents,
+          relocked: result.relocked,
+          diff: result.report,
+          findings: result.findings,
           build: buildError ? { error: { code: buildError.code, message: buildError.message } } : result.build,
         });
       } else {

@@ -12,7 +12,8 @@ import { checkRecipeNames } from '../recipe-names.js';
 // Loaded when a command runs, not at start-up.
 const profileModule = () => import('../../project/profile.js');
 
-const nothingInstalled = (): IntactError => new IntactError('NOT_INSTALLED', 'nothing is installed in this project yet', { hint: 'run `intact install` first' });
+const nothingInstalled = (): IntactError =>
+  new IntactError('NOT_INSTALLED', 'nothing is installed in this project yet', { hint: 'run `intact install` first' });
 
 async function profileOf(project: string) {
   const { readProfile } = await profileModule();
@@ -38,7 +39,9 @@ function runToEnd(ctx: CliContext, cmd: string, args: string[], env: NodeJS.Proc
     };
     child.on('error', (e) => {
       done();
-      reject(new IntactError('IO', `cannot start ${cmd}: ${e.message}`, { cause: e, hint: 'run `intact install` again; the profile may point at a removed entry' }));
+      reject(
+        new IntactError('IO', `cannot start ${cmd}: ${e.message}`, { cause: e, hint: 'run `intact install` again; the profile may point at a removed entry' }),
+      );
     });
     child.on('exit', (code, signal) => {
       done();
@@ -63,12 +66,18 @@ export function registerUse(program: Command, ctx: CliContext): void {
         // What the profile holds runs even if its recipe is gone since; anything
         // else must at least be a recipe of the project.
         await checkRecipeNames(project, [recipe]);
-        throw p ? new IntactError('NOT_INSTALLED', `${recipe} is not installed in this project`, { hint: `run \`intact install ${recipe}\`` }) : nothingInstalled();
+        throw p
+          ? new IntactError('NOT_INSTALLED', `${recipe} is not installed in this project`, { hint: `run \`intact install ${recipe}\`` })
+          : nothingInstalled();
       }
       const names = item.bin.map(binName);
       const chosen = bin ?? (names.length === 1 ? names[0] : names.find((n) => n === recipe));
       if (!chosen || !names.includes(chosen)) {
-        throw new IntactError('USAGE', names.length === 0 ? `${recipe} has no programs (no \`bin\`)` : `which program of ${recipe}? it has ${names.join(', ')}`, { hint: names.length > 0 ? `e.g. intact run ${recipe}:${names[0]} -- ...` : 'add `bin:` to the recipe' });
+        throw new IntactError(
+          'USAGE',
+          names.length === 0 ? `${recipe} has no programs (no \`bin\`)` : `which program of ${recipe}? it has ${names.join(', ')}`,
+          { hint: names.length > 0 ? `e.g. intact run ${recipe}:${names[0]} -- ...` : 'add `bin:` to the recipe' },
+        );
       }
       const binDir = join(project, PROFILE_DIR, 'bin');
       ctx.passStatus(await runToEnd(ctx, p.links[chosen]!, args, { ...process.env, PATH: `${binDir}:${process.env['PATH'] ?? ''}` }));
@@ -76,7 +85,7 @@ export function registerUse(program: Command, ctx: CliContext): void {
 
   program
     .command('shell')
-    .description('start a shell with the project\'s programs first on PATH')
+    .description("start a shell with the project's programs first on PATH")
     .option('--pure', 'with only the profile on PATH and a minimal environment (HOME, USER, TERM, LANG)', false)
     .action(async (opts: { pure: boolean }) => {
       const project = await findProject(process.cwd());
@@ -91,12 +100,14 @@ export function registerUse(program: Command, ctx: CliContext): void {
 
   program
     .command('env')
-    .description('print the environment that puts the project\'s programs on PATH (eval it in your shell)')
+    .description("print the environment that puts the project's programs on PATH (eval it in your shell)")
     .option('--format <format>', 'sh | fish | json (default: sh; json with the global --json)')
     .action(async (opts: { format?: string }) => {
       const out = ctx.output();
       if (out.json && (opts.format === 'sh' || opts.format === 'fish')) {
-        throw new IntactError('USAGE', `--json asks for JSON, but --format asks for ${opts.format}`, { hint: 'give one of them: `intact --json env` or `intact env --format json`' });
+        throw new IntactError('USAGE', `--json asks for JSON, but --format asks for ${opts.format}`, {
+          hint: 'give one of them: `intact --json env` or `intact env --format json`',
+        });
       }
       const format = opts.format ?? (out.json ? 'json' : 'sh');
       const project = await findProject(process.cwd());

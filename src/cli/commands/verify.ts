@@ -26,20 +26,27 @@ export function registerVerify(program: Command, ctx: CliContext): void {
     .description('prove that recipes and lock are whole, exact and pinned; with flags, that sources, builds and the store still are')
     .argument('[names...]', 'with --fetch, --rebuild or --store: only these recipes (and what they need)')
     .option('--fetch', 'download every source again from every location (all mirrors) and check it against its pin', false)
-    .option('--compare-content', 'with --fetch: unpack bytes that no longer match their pin (outside the store, under the archive caps) to tell a regenerated archive from changed content', false)
+    .option(
+      '--compare-content',
+      'with --fetch: unpack bytes that no longer match their pin (outside the store, under the archive caps) to tell a regenerated archive from changed content',
+      false,
+    )
     .option('--rebuild', 'build each recipe again under varied conditions and compare with the store and the lock', false)
     .option('--store-check', 're-hash every store entry against its recorded output (spelled --store after `verify`)', false)
     .option('--junit <file>', 'also write a JUnit XML report (one test case per recipe and check)')
     .option('--sandbox <mode>', 'with --rebuild: require | auto | off', parseSandboxMode, 'auto')
     .option('--platform <name>', 'with --rebuild: build for this platform (cross-building from this machine)', parsePlatform)
-    .addHelpText('after', `
+    .addHelpText(
+      'after',
+      `
 Static checks (always): every recipe parses and validates; no floating versions;
 the lock exists, parses, has an entry for every recipe and none extra; each
 entry matches its recipe; every source is pinned by a strong hash; every
 dependency exists at its exact version; no cycles.
   --store      after \`verify\`, the store check (the global --store DIR goes
                before the command, or in INTACT_STORE)
-Exit 0 when clean, 1 on findings, 2 on unusable input. Never writes the lock.`)
+Exit 0 when clean, 1 on findings, 2 on unusable input. Never writes the lock.`,
+    )
     .action(async (names: string[], opts: VerifyOptions) => {
       const out = ctx.output();
       const globals = ctx.globals();
@@ -54,9 +61,13 @@ Exit 0 when clean, 1 on findings, 2 on unusable input. Never writes the lock.`)
       }
       // The static check is a whole-project gate; names would be silently ignored.
       if (names.length > 0 && !opts.fetch && !opts.rebuild && !opts.storeCheck) {
-        throw new IntactError('USAGE', `\`intact verify\` checks the whole project; the names ${names.join(', ')} only apply with --fetch, --rebuild or --store`, {
-          hint: `e.g. \`intact verify --fetch ${names.join(' ')}\`, or \`intact verify\` alone for the static gate`,
-        });
+        throw new IntactError(
+          'USAGE',
+          `\`intact verify\` checks the whole project; the names ${names.join(', ')} only apply with --fetch, --rebuild or --store`,
+          {
+            hint: `e.g. \`intact verify --fetch ${names.join(' ')}\`, or \`intact verify\` alone for the static gate`,
+          },
+        );
       }
       const { verifyStatic } = await import('../../lock/index.js');
       const report = await verifyStatic(project);
@@ -73,7 +84,12 @@ Exit 0 when clean, 1 on findings, 2 on unusable input. Never writes the lock.`)
         const { defaultJobs, makeFetchContext } = await import('../fetch-context.js');
         const { progressFor } = await import('../progress.js');
         const progress = progressFor(out);
-        const { ctx: fetch, store } = await makeFetchContext(project, globals, { offline: false, onEvent: progress.onEvent, signal: ctx.signal });
+        const { ctx: fetch, store } = await makeFetchContext(project, globals, {
+          offline: false,
+          onEvent: progress.onEvent,
+          signal: ctx.signal,
+          readOnly: true,
+        });
         try {
           if (opts.fetch) {
             const { verifyFetch } = await import('../../verify/fetch-check.js');
@@ -88,7 +104,13 @@ Exit 0 when clean, 1 on findings, 2 on unusable input. Never writes the lock.`)
             const built = await makeBuildContext({ projectDir: project, store, fetch, mode: opts.sandbox, keepFailed: false, signal: ctx.signal });
             const r = await verifyRebuild(project, names, built.ctx, defaultJobs(globals, 'build'), opts.platform);
             findings.push(...r.findings);
-            cases.push(...casesFor('rebuild', recipeNames.filter((n) => r.checks.some((c) => c.recipe === n)), r.findings));
+            cases.push(
+              ...casesFor(
+                'rebuild',
+                recipeNames.filter((n) => r.checks.some((c) => c.recipe === n)),
+                r.findings,
+              ),
+            );
             extra['rebuild'] = r.checks;
             if (!out.json) {
               for (const c of r.checks.filter((x) => !x.ok)) {

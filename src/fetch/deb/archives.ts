@@ -37,9 +37,13 @@ export function debArchives(env: NodeJS.ProcessEnv = process.env): DebArchive[] 
   }
   const usable = found.filter((a) => /^https?:\/\//.test(a.uri));
   if (usable.length === 0) {
-    throw new IntactError('DEB_ARCHIVE_UNSET', found.length > 0 ? 'no Debian archive is configured over http(s) (only other kinds of apt source were found)' : 'no Debian archive is configured', {
-      hint: HINT_UNSET,
-    });
+    throw new IntactError(
+      'DEB_ARCHIVE_UNSET',
+      found.length > 0 ? 'no Debian archive is configured over http(s) (only other kinds of apt source were found)' : 'no Debian archive is configured',
+      {
+        hint: HINT_UNSET,
+      },
+    );
   }
   return usable;
 }
@@ -75,7 +79,11 @@ function readIfThere(file: string): string | undefined {
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
-    throw new IntactError('DEB_SOURCES_INVALID', `${file} cannot be read: ${(e as Error).message}`, { file, hint: 'check its permissions, or set ' + DEB_SOURCES_ENV, cause: e });
+    throw new IntactError('DEB_SOURCES_INVALID', `${file} cannot be read: ${(e as Error).message}`, {
+      file,
+      hint: 'check its permissions, or set ' + DEB_SOURCES_ENV,
+      cause: e,
+    });
   }
 }
 
@@ -86,7 +94,10 @@ export function parseOneLine(text: string, from: string): DebArchive[] {
     const line = raw.replace(/#.*/, '').trim();
     if (line === '') return;
     // Options in brackets (arch=, signed-by=, trusted=) do not change where files are.
-    const words = line.replace(/\[[^\]]*\]/g, ' ').trim().split(/\s+/);
+    const words = line
+      .replace(/\[[^\]]*\]/g, ' ')
+      .trim()
+      .split(/\s+/);
     const [type, uri, suite, ...components] = words;
     const at = `${from}:${i + 1}`;
     if ((type !== 'deb' && type !== 'deb-src') || uri === undefined || suite === undefined) {
@@ -129,11 +140,14 @@ export function parseDeb822(text: string, from: string): DebArchive[] {
     const suites = words('suites');
     if (uris.length === 0 || suites.length === 0) {
       throw new IntactError('DEB_SOURCES_INVALID', `${from}:${start}: an apt source stanza without URIs or Suites`, {
-        file: from, line: start, hint: 'give the stanza `URIs:` and `Suites:` (see sources.list(5))',
+        file: from,
+        line: start,
+        hint: 'give the stanza `URIs:` and `Suites:` (see sources.list(5))',
       });
     }
     const components = words('components');
-    for (const uri of uris) out.push({ uri: uri.replace(/\/+$/, ''), suites, components: components.length > 0 ? components : ['main'], from: `${from}:${start}` });
+    for (const uri of uris)
+      out.push({ uri: uri.replace(/\/+$/, ''), suites, components: components.length > 0 ? components : ['main'], from: `${from}:${start}` });
   }
   return out;
 }

@@ -12,7 +12,19 @@ import { toSri } from '../sri.js';
 import type { FetchLimits, FetchProgress } from '../types.js';
 import { fetchUrl } from '../url.js';
 import { debArchives, mirrorRoots, type DebArchive } from './archives.js';
-import { binaryFile, indexText, newestFirst, packagesPath, places, sourceFile, sourceFileNames, sourcesPath, stanzasOf, type IndexedFile, type Stanza } from './indexes.js';
+import {
+  binaryFile,
+  indexText,
+  newestFirst,
+  packagesPath,
+  places,
+  sourceFile,
+  sourceFileNames,
+  sourcesPath,
+  stanzasOf,
+  type IndexedFile,
+  type Stanza,
+} from './indexes.js';
 
 /** What the lock knows of a Debian source besides its hash. */
 export interface DebPin {
@@ -72,13 +84,18 @@ function everyLocationMissing(e: unknown): boolean {
 }
 
 function gone(what: string, path: string, urls: readonly string[], cause: unknown): IntactError {
-  return new IntactError('DEB_GONE', `${what} is pinned, but no configured Debian archive has it any more (${path}; asked ${urls.length} location${urls.length === 1 ? '' : 's'})`, {
-    url: urls[0],
-    cause,
-    hint: 'an ordinary mirror keeps only the current version of a package, and a point release replaced this one. ' +
-      'Either upgrade the recipe in a reviewed change (`intact outdated` shows the version the archive has now; `intact upgrade NAME VERSION`), ' +
-      'or add an archive that keeps every published version (a snapshot archive) to INTACT_DEB_SOURCES or apt\'s sources: the lock\'s hash makes any archive safe to use',
-  });
+  return new IntactError(
+    'DEB_GONE',
+    `${what} is pinned, but no configured Debian archive has it any more (${path}; asked ${urls.length} location${urls.length === 1 ? '' : 's'})`,
+    {
+      url: urls[0],
+      cause,
+      hint:
+        'an ordinary mirror keeps only the current version of a package, and a point release replaced this one. ' +
+        'Either upgrade the recipe in a reviewed change (`intact outdated` shows the version the archive has now; `intact upgrade NAME VERSION`), ' +
+        "or add an archive that keeps every published version (a snapshot archive) to INTACT_DEB_SOURCES or apt's sources: the lock's hash makes any archive safe to use",
+    },
+  );
 }
 
 /** Where the index says the source's file is. */
@@ -88,12 +105,15 @@ async function locate(src: DebSource | DebSourceFile, archives: readonly DebArch
     if (!parsed.ok) throw new IntactError('DEB_SPEC_FLOATING', `Debian package "${src.deb}": ${parsed.verdict.reason}`, { hint: parsed.verdict.hint ?? '' });
     const arch = debArchOf(parsed.spec, src.platforms);
     if (arch === undefined) {
-      throw new IntactError('DEB_ARCH_UNKNOWN', `Debian package "${src.deb}" has no architecture`, { hint: 'give the source one platform, or write name:arch=version' });
+      throw new IntactError('DEB_ARCH_UNKNOWN', `Debian package "${src.deb}" has no architecture`, {
+        hint: 'give the source one platform, or write name:arch=version',
+      });
     }
     return findBinary(parsed.spec, arch, archives, opts);
   }
   const parsed = parseDebSource(src.debSource);
-  if (!parsed.ok) throw new IntactError('DEB_SPEC_FLOATING', `Debian source package "${src.debSource}": ${parsed.verdict.reason}`, { hint: parsed.verdict.hint ?? '' });
+  if (!parsed.ok)
+    throw new IntactError('DEB_SPEC_FLOATING', `Debian source package "${src.debSource}": ${parsed.verdict.reason}`, { hint: parsed.verdict.hint ?? '' });
   return findSourceFile(parsed.spec, src.debFile, archives, opts);
 }
 
@@ -102,7 +122,12 @@ function indexArchs(arch: string): string[] {
   return arch === 'all' ? ['all', 'amd64', 'arm64'] : [arch];
 }
 
-export async function findBinary(spec: DebBinarySpec, arch: string, archives: readonly DebArchive[], opts: Omit<DebFetchOptions, 'id'>): Promise<IndexedFile & { stanza: Stanza }> {
+export async function findBinary(
+  spec: DebBinarySpec,
+  arch: string,
+  archives: readonly DebArchive[],
+  opts: Omit<DebFetchOptions, 'id'>,
+): Promise<IndexedFile & { stanza: Stanza }> {
   const seen: string[] = [];
   for (const w of places(archives)) {
     for (const a of indexArchs(arch)) {
@@ -121,7 +146,12 @@ export async function findBinary(spec: DebBinarySpec, arch: string, archives: re
   throw notInIndex(renderDebBinary(spec, arch), seen, archives);
 }
 
-export async function findSourceFile(spec: DebSourceSpec, file: string, archives: readonly DebArchive[], opts: Omit<DebFetchOptions, 'id'>): Promise<IndexedFile> {
+export async function findSourceFile(
+  spec: DebSourceSpec,
+  file: string,
+  archives: readonly DebArchive[],
+  opts: Omit<DebFetchOptions, 'id'>,
+): Promise<IndexedFile> {
   const seen: string[] = [];
   for (const w of places(archives)) {
     const rel = sourcesPath(w);
@@ -163,10 +193,15 @@ export async function listVersions(name: string, arch: string, archives: readonl
 
 function notInIndex(what: string, seen: readonly string[], archives: readonly DebArchive[]): IntactError {
   const versions = newestFirst(seen);
-  return new IntactError('DEB_NOT_IN_INDEX', `${what} is not in the configured Debian archive${versions.length > 0 ? ` (it has ${versions.join(', ')})` : ''}`, {
-    url: archives[0]?.uri,
-    hint: versions.length > 0
-      ? 'pin a version the archive has, or add an archive that keeps old versions (a snapshot archive) to INTACT_DEB_SOURCES'
-      : `check the package name and architecture; the archives searched are configured in ${archives.map((a) => a.from).join(', ')}`,
-  });
+  return new IntactError(
+    'DEB_NOT_IN_INDEX',
+    `${what} is not in the configured Debian archive${versions.length > 0 ? ` (it has ${versions.join(', ')})` : ''}`,
+    {
+      url: archives[0]?.uri,
+      hint:
+        versions.length > 0
+          ? 'pin a version the archive has, or add an archive that keeps old versions (a snapshot archive) to INTACT_DEB_SOURCES'
+          : `check the package name and architecture; the archives searched are configured in ${archives.map((a) => a.from).join(', ')}`,
+    },
+  );
 }

@@ -71,7 +71,11 @@ async function readIndex(url: string, opts: IndexOptions): Promise<string | unde
       },
     };
     try {
-      await download(url + v.suffix, sink, { limits: { ...opts.limits, maxBytes: Math.min(opts.limits.maxBytes, 256 * 1024 ** 2) }, ...(opts.env ? { env: opts.env } : {}), ...(opts.signal ? { signal: opts.signal } : {}) });
+      await download(url + v.suffix, sink, {
+        limits: { ...opts.limits, maxBytes: Math.min(opts.limits.maxBytes, 256 * 1024 ** 2) },
+        ...(opts.env ? { env: opts.env } : {}),
+        ...(opts.signal ? { signal: opts.signal } : {}),
+      });
     } catch (e) {
       if (isIntactError(e) && e.code === 'HTTP_STATUS' && (e.found === '404' || e.found === '403')) continue;
       throw e;
@@ -80,7 +84,9 @@ async function readIndex(url: string, opts: IndexOptions): Promise<string | unde
       return (await v.decode(Buffer.concat(chunks))).toString('utf8');
     } catch (e) {
       throw new IntactError('DEB_INDEX_INVALID', `${url + v.suffix} could not be decompressed: ${(e as Error).message}`, {
-        url: url + v.suffix, hint: 'the mirror may be mid-update; try again, or configure another mirror', cause: e,
+        url: url + v.suffix,
+        hint: 'the mirror may be mid-update; try again, or configure another mirror',
+        cause: e,
       });
     }
   }
@@ -92,7 +98,7 @@ async function unxzBuffer(b: Buffer): Promise<Buffer> {
   const { pipeline } = await import('node:stream/promises');
   const { unxz } = await import('../extract/xz.js');
   const out: Buffer[] = [];
-  await pipeline(Readable.from([b]), unxz(), async function* (src: AsyncIterable<Buffer>) {
+  await pipeline(Readable.from([b]), unxz(), async (src: AsyncIterable<Buffer>) => {
     for await (const c of src) out.push(Buffer.from(c));
   });
   return Buffer.concat(out);
@@ -188,7 +194,10 @@ export function sourceFile(s: Stanza, file: string, url: string): IndexedFile | 
 
 /** The files a source package's stanza lists, by name (for messages). */
 export function sourceFileNames(s: Stanza): string[] {
-  return (s.get('checksums-sha256') ?? '').split('\n').map((l) => l.trim().split(/\s+/)[2]).filter((n): n is string => n !== undefined);
+  return (s.get('checksums-sha256') ?? '')
+    .split('\n')
+    .map((l) => l.trim().split(/\s+/)[2])
+    .filter((n): n is string => n !== undefined);
 }
 
 function checkedPoolPath(path: string, url: string): string {
@@ -201,7 +210,8 @@ function checkedPoolPath(path: string, url: string): string {
 
 function invalid(url: string, why: string): IntactError {
   return new IntactError('DEB_INDEX_INVALID', `the Debian index ${url} is not usable: ${why}`, {
-    url, hint: 'the mirror may be broken or mid-update; try again later, or configure another mirror',
+    url,
+    hint: 'the mirror may be broken or mid-update; try again later, or configure another mirror',
   });
 }
 

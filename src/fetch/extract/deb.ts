@@ -52,7 +52,8 @@ export async function findDataMember(file: string, where: string): Promise<DataM
     while (at < size) {
       const h = await read(at, HEADER);
       if (h.length < HEADER) throw problem('EXTRACT_CORRUPT', where, undefined, `is a damaged Debian package: its ar header at byte ${at} is cut off.`);
-      if (h.subarray(58, 60).toString('latin1') !== '`\n') throw problem('EXTRACT_CORRUPT', where, undefined, `is a damaged Debian package: the ar header at byte ${at} has a bad end marker.`);
+      if (h.subarray(58, 60).toString('latin1') !== '`\n')
+        throw problem('EXTRACT_CORRUPT', where, undefined, `is a damaged Debian package: the ar header at byte ${at} has a bad end marker.`);
       const raw = h.subarray(0, 16).toString('latin1').trimEnd();
       const name = raw.endsWith('/') ? raw.slice(0, -1) : raw;
       const sizeField = h.subarray(48, 58).toString('latin1').trim();
@@ -70,15 +71,18 @@ export async function findDataMember(file: string, where: string): Promise<DataM
       if (index === 0 && name !== 'debian-binary') throw problem('EXTRACT_CORRUPT', where, name, 'comes first, where a Debian package has debian-binary.');
       if (name === 'debian-binary') {
         const version = (await read(start, Math.min(length, 16))).toString('latin1');
-        if (!version.startsWith('2.')) throw problem('EXTRACT_UNSUPPORTED', where, undefined, `is a Debian package of format ${JSON.stringify(version.trim())}; intact reads format 2.x.`);
+        if (!version.startsWith('2.'))
+          throw problem('EXTRACT_UNSUPPORTED', where, undefined, `is a Debian package of format ${JSON.stringify(version.trim())}; intact reads format 2.x.`);
       }
       if (name.startsWith('data.tar')) {
         const compression = COMPRESSION[name];
-        if (compression === undefined) throw problem('EXTRACT_UNSUPPORTED', where, name, 'is compressed in a way intact does not read (gz, xz, bz2, zst or none).');
+        if (compression === undefined)
+          throw problem('EXTRACT_UNSUPPORTED', where, name, 'is compressed in a way intact does not read (gz, xz, bz2, zst or none).');
         if (data !== undefined) throw problem('EXTRACT_CORRUPT', where, name, 'is a second data member; a Debian package has one.');
         const first = await read(start, Math.min(length, 512));
         const sniffed = sniff(first);
-        const agrees = compression === 'none' ? sniffed.kind === 'tar' && sniffed.compression === 'none' : sniffed.kind === 'tar' && sniffed.compression === compression;
+        const agrees =
+          compression === 'none' ? sniffed.kind === 'tar' && sniffed.compression === 'none' : sniffed.kind === 'tar' && sniffed.compression === compression;
         if (length > 0 && !agrees) throw problem('EXTRACT_CORRUPT', where, name, 'does not hold what its name says.');
         data = { start, end: start + length, compression, name };
       }

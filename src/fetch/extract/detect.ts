@@ -47,7 +47,13 @@ export function isTarHeader(block: Uint8Array): boolean {
     }
   }
   if (zero) return true;
-  const stored = parseInt(Buffer.from(block.subarray(148, 156)).toString('latin1').replace(/[\0 ]+$/g, '').trim(), 8);
+  const stored = parseInt(
+    Buffer.from(block.subarray(148, 156))
+      .toString('latin1')
+      .replace(/[\0 ]+$/g, '')
+      .trim(),
+    8,
+  );
   if (!Number.isFinite(stored)) return false;
   let unsigned = 0;
   let signed = 0;

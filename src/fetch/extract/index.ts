@@ -26,7 +26,8 @@
 // header says why. Timestamps are left as the filesystem sets them; a later
 // normalisation step sets them all.
 import { lstatSync, mkdirSync, statSync, chmodSync } from 'node:fs';
-import { mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rename } from 'node:fs/promises';
+import { removeTree } from '../../store/remove-tree.js';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { IntactError } from '../../errors.js';
@@ -127,9 +128,15 @@ export async function extract(file: string, dest: string, opts: ExtractOptions =
     }
 
     // `unpack: false` keeps the verified file as it is: the archive parser never reads it.
-    const format: Format = opts.expect === 'file' ? { kind: 'file' } : opts.expect === 'deb' && archiveParts === undefined ? { kind: 'deb' } : await detect(source);
+    const format: Format =
+      opts.expect === 'file' ? { kind: 'file' } : opts.expect === 'deb' && archiveParts === undefined ? { kind: 'deb' } : await detect(source);
     if (opts.input !== undefined && format.kind !== 'tar') {
-      throw problem('EXTRACT_OPTIONS', where, undefined, `cannot be unpacked from a stream: only a tar archive can be, and this is ${format.kind === 'zip' ? 'a zip archive' : 'not an archive'}.`);
+      throw problem(
+        'EXTRACT_OPTIONS',
+        where,
+        undefined,
+        `cannot be unpacked from a stream: only a tar archive can be, and this is ${format.kind === 'zip' ? 'a zip archive' : 'not an archive'}.`,
+      );
     }
     const innerCtx: ReadContext = { ...ctx, where: sourceWhere, ...(opts.input !== undefined ? { input: opts.input } : {}) };
     let result: ExtractResult;
@@ -143,7 +150,10 @@ export async function extract(file: string, dest: string, opts: ExtractOptions =
       }
       const name = pathParts.pop() ?? innerName ?? nameFromSource(opts.name) ?? basename(file);
       // Defence in depth: whatever named it, the file lands in `out` and nowhere else.
-      if (!isSingleSegment(name)) throw problem('EXTRACT_UNSAFE_PATH', sourceWhere, undefined, `would be written as ${JSON.stringify(name)}, which is not one plain file name.`, { hint: 'Give the source a `path:` naming the file.' });
+      if (!isSingleSegment(name))
+        throw problem('EXTRACT_UNSAFE_PATH', sourceWhere, undefined, `would be written as ${JSON.stringify(name)}, which is not one plain file name.`, {
+          hint: 'Give the source a `path:` naming the file.',
+        });
       const parent = makeDirs(out, pathParts, fixModes);
       result = await placeSingle(source, join(parent, name), sourceWhere, limits);
     } else {
@@ -171,7 +181,8 @@ export async function extract(file: string, dest: string, opts: ExtractOptions =
   } catch (err) {
     throw normalise(err, where, target, opts.signal);
   } finally {
-    if (work !== undefined) await rm(work, { recursive: true, force: true });
+    // Bounded memory however many entries were written (src/store/remove-tree.ts).
+    if (work !== undefined) await removeTree(work);
   }
 }
 
@@ -200,7 +211,7 @@ export async function hashArchiveMember(file: string, archive: string, opts: { a
     }
     return finder.pick(archive).integrity as string;
   } finally {
-    await rm(work, { recursive: true, force: true });
+    await removeTree(work);
   }
 }
 

@@ -90,20 +90,32 @@ export class InnerFinder implements Visitor {
       });
     }
     if (list.length > 1) {
-      throw problem('EXTRACT_ARCHIVE_MISSING', where, undefined, `holds several files matching ${JSON.stringify(archive)}: ${list.map((c) => JSON.stringify(c.name)).join(', ')}.`, {
-        hint: 'Name the file with its full path inside the archive.',
-      });
+      throw problem(
+        'EXTRACT_ARCHIVE_MISSING',
+        where,
+        undefined,
+        `holds several files matching ${JSON.stringify(archive)}: ${list.map((c) => JSON.stringify(c.name)).join(', ')}.`,
+        {
+          hint: 'Name the file with its full path inside the archive.',
+        },
+      );
     }
     const c = list[0] as Candidate;
     const found = c.hasher?.digest();
     if (this.#integrity !== undefined && found !== undefined) {
       if (found.digest !== this.#integrity.digest) {
         const expected = renderIntegrity(this.#integrity);
-        throw problem('EXTRACT_ARCHIVE_INTEGRITY', where, c.name, `does not match \`archiveIntegrity\` (expected ${expected}, found ${renderIntegrity(found)}).`, {
-          expected,
-          found: renderIntegrity(found),
-          hint: 'The nested archive is not the one that was pinned. If the change is intended, update `archiveIntegrity` after review.',
-        });
+        throw problem(
+          'EXTRACT_ARCHIVE_INTEGRITY',
+          where,
+          c.name,
+          `does not match \`archiveIntegrity\` (expected ${expected}, found ${renderIntegrity(found)}).`,
+          {
+            expected,
+            found: renderIntegrity(found),
+            hint: 'The nested archive is not the one that was pinned. If the change is intended, update `archiveIntegrity` after review.',
+          },
+        );
       }
     }
     return { path: c.path, name: c.name, ...(found !== undefined ? { integrity: renderIntegrity(found) } : {}) };

@@ -14,9 +14,7 @@ const HINTS: Partial<Record<ErrorCode, string>> = {
   EXTRACT_LINK_ESCAPE: UNSAFE_HINT,
   EXTRACT_BAD_HARDLINK: UNSAFE_HINT,
   EXTRACT_SPECIAL_FILE: UNSAFE_HINT,
-  EXTRACT_DUPLICATE:
-    'Two entries unpack to the same path, so the result would depend on their order. ' +
-    'If `strip` merged two top folders, lower it.',
+  EXTRACT_DUPLICATE: 'Two entries unpack to the same path, so the result would depend on their order. ' + 'If `strip` merged two top folders, lower it.',
   EXTRACT_LIMIT:
     'The archive unpacks to more than the extraction limits allow (a decompression bomb, or a very large source). ' +
     'If the source is genuine, raise the limits for it.',

@@ -57,11 +57,13 @@ export function isSingleSegment(name: string): boolean {
 export async function placeSingle(file: string, target: string, where: string, limits: ExtractLimits): Promise<ExtractResult> {
   const { size } = await stat(file);
   if (size > limits.maxBytes) {
-    throw problem('EXTRACT_LIMIT', where, undefined, `is ${size} bytes, past the limit of ${limits.maxBytes}.`, { expected: `at most ${limits.maxBytes} bytes`, found: `${size} bytes` });
+    throw problem('EXTRACT_LIMIT', where, undefined, `is ${size} bytes, past the limit of ${limits.maxBytes}.`, {
+      expected: `at most ${limits.maxBytes} bytes`,
+      found: `${size} bytes`,
+    });
   }
   // FICLONE: a reflink where the filesystem has them (btrfs, XFS, APFS), a plain copy elsewhere.
   await copyFile(file, target, constants.COPYFILE_EXCL | constants.COPYFILE_FICLONE);
   await chmod(target, (await looksExecutable(target)) ? 0o755 : 0o644);
   return { files: 1, bytes: size };
 }
-

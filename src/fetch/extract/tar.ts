@@ -111,7 +111,9 @@ class TarSink extends Writable {
     this.#parser.on('entry', (e: ReadEntry) => this.#entry(e));
     // Types the Parser does not know (sparse, multi-volume, ...) and oversized pax headers.
     this.#parser.on('ignoredEntry', (e: ReadEntry) => this.#entry(e, 'unsupported'));
-    this.#parser.on('error', (err: Error) => this.#fail(problem('EXTRACT_CORRUPT', where, undefined, `is not a valid tar archive: ${err.message}.`, { cause: err })));
+    this.#parser.on('error', (err: Error) =>
+      this.#fail(problem('EXTRACT_CORRUPT', where, undefined, `is not a valid tar archive: ${err.message}.`, { cause: err })),
+    );
     this.#parser.on('end', () => {
       this.#ended = true;
     });
@@ -189,9 +191,15 @@ class TarSink extends Writable {
       // such archives are refused rather than read one way or the other.
       const global = e.globalExtended;
       if (global && (global.path !== undefined || global.linkpath !== undefined)) {
-        throw problem('EXTRACT_UNSAFE_PATH', this.#where, name, `follows a global pax header that sets ${global.path !== undefined ? '`path`' : '`linkpath`'}, which tar tools read differently.`, {
-          hint: 'Tar implementations disagree on which name such an entry has; repack the archive without global path headers, or fetch another release file.',
-        });
+        throw problem(
+          'EXTRACT_UNSAFE_PATH',
+          this.#where,
+          name,
+          `follows a global pax header that sets ${global.path !== undefined ? '`path`' : '`linkpath`'}, which tar tools read differently.`,
+          {
+            hint: 'Tar implementations disagree on which name such an entry has; repack the archive without global path headers, or fetch another release file.',
+          },
+        );
       }
       this.#budget.entry(name);
       const body = this.#visitor.entry({

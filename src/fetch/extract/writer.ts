@@ -118,7 +118,7 @@ export class TreeWriter implements Visitor {
     const o = this.#o;
     if (this.#kept === 0 && o.strip > 0) {
       throw problem('EXTRACT_STRIP', o.where, undefined, `has nothing left after stripping ${o.strip} leading path component(s).`, {
-        hint: 'Lower `strip`: it is deeper than the archive\'s folders.',
+        hint: "Lower `strip`: it is deeper than the archive's folders.",
       });
     }
     checkLinkChains(this.#nodes, o.where);
@@ -176,7 +176,12 @@ export class TreeWriter implements Visitor {
     const t = this.#nodes.get(tkey);
     if (t !== FILE) {
       const what = t === undefined ? 'which no earlier entry created' : t === DIR ? 'which is a folder' : 'which is a symlink';
-      throw problem('EXTRACT_BAD_HARDLINK', o.where, e.name, `is a hardlink to ${JSON.stringify(target)}, ${what}; hardlinks may only point at regular files unpacked before them.`);
+      throw problem(
+        'EXTRACT_BAD_HARDLINK',
+        o.where,
+        e.name,
+        `is a hardlink to ${JSON.stringify(target)}, ${what}; hardlinks may only point at regular files unpacked before them.`,
+      );
     }
     this.#fs(e.name, () => linkSync(join(o.root, tkey), abs));
     this.#nodes.set(key, FILE);
@@ -216,7 +221,13 @@ export class TreeWriter implements Visitor {
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'EEXIST') {
-        throw problem('EXTRACT_DUPLICATE', this.#o.where, name, 'collides with an earlier entry on this filesystem (names that differ only in case or Unicode form?).', { cause: err });
+        throw problem(
+          'EXTRACT_DUPLICATE',
+          this.#o.where,
+          name,
+          'collides with an earlier entry on this filesystem (names that differ only in case or Unicode form?).',
+          { cause: err },
+        );
       }
       if (code === 'ENAMETOOLONG') {
         throw problem('EXTRACT_UNSAFE_PATH', this.#o.where, name, 'is too long for this filesystem.', { cause: err });

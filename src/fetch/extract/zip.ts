@@ -114,7 +114,8 @@ async function readEntry(r: Reader, raw: yauzl.Entry, visitor: Visitor): Promise
   budget.declare(e.name, e.size);
   if (e.kind === 'symlink') {
     // A zip symlink keeps its target as the entry's content.
-    if (e.size > ctx.limits.maxPathBytes) throw problem('EXTRACT_UNSAFE_PATH', ctx.where, e.name, `is a symlink whose target is longer than ${ctx.limits.maxPathBytes} bytes.`);
+    if (e.size > ctx.limits.maxPathBytes)
+      throw problem('EXTRACT_UNSAFE_PATH', ctx.where, e.name, `is a symlink whose target is longer than ${ctx.limits.maxPathBytes} bytes.`);
     e.target = readSmall(r, raw, e.name).toString('utf8');
   }
   const body = visitor.entry(e);
