@@ -6,16 +6,17 @@ import type { BuildServices } from '../../build/context.js';
 import type { BuildPlan } from '../../build/plan.js';
 import { IntactError } from '../../errors.js';
 import type { FetchProgress } from '../../fetch/types.js';
+import type { Platform } from '../../platform.js';
 import { findProject } from '../../project/find.js';
 import type { CliContext } from './context.js';
 import { defaultJobs, makeFetchContext } from '../fetch-context.js';
 import { formatBytes, progressFor } from '../progress.js';
 import { checkRecipeNames } from '../recipe-names.js';
 
-/** The plans of the named recipes and their closure, in dependency order (install's own selection). */
-async function selectPlans(project: string, names: readonly string[]): Promise<BuildPlan[]> {
+/** The plans of the named recipes and their closure, in dependency order (install's own selection, for its target). */
+async function selectPlans(project: string, names: readonly string[], platform?: Platform): Promise<BuildPlan[]> {
   const { planProject } = await import('../../project/plan.js');
-  return (await planProject(project, names)).plans;
+  return (await planProject(project, names, platform)).plans;
 }
 
 /**
@@ -28,6 +29,8 @@ async function selectPlans(project: string, names: readonly string[]): Promise<B
 export async function installSubstitution(o: {
   project: string;
   names: readonly string[];
+  /** install's `--platform`: the substituter plans what install plans (a cross build's keys are its own). */
+  platform?: Platform;
   build: BuildServices;
   say: (line: string) => void;
   onEvent?: FetchProgress;
@@ -42,7 +45,7 @@ export async function installSubstitution(o: {
     const sub = makeSubstituter({
       config,
       checks: o.build,
-      plans: await selectPlans(o.project, o.names),
+      plans: await selectPlans(o.project, o.names, o.platform),
       lookup: credentialLookup(process.env),
       env: process.env,
       ...(o.onEvent ? { onEvent: o.onEvent } : {}),

@@ -56,7 +56,17 @@ export function registerInstall(program: Command, ctx: CliContext): void {
         // The binary cache (docs/cache.md): only when intact.yaml lists substituters.
         const { installSubstitution } = await import('./cache.js');
         const substitution =
-          opts.substitute && !opts.offline ? await installSubstitution({ project, names, build: built.ctx, say, onEvent, signal: ctx.signal }) : undefined;
+          opts.substitute && !opts.offline
+            ? await installSubstitution({
+                project,
+                names,
+                ...(opts.platform ? { platform: opts.platform } : {}),
+                build: built.ctx,
+                say,
+                onEvent,
+                signal: ctx.signal,
+              })
+            : undefined;
         let result;
         try {
           result = await install(project, {
