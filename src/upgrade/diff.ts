@@ -9,7 +9,7 @@ import { byCodePoint } from '../canonical-json.js';
 import { lockClosure } from '../lock/closure.js';
 import { locationOf } from '../lock/location.js';
 import { pinLabel, type LockEntry, type LockedSource } from '../lock/types.js';
-import type { Source } from '../recipe/types.js';
+import { allDeps, type Source } from '../recipe/types.js';
 import type { Snapshot, SnapshotRecipe } from './snapshot.js';
 import { compareVersions } from './versions.js';
 
@@ -102,7 +102,7 @@ function diffRecipe(name: string, base: Snapshot, head: Snapshot): RecipeDiff | 
     recipeChanged,
     lockChanged,
     sources: diffSources(a, ea, b, eb),
-    deps: setDiff(ea?.deps ?? a?.loaded?.recipe.deps ?? [], eb?.deps ?? b?.loaded?.recipe.deps ?? []),
+    deps: setDiff(ea?.deps ?? (a?.loaded ? allDeps(a.loaded.recipe) : []), eb?.deps ?? (b?.loaded ? allDeps(b.loaded.recipe) : [])),
     closure: setDiff(ea && base.lock ? lockClosure(base.lock, name) : [], eb && head.lock ? lockClosure(head.lock, name) : []),
     files: mapDiff(ea?.files ?? {}, eb?.files ?? {}).map(([path, c]) => ({ path, ...c })),
     outputs: mapDiff(ea?.output ?? {}, eb?.output ?? {}).map(([platform, c]) => ({ platform, ...c })),
