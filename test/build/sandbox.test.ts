@@ -236,11 +236,10 @@ describe.skipIf(fullSandboxSkip() !== undefined)(`the full sandbox${skippedBecau
 
   it('kills the whole tree on timeout, even a child that left the process group', async () => {
     const tag = `tag:timeout-${process.pid}-${Date.now()}`;
-    const t0 = Date.now();
+    // sleep:60000 outlives the test's own timeout: only the step timeout ends it.
     await expect(run([T, tag, 'beat:/build/beat1', 'beat-setsid:/build/beat2', 'sleep:60000'], { timeoutMs: 700 })).rejects.toMatchObject({
       code: 'STEP_TIMEOUT',
     });
-    expect(Date.now() - t0).toBeLessThan(5000);
     expect(await alive(tag)).toEqual([]);
     expect(await stillGrowing(join(dir, 'build', 'beat1'))).toBe(false);
     expect(await stillGrowing(join(dir, 'build', 'beat2'))).toBe(false);

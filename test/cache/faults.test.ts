@@ -324,11 +324,9 @@ describeWithRegistry('a registry that misbehaves', () => {
     const gone = await RegistryProxy.start(reg.origin);
     const ref = gone.ref('team/base');
     await gone.down();
-    const t = Date.now();
     const { outcomes, into } = await substitute(ref, [dep, app], { prefetch: false });
     expect(outcomes.map((o) => !o.ok && o.code)).toEqual(['CACHE_UNREACHABLE', 'CACHE_UNREACHABLE']);
     expect(!outcomes[1]!.ok && outcomes[1]!.reason).toMatch(/not asked again in this run/);
-    expect(Date.now() - t).toBeLessThan(5000);
     expect(await entriesOf(into)).toEqual([]);
   });
 
@@ -357,9 +355,8 @@ describeWithRegistry('a registry that misbehaves', () => {
       res.writeHead(429, { 'retry-after': '3600' }).end();
       return true;
     };
-    const t = Date.now();
+    // Refused without waiting the hour: the test's own timeout would catch a wait.
     await expectRefused(proxy.ref('team/base'), dep, 'CACHE_REGISTRY', /asks to wait \d+ s/);
-    expect(Date.now() - t).toBeLessThan(3000);
     proxy.fault = undefined;
   });
 });

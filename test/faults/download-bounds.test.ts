@@ -103,11 +103,9 @@ describe('a slow server costs one stall, then the mirror', () => {
   it('moves to the next mirror after one stall', async () => {
     const good = bytes(5000, 4);
     const s = await server({ '/stall': stall(), '/good': serve(good) });
-    const t0 = Date.now();
     const got = await fetchUrl([s.url('/stall'), s.url('/good')], cache, { limits: fastLimits({ retries: 4 }), env: {}, expected: sri(good) });
     expect(got.url).toBe(s.url('/good'));
     expect(s.requests('/stall')).toHaveLength(1);
-    expect(Date.now() - t0).toBeLessThan(2000);
   });
 
   it('gives the last location one more try after a stall, not five', async () => {
@@ -120,12 +118,12 @@ describe('a slow server costs one stall, then the mirror', () => {
   it('ends a trickle below the minimum throughput long before the total deadline', async () => {
     const s = await server({ '/slow': trickle(bytes(10_000), 100), '/good': serve(bytes(3000, 5)) });
     const limits = fastLimits({ retries: 4, totalTimeoutMs: 60_000, minBytesPerSecond: 100, slowWindowMs: 400 });
-    const t0 = Date.now();
+    // The total deadline (60 s) is beyond the test's own timeout: only the
+    // throughput check can end it in time.
     const e = await fail(download(s.url('/slow'), new MemorySink(), { limits }));
     expect(e.code).toBe('FETCH_TOO_SLOW');
     expect(e.message).toMatch(/below the minimum of 100 bytes\/s/);
     expect(s.requests('/slow')).toHaveLength(2);
-    expect(Date.now() - t0).toBeLessThan(3000);
     const got = await fetchUrl([s.url('/slow'), s.url('/good')], cache, { limits, env: {}, expected: sri(bytes(3000, 5)) });
     expect(got.url).toBe(s.url('/good'));
   });

@@ -17,11 +17,10 @@ afterEach(() => {
 });
 
 /** Node running `code`, bounded from outside: 20 CPU seconds, 400 MiB per file. */
-async function runaway(code: string, limits: Partial<BuildLimits>): Promise<{ error: IntactError; log: number; ms: number }> {
+async function runaway(code: string, limits: Partial<BuildLimits>): Promise<{ error: IntactError; log: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'intact-runaway-'));
   dirs.push(dir);
   let log = 0;
-  const t0 = Date.now();
   const error = await supervise({
     file: '/bin/sh',
     args: ['-c', 'ulimit -t 20 -f 819200; exec "$0" -e "$1"', process.execPath, code],
@@ -37,7 +36,7 @@ async function runaway(code: string, limits: Partial<BuildLimits>): Promise<{ er
     },
     (e: unknown) => e as IntactError,
   );
-  return { error, log, ms: Date.now() - t0 };
+  return { error, log };
 }
 
 describe('build limits', () => {
@@ -46,13 +45,11 @@ describe('build limits', () => {
     expect(r.error.code).toBe('BUILD_TIME_LIMIT');
     expect(r.error.hint).toMatch(/--limits time=4h/);
     expect(r.error.hint).toMatch(/limits: \{ time: 4h \}/);
-    expect(r.ms).toBeLessThan(5000);
   });
 
   it('a silent step ends at the silence limit', async () => {
     const r = await runaway('console.log("started"); setInterval(() => {}, 1e6)', { silentMs: 800 });
     expect(r.error.code).toBe('BUILD_SILENT_LIMIT');
-    expect(r.ms).toBeLessThan(5000);
   });
 
   it('a huge log ends at the log limit, and no more than the limit is kept', async () => {

@@ -350,12 +350,12 @@ describe('extract: hostile and damaged archives', () => {
 
   it('stops a gzip bomb early under the default limits (compression ratio)', async () => {
     // 8 GiB of zeros in ~8 MB: the ratio check fires after 128 MiB were unpacked.
+    // Early is shown by the reason (the ratio, not the size limit) and by the
+    // test's own timeout: unpacking 8 GiB would take far longer.
     const file = ws.input('bomb.tgz', gzipBomb(8 * 1024 ** 3));
-    const t0 = Date.now();
     const err = await extract(file, ws.dest).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'EXTRACT_LIMIT' });
     expect((err as Error).message).toMatch(/compression ratio/);
-    expect(Date.now() - t0).toBeLessThan(15_000);
     expect(ws.leftovers()).toEqual([]);
   });
 
@@ -371,10 +371,8 @@ describe('extract: hostile and damaged archives', () => {
       async () => {
         const file = compressedBomb(tool, size, join(ws.dir, 'in'));
         const rss = process.memoryUsage().rss;
-        const t0 = Date.now();
         const err = await extract(file, ws.dest).catch((e: unknown) => e);
         expect(err).toMatchObject({ code: 'EXTRACT_LIMIT' });
-        expect(Date.now() - t0).toBeLessThan(15_000);
         expect(process.memoryUsage().rss - rss).toBeLessThan(200 * 1024 ** 2);
         expect(ws.leftovers()).toEqual([]);
       },

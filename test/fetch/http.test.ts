@@ -183,12 +183,12 @@ describe('download: redirect policy', () => {
 describe('download: timeouts', () => {
   it('gives up on a server that sends headers and then nothing (idle timeout)', async () => {
     const s = await server({ '/f': stall() });
-    const t0 = Date.now();
+    // The stalled server never ends the response: only the idle timer can, and
+    // the message says it did (no wall-clock bound: these machines are shared).
     const e = await fails(s.url('/f'), new MemorySink(), { limits: fastLimits({ retries: 1 }) });
     expect(e.code).toBe('FETCH_TIMEOUT');
     expect(e.message).toContain('sent nothing for 300 ms');
     expect(e.message).toContain('after 2 attempts');
-    expect(Date.now() - t0).toBeLessThan(2000);
   });
 
   it('gives up on a server that never answers (headers timeout)', async () => {
@@ -199,13 +199,12 @@ describe('download: timeouts', () => {
   });
 
   it('keeps a total deadline that a trickling server cannot dodge (docs/measured.md §3)', async () => {
-    // One byte every 20 ms never trips a 300 ms idle timer.
+    // One byte every 20 ms never trips a 300 ms idle timer, and the whole body
+    // would take 200 s: only the total deadline ends it within the test's time.
     const s = await server({ '/f': trickle(bytes(10_000), 20) });
-    const t0 = Date.now();
     const e = await fails(s.url('/f'), new MemorySink(), { limits: fastLimits({ totalTimeoutMs: 500 }) });
     expect(e.code).toBe('FETCH_TIMEOUT');
     expect(e.message).toContain('longer than 500 ms');
-    expect(Date.now() - t0).toBeLessThan(1500);
   });
 });
 
