@@ -42,16 +42,19 @@ export function checkRules(recipe: Recipe, file: string, locate: Locator): Findi
       if (!v.exact) floating('VERSION_FLOATING', [field, i], `dependency "${dep}"`, v, dep);
     });
   }
-  if (
-    typeof recipe.sandboxBin === 'string' &&
-    !list(recipe.tools)
-      .concat(list(recipe.deps))
-      .some((d) => typeof d === 'string' && d.slice(0, d.lastIndexOf('@')) === recipe.sandboxBin)
-  ) {
+  // A tool runs on the build machine; a dep is built for the target. One recipe
+  // cannot be both in one build (it would be two builds under one name).
+  const toolNames = new Set(list(recipe.tools).flatMap((d) => (typeof d === 'string' ? [nameOf(d)] : [])));
+  list(recipe.deps).forEach((dep, i) => {
+    if (typeof dep === 'string' && toolNames.has(nameOf(dep)))
+      report('DEP_UNKNOWN', ['deps', i], `${nameOf(dep)} is in both tools and deps`, 'keep it in tools if its programs run during the build, in deps if it is linked into the output', dep);
+  });
+  // /bin in the sandbox holds programs that run during the build: a tool's.
+  if (typeof recipe.sandboxBin === 'string' && !toolNames.has(recipe.sandboxBin)) {
     report(
       'DEP_UNKNOWN',
       ['sandboxBin'],
-      `sandboxBin names ${recipe.sandboxBin}, which is not in tools or deps`,
+      `sandboxBin names ${recipe.sandboxBin}, which is not in tools`,
       `add ${recipe.sandboxBin}@<version> to tools, or name a recipe that is there`,
       recipe.sandboxBin,
     );
@@ -151,4 +154,10 @@ export function checkRules(recipe: Recipe, file: string, locate: Locator): Findi
 
 function list<T>(v: T[] | undefined): T[] {
   return Array.isArray(v) ? v : [];
+}
+
+/** The name part of `name@version` (the whole text when it has no @). */
+function nameOf(spec: string): string {
+  const at = spec.lastIndexOf('@');
+  return at > 0 ? spec.slice(0, at) : spec;
 }
