@@ -11,18 +11,18 @@
 // it runs only with INTACT_E2E_C=1: `npm run test:c`, which .ci/run runs in
 // its first pass. All its tests share one store.
 import { execFile } from 'node:child_process';
-import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readElf } from '../../src/build/checks/index.js';
+import { removeTree } from '../../src/store/remove-tree.js';
 import { REPO } from '../helpers/project.js';
+import { asRoot, runAsUser } from '../helpers/as-nobody.js';
 
 const exec = promisify(execFile);
 const enabled = process.env['INTACT_E2E_C'] === '1';
-const asRoot = process.getuid?.() === 0;
-const NOBODY = ['--reuid=65534', '--regid=65534', '--clear-groups', '--'];
 
 let work: string;
 let project: string;
@@ -30,18 +30,7 @@ let store: string;
 let home: string;
 const seconds: Record<string, number> = {};
 
-async function asUser(cmd: string, args: string[], opts: { input?: string } = {}): Promise<{ stdout: string; stderr: string }> {
-  // The user's environment (proxies, CA bundles, the npm registry), with a home of its own.
-  const user = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k) || /^npm_config_(@[^:]+:)?registry$/i.test(k)));
-  const env = { ...user, HOME: home, TMPDIR: join(work, 'tmp'), NO_COLOR: '1', CI: 'true' };
-  const [c, a] = asRoot ? ['setpriv', [...NOBODY, cmd, ...args]] : [cmd, args];
-  try {
-    return await exec(c, a, { cwd: project, env, maxBuffer: 64 * 1024 * 1024, ...(opts.input !== undefined ? { input: opts.input } : {}) });
-  } catch (e) {
-    const x = e as Error & { stderr?: string; stdout?: string };
-    throw new Error(`${x.message}\n${x.stdout ?? ''}\n${x.stderr ?? ''}`);
-  }
-}
+const asUser = (cmd: string, args: string[]) => runAsUser(cmd, args, { cwd: project, home, tmp: join(work, 'tmp'), env: { CI: 'true' } });
 
 async function intact(args: string[], stage?: string): Promise<string> {
   const t = Date.now();
@@ -91,7 +80,7 @@ describe.skipIf(!enabled)(`the C set of examples/c, end to end${enabled ? '' : '
   afterAll(async () => {
     // eslint-disable-next-line no-console
     console.log(`C set, cold seconds by stage: ${JSON.stringify(seconds)}`);
-    if (work) await exec('chmod', ['-R', 'u+w', work]).finally(() => rm(work, { recursive: true, force: true }));
+    if (work) await removeTree(work);
   });
 
   it('bootstraps and installs the set for linux-x64 from an empty store, unprivileged, in the full sandbox', async () => {

@@ -16,11 +16,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readElf } from '../../src/build/checks/index.js';
 import { removeTree } from '../../src/store/remove-tree.js';
 import { REPO } from '../helpers/project.js';
+import { asRoot, runAsUser } from '../helpers/as-nobody.js';
 
 const exec = promisify(execFile);
 const enabled = process.env['INTACT_E2E'] === '1';
-const asRoot = process.getuid?.() === 0;
-const NOBODY = ['--reuid=65534', '--regid=65534', '--clear-groups', '--'];
 
 let work: string;
 let project: string;
@@ -28,20 +27,7 @@ let home: string;
 let tmp: string;
 
 /** Run as the unprivileged user when we are root (as CI is here), else as ourselves. */
-async function asUser(cmd: string, args: string[], env: Record<string, string> = {}): Promise<{ stdout: string; stderr: string }> {
-  // The user's environment (proxies, CA bundles), with a home and temp folder we can inspect.
-  // (minus what `npm run` exported to this test process: it names root's own files).
-  // The registry the user configured is kept: intact resolves npm sources against it.
-  const user = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k) || /^npm_config_(@[^:]+:)?registry$/i.test(k)));
-  const full = { ...user, HOME: home, TMPDIR: tmp, NO_COLOR: '1', ...env };
-  const [c, a] = asRoot ? ['setpriv', [...NOBODY, cmd, ...args]] : [cmd, args];
-  try {
-    return await exec(c, a, { cwd: project, env: full, maxBuffer: 64 * 1024 * 1024 });
-  } catch (e) {
-    const x = e as Error & { stderr?: string; stdout?: string };
-    throw new Error(`${x.message}\n${x.stdout ?? ''}\n${x.stderr ?? ''}`);
-  }
-}
+const asUser = (cmd: string, args: string[], env: Record<string, string> = {}) => runAsUser(cmd, args, { cwd: project, home, tmp, env });
 
 // What `npx intact` runs in the project (npx itself would write its own cache under HOME).
 const intact = (args: string[]) => asUser(process.execPath, [join(project, 'bin/intact.js'), ...args]);
