@@ -4,7 +4,7 @@
 // to add) and starting it (build/sandbox/step-input.ts, which also checks the
 // tool's interpreter is there). `toHost` maps a path as the step sees it to the
 // host (undefined where the step has nothing).
-import { access, constants, stat } from 'node:fs/promises';
+import { access, constants, lstat, readlink, stat } from 'node:fs/promises';
 import { posix } from 'node:path';
 
 /** The paths a step's `tool` may be, as the step sees them, in the order they are tried. */
@@ -24,8 +24,27 @@ export async function findTool(
   toHost: (p: string) => string | undefined,
 ): Promise<{ seen: string; host: string } | undefined> {
   for (const seen of toolCandidates(tool, cwd, path)) {
-    const host = toHost(seen);
+    const host = await followLinks(seen, toHost);
     if (host !== undefined && (await isExecutableFile(host))) return { seen, host };
+  }
+  return undefined;
+}
+
+/**
+ * Where `seen` ends up on the host, its symlinks followed as the step would see
+ * them: a link in an entry may name another entry by its path inside the
+ * sandbox (/store/<entry>/bin/busybox), which the host's own resolution would
+ * look for at the host's root. Undefined when it leads where the step has nothing.
+ */
+async function followLinks(seen: string, toHost: (p: string) => string | undefined): Promise<string | undefined> {
+  let at = seen;
+  // Linux's own bound on links followed in one lookup.
+  for (let hops = 0; hops <= 40; hops++) {
+    const host = toHost(at);
+    if (host === undefined) return undefined;
+    const st = await lstat(host).catch(() => undefined);
+    if (!st?.isSymbolicLink()) return host;
+    at = posix.resolve(posix.dirname(at), await readlink(host));
   }
   return undefined;
 }

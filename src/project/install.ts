@@ -13,6 +13,7 @@ import type { BuildContext, BuildServices } from '../build/context.js';
 import type { BuildPlan } from '../build/plan.js';
 import { planProject, plansByName, type ProjectPlan } from './plan.js';
 import { readProfile, writeProfile, type ProfileItem } from './profile.js';
+import { profilePlans } from './profile-set.js';
 import { entryPath, hasEntrySync, readMetaSync } from '../store/entry.js';
 import type { StoreLayout } from '../store/paths.js';
 import { checkSeal } from '../store/seal.js';
@@ -122,10 +123,11 @@ async function installPlanned(projectDir: string, opts: InstallOptions, sel: Pro
   if (sel.plans.some((p) => p.platform !== p.buildPlatform) || sel.platform !== requireHostPlatform()) {
     return { ...summary(outcomes), skipped: sel.skipped, profile: [], outcomes };
   }
-  // The profile: with names, the named recipes join (or replace) what was there.
+  // The profile: with names, the named recipes (and their deps, not their tools)
+  // join or replace what was there.
   const items = new Map<string, ProfileItem>();
   if (opts.names.length > 0) for (const it of (await readProfile(projectDir))?.items ?? []) items.set(it.recipe, it);
-  for (const p of sel.plans) items.set(p.name, { recipe: p.name, version: p.version, entry: p.entry, bin: p.bin });
+  for (const p of profilePlans(sel.plans, opts.names)) items.set(p.name, { recipe: p.name, version: p.version, entry: p.entry, bin: p.bin });
   // Entries kept from the old profile go on .intact/bin again: checked like the rest.
   const planned = new Set(sel.plans.map((p) => p.entry));
   await checkSealed(
