@@ -47,7 +47,13 @@ export function checkRules(recipe: Recipe, file: string, locate: Locator): Findi
   const toolNames = new Set(list(recipe.tools).flatMap((d) => (typeof d === 'string' ? [nameOf(d)] : [])));
   list(recipe.deps).forEach((dep, i) => {
     if (typeof dep === 'string' && toolNames.has(nameOf(dep)))
-      report('DEP_UNKNOWN', ['deps', i], `${nameOf(dep)} is in both tools and deps`, 'keep it in tools if its programs run during the build, in deps if it is linked into the output', dep);
+      report(
+        'DEP_UNKNOWN',
+        ['deps', i],
+        `${nameOf(dep)} is in both tools and deps`,
+        'keep it in tools if its programs run during the build, in deps if it is linked into the output',
+        dep,
+      );
   });
   // /bin in the sandbox holds programs that run during the build: a tool's.
   if (typeof recipe.sandboxBin === 'string' && !toolNames.has(recipe.sandboxBin)) {
