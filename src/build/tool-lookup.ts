@@ -36,7 +36,7 @@ export async function findTool(
  * sandbox (/store/<entry>/bin/busybox), which the host's own resolution would
  * look for at the host's root. Undefined when it leads where the step has nothing.
  */
-async function followLinks(seen: string, toHost: (p: string) => string | undefined): Promise<string | undefined> {
+export async function followLinks(seen: string, toHost: (p: string) => string | undefined): Promise<string | undefined> {
   let at = seen;
   // Linux's own bound on links followed in one lookup.
   for (let hops = 0; hops <= 40; hops++) {

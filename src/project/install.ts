@@ -12,7 +12,7 @@ import { buildOne, type BuildOutcome } from '../build/build-one.js';
 import type { BuildContext, BuildServices } from '../build/context.js';
 import type { BuildPlan } from '../build/plan.js';
 import { planProject, plansByName, type ProjectPlan } from './plan.js';
-import { readProfile, writeProfile, type ProfileItem } from './profile.js';
+import { readProfile, registerRoot, writeProfile, type ProfileItem } from './profile.js';
 import { profilePlans } from './profile-set.js';
 import { entryPath, hasEntrySync, readMetaSync } from '../store/entry.js';
 import type { StoreLayout } from '../store/paths.js';
@@ -119,8 +119,15 @@ async function installPlanned(projectDir: string, opts: InstallOptions, sel: Pro
     });
   }
 
-  // A cross build's programs do not run here: the profile stays as it was.
+  // A cross build's programs do not run here: the profile stays as it was, and
+  // a root of the project for that platform keeps the outputs from gc.
   if (sel.plans.some((p) => p.platform !== p.buildPlatform) || sel.platform !== requireHostPlatform()) {
+    await registerRoot(
+      projectDir,
+      opts.build.store,
+      profilePlans(sel.plans, opts.names).map((p) => p.entry),
+      sel.platform,
+    );
     return { ...summary(outcomes), skipped: sel.skipped, profile: [], outcomes };
   }
   // The profile: with names, the named recipes (and their deps, not their tools)

@@ -11,6 +11,7 @@ import { byCodePoint, canonicalJson } from '../canonical-json.js';
 import { IntactError } from '../errors.js';
 import { ownDir, writeNoFollow } from '../store/no-follow.js';
 import type { StoreLayout } from '../store/paths.js';
+import type { Platform } from '../recipe/types.js';
 
 export { PROFILE_DIR } from './find.js';
 import { PROFILE_DIR } from './find.js';
@@ -101,7 +102,11 @@ export async function writeProfile(projectDir: string, store: StoreLayout, items
   await symlink(join('profiles', id, 'bin'), tmpLink);
   await rename(tmpLink, link);
   await writeNoFollow(base, 'profile.json', text);
-  await registerRoot(projectDir, store, manifest);
+  await registerRoot(
+    projectDir,
+    store,
+    manifest.items.map((i) => i.entry),
+  );
   // Older profiles are no longer reachable from .intact/bin.
   // A live writer's new profile stays; what a killed one left (by PID and host) goes.
   for (const p of await readdir(profiles)) if (p !== id && !p.startsWith('.')) await rm(join(profiles, p), { recursive: true, force: true });
@@ -109,12 +114,17 @@ export async function writeProfile(projectDir: string, store: StoreLayout, items
   return manifest;
 }
 
-/** `<store>/roots/<hash of the project path>.json`: what this project keeps alive (for gc). */
-async function registerRoot(projectDir: string, store: StoreLayout, manifest: ProfileManifest): Promise<void> {
+/**
+ * `<store>/roots/<hash of the project path>.json`: what this project keeps alive
+ * (for gc). A cross build's outputs are not on the profile (they do not run
+ * here) but are the project's too: `<hash>-<platform>.json` keeps them, the
+ * last ones installed for that platform.
+ */
+export async function registerRoot(projectDir: string, store: StoreLayout, entries: readonly string[], platform?: Platform): Promise<void> {
   await mkdir(store.root, { recursive: true });
   await ownDir(store.roots, "the store's roots folder");
-  const id = createHash('sha256').update(projectDir).digest('hex').slice(0, 32);
-  const text = canonicalJson({ format: 1, project: projectDir, entries: manifest.items.map((i) => i.entry).sort(byCodePoint) });
+  const id = createHash('sha256').update(projectDir).digest('hex').slice(0, 32) + (platform ? `-${platform}` : '');
+  const text = canonicalJson({ format: 1, project: projectDir, entries: [...entries].sort(byCodePoint) });
   // Unchanged (a no-op install): nothing to write, so a read-only store is no obstacle.
   if (readText(join(store.roots, `${id}.json`)) === text) return;
   // No-follow: a root planted as a link is replaced by a file, not written through.

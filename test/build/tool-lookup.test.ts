@@ -5,6 +5,7 @@ import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { locateTool } from '../../src/build/sandbox/step-input.js';
 import { findTool } from '../../src/build/tool-lookup.js';
 
 const root = mkdtempSync(join(tmpdir(), 'intact-tool-lookup-'));
@@ -22,7 +23,11 @@ symlinkSync('tar', join(env, 'bin/gtar'));
 symlinkSync('/store/gone/bin/busybox', join(env, 'bin/dangling'));
 symlinkSync('loop2', join(env, 'bin/loop1'));
 symlinkSync('loop1', join(env, 'bin/loop2'));
-const seen: Record<string, string> = { '/store/bb': bb, '/store/env': env };
+symlinkSync('/store/bb/bin/busybox', join(env, 'bin/sh'));
+writeFileSync(join(env, 'bin/configure-make'), '#!/bin/sh\n');
+chmodSync(join(env, 'bin/configure-make'), 0o755);
+// As with sandboxBin: the env entry's bin/ is also /bin.
+const seen: Record<string, string> = { '/store/bb': bb, '/store/env': env, '/bin': join(env, 'bin') };
 const toHost = (p: string): string | undefined => {
   for (const [inside, host] of Object.entries(seen)) if (p === inside || p.startsWith(`${inside}/`)) return host + p.slice(inside.length);
   return undefined;
@@ -37,5 +42,18 @@ describe('findTool', () => {
   it('finds nothing where a link leads out of what the step has, or loops', async () => {
     expect(await findTool('dangling', '/build/src', '/store/env/bin', toHost)).toBeUndefined();
     expect(await findTool('loop1', '/build/src', '/store/env/bin', toHost)).toBeUndefined();
+  });
+});
+
+describe('locateTool', () => {
+  it("finds a script's #! interpreter through a link to another entry", async () => {
+    expect(await locateTool('configure-make', '/build/src', '/store/env/bin', toHost, 'inside the sandbox')).toBe(join(env, 'bin/configure-make'));
+  });
+
+  it('names the interpreter when the sandbox has no /bin', async () => {
+    const noBin = (p: string) => (p.startsWith('/bin') ? undefined : toHost(p));
+    await expect(locateTool('configure-make', '/build/src', '/store/env/bin', noBin, 'inside the sandbox')).rejects.toThrow(
+      /needs \/bin\/sh to run, and that is not there inside the sandbox/,
+    );
   });
 });

@@ -44,7 +44,7 @@ describe.skipIf(fullSandboxSkip() !== undefined)(`sandboxBin and --platform${ski
     expect(r.stderr).toMatch(/needs \/bin\/sh to run/);
   });
 
-  it('cross-builds with --platform: the target in the environment, a key of its own, no profile', async () => {
+  it('cross-builds with --platform: the target in the environment, a key of its own, no profile, kept by gc', async () => {
     const what = (name: string) =>
       `name: ${name}\nversion: 1.0.0\nplatforms: [linux-x64, linux-arm64]\ntools: [bb@1.36.0]\nbuild:\n  - script: 'echo "$INTACT_PLATFORM on $INTACT_BUILD_PLATFORM" > "$out/platforms"'\n    shell: sh\n`;
     const dir = await fixtureProject({ what: what('what') });
@@ -58,6 +58,9 @@ describe.skipIf(fullSandboxSkip() !== undefined)(`sandboxBin and --platform${ski
     expect(entries).toHaveLength(2);
     const said = await Promise.all(entries.map((e) => readFile(join(dir, 'store', e, 'platforms'), 'utf8')));
     expect(said.sort()).toEqual(['linux-arm64 on linux-x64\n', 'linux-x64 on linux-x64\n']);
+    // Not on the profile, but the project's: gc keeps the cross-built entry.
+    expect((await run(dir, ['gc'])).code).toBe(0);
+    expect((await readdir(join(dir, 'store'))).filter((e) => e.endsWith('-what-1.0.0'))).toHaveLength(2);
     const bad = await run(dir, ['install', 'what', '--platform', 'linux-mips']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('--platform takes');

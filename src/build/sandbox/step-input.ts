@@ -8,7 +8,7 @@ import { IntactError } from '../../errors.js';
 import { readElf } from '../checks/elf.js';
 import { isElfMagic } from '../../elf-magic.js';
 import type { StepProcess } from '../types.js';
-import { findTool, isExecutableFile } from '../tool-lookup.js';
+import { findTool, followLinks, isExecutableFile } from '../tool-lookup.js';
 
 export function checkArgvAndEnv(p: StepProcess): void {
   if (p.argv.length === 0 || p.argv[0] === '')
@@ -73,7 +73,8 @@ async function interpreterOf(host: string): Promise<string | undefined> {
 async function checkInterpreter(tool: string, host: string, toHost: (p: string) => string | undefined, where: string): Promise<void> {
   const interp = await interpreterOf(host);
   if (interp === undefined) return;
-  const interpHost = toHost(interp);
+  // /bin/sh may be a link to another entry by its path inside the sandbox.
+  const interpHost = await followLinks(interp, toHost);
   if (interpHost !== undefined && (await isExecutableFile(interpHost))) return;
   throw new IntactError('STEP_TOOL_MISSING', `${tool} needs ${interp} to run, and that is not there ${where}`, {
     found: interp,
