@@ -32,10 +32,10 @@ const seconds: Record<string, number> = {};
 
 const asUser = (cmd: string, args: string[]) => runAsUser(cmd, args, { cwd: project, home, tmp: join(work, 'tmp'), env: { CI: 'true' } });
 
-/** Runs intact; records the whole command's seconds as `stage`, and each build's own ("built NAME (N s)"). */
+/** Runs intact (--store first: after `verify` it would mean --store-check); records the whole command's seconds as `stage`, and each build's own ("built NAME (N s)"). */
 async function intact(args: string[], stage?: string): Promise<string> {
   const t = Date.now();
-  const { stdout, stderr } = await asUser(process.execPath, [join(REPO, 'bin/intact.js'), ...args, '--store', store]);
+  const { stdout, stderr } = await asUser(process.execPath, [join(REPO, 'bin/intact.js'), '--store', store, ...args]);
   if (stage) {
     seconds[stage] = (Date.now() - t) / 1000;
     for (const m of `${stdout}\n${stderr}`.matchAll(/^built (\S+) \(([\d.]+) s\)$/gm)) seconds[`${stage}: ${m[1]}`] = Number(m[2]);
