@@ -7,8 +7,8 @@
 // store that already holds the set (e.g. after `npm run test:c`, or
 // `intact install` in examples/c with the same --store):
 //   node bench/c-build.mjs [--store DIR] [--runs N] [--cold]
-// --cold also installs the set stage by stage into a fresh store and prints
-// each stage's cold time (tens of minutes on 2 cores).
+// --cold also installs the set into a fresh store and prints each build's
+// cold time (about 15 minutes on 2 cores).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
