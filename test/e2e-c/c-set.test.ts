@@ -144,7 +144,9 @@ describe.skipIf(!enabled)(`the C set of examples/c, end to end${enabled ? '' : '
   });
 
   it('xz passes verify --rebuild bit for bit', async () => {
-    const out = JSON.parse(await intact(['--json', 'verify', '--rebuild', 'xz'], 'verify-rebuild-xz')) as {
+    // --json: NDJSON progress events, then the result on the last line (docs/errors.md).
+    const lines = (await intact(['--json', 'verify', '--rebuild', 'xz'], 'verify-rebuild-xz')).trim().split('\n');
+    const out = JSON.parse(lines[lines.length - 1]!) as {
       ok: boolean;
       rebuild: { recipe: string; ok: boolean }[];
     };
