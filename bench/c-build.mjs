@@ -10,7 +10,7 @@
 // --cold also installs the set into a fresh store and prints each build's
 // cold time (about 15 minutes on 2 cores).
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -35,7 +35,8 @@ const intact = (argv, s = store) => timed(process.execPath, [cli, ...argv, '--st
 
 /** The store entry of a recipe for linux-x64 (the only platform built here). */
 function entry(name) {
-  for (const f of readdirSync(join(store, 'meta'))) {
+  // meta/ also holds each entry's file list (.files) and seal (.seal).
+  for (const f of readdirSync(join(store, 'meta')).filter((n) => n.endsWith('.json'))) {
     const m = JSON.parse(readFileSync(join(store, 'meta', f), 'utf8'));
     const dir = join(store, `${m.key}-${m.name}-${m.version}`);
     if (m.name === name && m.platform === 'linux-x64' && existsSync(dir)) return dir;
@@ -57,10 +58,15 @@ const make = join(entry('make'), 'bin');
 const work = mkdtempSync(join(tmpdir(), 'intact-bench-c-'));
 // A warm cache for the bare builds, kept across their runs.
 const zigCache = join(work, 'zig-cache');
+// libtool's configure looks for an `ld` on PATH: Zig's lld, as the zig-cc
+// wrappers give the sandboxed builds (those wrappers name Zig by its sandbox path).
+const shims = join(work, 'bin');
+mkdirSync(shims);
+writeFileSync(join(shims, 'ld'), `#!/bin/sh\nexec ${zig} ld.lld "$@"\n`, { mode: 0o755 });
 
 // The bare commands: what a person would type, with the same tools.
 const bare = {
-  zlib: { unpack: ['tar', 'xjf'], dir: 'zlib-1.2.13', script: './configure --static --prefix="$PWD/../out" && make -j2 && make install' },
+  zlib: { unpack: ['tar', 'xjf'], dir: 'zlib-1.2.13.dfsg', script: './configure --static --prefix="$PWD/../out" && make -j2 && make install' },
   xz: {
     unpack: ['tar', 'xJf'],
     dir: 'xz-5.4.1',
@@ -73,7 +79,7 @@ function bareBuild(name, i) {
   mkdirSync(dir);
   const b = bare[name];
   const env = {
-    PATH: `${make}:${bin}`,
+    PATH: `${make}:${bin}:${shims}`,
     HOME: work,
     TMPDIR: dir,
     LC_ALL: 'C',
